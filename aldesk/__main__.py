@@ -1,0 +1,5 @@
+import sys
+
+from aldesk.cli import main
+
+sys.exit(main())
