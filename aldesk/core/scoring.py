@@ -1,0 +1,260 @@
+"""Informativeness measures, their CDFs and the product score S(x) = U^a * I^b * D^c (SCORING.md).
+
+Pure functions over arrays. Every measure is "larger = more worth labeling".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from aldesk.core.progress import CancelFn, ProgressFn, check
+
+MEASURES = ("uncertainty", "margin", "entropy")
+DENSITIES = ("knn", "global")
+# Below this many items the whole-pool k-NN graph is computed exactly with chunked numpy; above it pynndescent
+# (approximate, pays a numba JIT per process). See benchmarks/density.py for the measurement behind it.
+EXACT_DENSITY_MAX_N = 40_000
+DENSITY_K = 10
+
+
+# ------------------------------------------------------------------ measures
+def uncertainty(p: np.ndarray) -> np.ndarray:
+    """Least confidence, 1 - p1."""
+    return 1.0 - p.max(axis=1)
+
+
+def margin(p: np.ndarray) -> np.ndarray:
+    """p2 - p1 (<= 0): a small gap between the two top classes gives a high value."""
+    if p.shape[1] < 2:
+        return np.zeros(p.shape[0], dtype=p.dtype)
+    top2 = np.partition(p, p.shape[1] - 2, axis=1)[:, -2:]
+    return top2[:, 0] - top2[:, 1]
+
+
+def entropy(p: np.ndarray) -> np.ndarray:
+    """H = -sum p log p (the seed lost the minus sign)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logp = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), 0.0)
+    return -(p * logp).sum(axis=1)
+
+
+MEASURE_FUNCS = {"uncertainty": uncertainty, "margin": margin, "entropy": entropy}
+
+
+def global_density(X: np.ndarray) -> np.ndarray:
+    """Mean cosine similarity to all items, x . mean(X): exact in O(N d)."""
+    return (X @ X.mean(axis=0)).astype(np.float32)
+
+
+def knn_graph(
+    X: np.ndarray,
+    k: int = DENSITY_K,
+    *,
+    method: str = "auto",
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    chunk: int = 2048,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k most similar OTHER items of every item: (indices (N, k) int64, similarities (N, k) float32).
+
+    ``method`` is "exact" (chunked numpy), "nndescent" (pynndescent, approximate) or "auto" (exact up to
+    EXACT_DENSITY_MAX_N items).
+    """
+    n = X.shape[0]
+    k = max(1, min(k, n - 1))
+    if method == "auto":
+        method = "exact" if n <= EXACT_DENSITY_MAX_N else "nndescent"
+    if method == "exact":
+        idx = np.empty((n, k), dtype=np.int64)
+        sims = np.empty((n, k), dtype=np.float32)
+        for start in range(0, n, chunk):
+            check(cancel)
+            stop = min(n, start + chunk)
+            S = X[start:stop] @ X.T
+            S[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not its own neighbour
+            top = np.argpartition(-S, k - 1, axis=1)[:, :k]
+            idx[start:stop] = top
+            sims[start:stop] = np.take_along_axis(S, top, axis=1)
+            if progress is not None:
+                progress(stop / n, f"Density: {stop:,} / {n:,} items")
+        return idx, sims
+    if method == "nndescent":
+        from pynndescent import NNDescent  # lazy: numba JIT costs tens of seconds
+
+        if progress is not None:
+            progress(0.0, "Density: building the neighbour graph (approximate)…")
+        index = NNDescent(X, n_neighbors=k + 1, metric="dot", random_state=seed, low_memory=True)
+        check(cancel)
+        nbr, dist = index.neighbor_graph
+        # Drop each item itself (usually column 0, but not guaranteed with duplicates).
+        own = nbr == np.arange(n)[:, None]
+        keep = ~own
+        keep[keep.sum(axis=1) > k, -1] = False  # rows where self was absent: drop the farthest instead
+        nbr = nbr[keep].reshape(n, k)
+        sims = (1.0 - dist[keep]).reshape(n, k).astype(np.float32)
+        if progress is not None:
+            progress(1.0, "Density: done")
+        return nbr.astype(np.int64), sims
+    raise ValueError(f"unknown k-NN graph method {method!r}")
+
+
+def knn_density(X: np.ndarray, k: int = DENSITY_K, **kwargs) -> np.ndarray:
+    """Typicality: mean similarity to the item's k nearest neighbours (TypiClust-like)."""
+    _, sims = knn_graph(X, k, **kwargs)
+    return sims.mean(axis=1).astype(np.float32)
+
+
+def diversity(max_sim_to_labeled: np.ndarray) -> np.ndarray:
+    """Cosine distance to the closest labeled item, 1 - max sim; 1 where nothing is labeled (max sim = -inf)."""
+    d = 1.0 - max_sim_to_labeled
+    return np.where(np.isfinite(d), d, 1.0).astype(np.float32)
+
+
+# ----------------------------------------------------------------------- CDF
+def cdf(values: np.ndarray) -> np.ndarray:
+    """Empirical CDF from ranks, ties sharing their average rank: values in (0, 1], the largest gets 1.
+
+    A constant vector maps to a constant (0.5 + 0.5/n), so it does not change the ranking of a product.
+    """
+    v = np.asarray(values)
+    n = v.size
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    s = np.sort(v)
+    less = np.searchsorted(s, v, side="left")
+    less_eq = np.searchsorted(s, v, side="right")
+    # average 1-based rank of the tie block [less+1, less_eq] = (less + 1 + less_eq) / 2
+    return ((less + 1 + less_eq) / (2.0 * n)).astype(np.float32)
+
+
+# ------------------------------------------------------------------ strategy
+@dataclass(frozen=True)
+class Strategy:
+    """A product of CDFs, S = M^a * I^b * D^c; a missing factor has weight 0. ``random`` ignores all."""
+
+    name: str
+    measure: str | None = "uncertainty"
+    density: str | None = "knn"
+    diversity: bool = True
+    weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+    @property
+    def is_random(self) -> bool:
+        return self.name == "random"
+
+    @property
+    def needs_density(self) -> str | None:
+        return None if self.is_random else self.density
+
+
+NAMED = {
+    "random": Strategy("random", None, None, False),
+    "uid": Strategy("uid", "uncertainty", "knn", True),
+    "uid-global": Strategy("uid-global", "uncertainty", "global", True),
+    "mid": Strategy("mid", "margin", "knn", True),
+    "eid": Strategy("eid", "entropy", "knn", True),
+    "ui": Strategy("ui", "uncertainty", "knn", False),
+    "ud": Strategy("ud", "uncertainty", None, True),
+    "id": Strategy("id", None, "knn", True),
+    "uncertainty": Strategy("uncertainty", "uncertainty", None, False),
+    "margin": Strategy("margin", "margin", None, False),
+    "entropy": Strategy("entropy", "entropy", None, False),
+}
+
+_TOKEN = re.compile(r"^([a-z_]+)(?:\^([0-9.]+))?$")
+_ALIASES = {"knn_density": ("density", "knn"), "density": ("density", "knn"),
+            "global_density": ("density", "global"), "diversity": ("diversity", True)}
+
+
+def parse_strategy(spec: str) -> Strategy:
+    """A named strategy (see NAMED) or a product like ``entropy*knn_density^0.5*diversity``."""
+    spec = spec.strip().lower()
+    if spec in NAMED:
+        return NAMED[spec]
+    measure = density = None
+    div = False
+    w = [0.0, 0.0, 0.0]
+    for part in spec.split("*"):
+        m = _TOKEN.match(part.strip())
+        if not m:
+            raise ValueError(f"cannot read strategy {spec!r}: {part!r} is not a measure")
+        name, weight = m.group(1), float(m.group(2) or 1.0)
+        if name in MEASURES:
+            measure, w[0] = name, weight
+        elif name in _ALIASES:
+            kind, val = _ALIASES[name]
+            if kind == "density":
+                density, w[1] = val, weight
+            else:
+                div, w[2] = True, weight
+        else:
+            known = ", ".join(sorted(NAMED) + list(MEASURES) + sorted(_ALIASES))
+            raise ValueError(f"unknown measure {name!r} in strategy {spec!r}; known: {known}")
+    return Strategy(spec, measure, density, div, (w[0], w[1], w[2]))
+
+
+def score(
+    strategy: Strategy,
+    probs: np.ndarray | None,
+    density: np.ndarray | None,
+    max_sim: np.ndarray | None,
+) -> dict[str, np.ndarray]:
+    """Raw measures, their CDFs and S over one pool. Returns a dict with keys among
+    measure / density / diversity (raw), U / I / D (CDFs) and S."""
+    n = next(a.shape[0] for a in (probs, density, max_sim) if a is not None)
+    out: dict[str, np.ndarray] = {}
+    S = np.ones(n, dtype=np.float32)
+    a, b, c = strategy.weights
+    if strategy.measure is not None:
+        m = MEASURE_FUNCS[strategy.measure](probs)
+        out["measure"] = m
+        out["U"] = cdf(m)
+        S *= out["U"] if a == 1.0 else out["U"] ** a
+    if strategy.density is not None:
+        out["density"] = density
+        out["I"] = cdf(density)
+        S *= out["I"] if b == 1.0 else out["I"] ** b
+    if strategy.diversity:
+        d = diversity(max_sim)
+        out["diversity"] = d
+        out["D"] = cdf(d)
+        S *= out["D"] if c == 1.0 else out["D"] ** c
+    out["S"] = S
+    return out
+
+
+def top_n(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n largest scores, best first (argpartition, then a sort of n)."""
+    n = min(n, scores.size)
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if n < scores.size:
+        part = np.argpartition(-scores, n - 1)[:n]
+    else:
+        part = np.arange(scores.size)
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def select(
+    strategy: Strategy,
+    n: int,
+    rng: np.random.Generator,
+    probs: np.ndarray | None = None,
+    density: np.ndarray | None = None,
+    max_sim: np.ndarray | None = None,
+    pool_size: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """modAL-shaped query: (indices into the pool, their scores), best first."""
+    if strategy.is_random:
+        size = pool_size if pool_size is not None else next(
+            a.shape[0] for a in (probs, density, max_sim) if a is not None
+        )
+        idx = rng.choice(size, size=min(n, size), replace=False)
+        return idx.astype(np.int64), np.zeros(idx.size, dtype=np.float32)
+    S = score(strategy, probs, density, max_sim)["S"]
+    idx = top_n(S, n)
+    return idx, S[idx]

@@ -1,0 +1,381 @@
+"""The labeling loop the GUI drives: ranked candidates, label / skip / undo, classes, predictions.
+
+Every state change is an :class:`Action`. Before the in-memory state changes, the action is handed to the
+``journal`` callable (the project file commits it there); if the journal raises, nothing changes. Reopening a
+project restores the state from the project's materialised labels plus its action log (:meth:`Session.restore`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from aldesk.core import scoring
+from aldesk.core.knn import IncrementalKNN
+
+DEFAULT_K = 10
+DEFAULT_STRATEGY = "uid"
+DEFAULT_CANDIDATES = 24
+
+UNDOABLE = ("label", "skip", "unskip")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One user action.
+
+    op: "label" (items get ``cls``; ``prev`` holds their previous labels, None = unlabeled), "skip", "unskip",
+    "undo" (``target`` = seq of the undone action), "add_class" (``cls`` = new name), "rename_class"
+    (``prev`` = (old name,), ``cls`` = new name).
+    origin: "user" | "batch" | "imported" | "audit" | "suggestion".
+    seq: position in the log, given by the session (0, 1, 2, …).
+    """
+
+    op: str
+    items: tuple[int, ...] = ()
+    cls: str | None = None
+    prev: tuple[str | None, ...] = ()
+    origin: str = "user"
+    time: float = field(default_factory=time.time)
+    seq: int = -1
+    target: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"op": self.op, "items": list(self.items), "cls": self.cls, "prev": list(self.prev),
+                "origin": self.origin, "time": self.time, "seq": self.seq, "target": self.target}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Action:
+        return cls(op=d["op"], items=tuple(int(i) for i in d.get("items", ())), cls=d.get("cls"),
+                   prev=tuple(d.get("prev", ())), origin=d.get("origin", "user"), time=float(d.get("time", 0.0)),
+                   seq=int(d.get("seq", -1)), target=d.get("target"))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A ranked pool item with the factors of its score (CDFs in [0, 1]; None where the strategy has none)."""
+
+    index: int
+    S: float
+    U: float | None
+    I: float | None  # noqa: E741 - the name SCORING.md uses
+    D: float | None
+    predicted: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    index: int
+    predicted: str | None
+    probabilities: dict[str, float]
+    neighbours: list[tuple[int, float, str]]  # (item, similarity, its label), most similar first
+
+
+def undo_stack(actions: Iterable[Action]) -> list[Action]:
+    """The undoable actions still in force after a log (undo pops the most recent)."""
+    stack: list[Action] = []
+    for a in actions:
+        if a.op in UNDOABLE:
+            stack.append(a)
+        elif a.op == "undo":
+            for j in range(len(stack) - 1, -1, -1):
+                if stack[j].seq == a.target:
+                    del stack[j]
+                    break
+    return stack
+
+
+class Session:
+    """Labels, classes and the ranking over one set of embeddings.
+
+    Parameters
+    ----------
+    vectors : (N, d) float32, L2-normalised; rows of unusable items may be zero.
+    classes : class names, in key order (key 1 = classes[0]).
+    eligible : bool (N,), items that may be ranked/labeled (False for items that failed to embed).
+    density : (N,) density values, or None to start with global density (instant); see :meth:`set_density`.
+    journal : called with each Action BEFORE the state changes; must persist it (commit) or raise.
+    """
+
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        classes: Iterable[str] = (),
+        *,
+        k: int = DEFAULT_K,
+        strategy: str | scoring.Strategy = DEFAULT_STRATEGY,
+        eligible: np.ndarray | None = None,
+        density: np.ndarray | None = None,
+        journal: Callable[[Action], None] | None = None,
+        n_candidates: int = DEFAULT_CANDIDATES,
+        seed: int = 0,
+    ) -> None:
+        self.X = vectors
+        self.classes: list[str] = []
+        for c in classes:
+            self._check_new_class(c)
+            self.classes.append(c)
+        self.knn = IncrementalKNN(vectors, k)
+        self.strategy = strategy if isinstance(strategy, scoring.Strategy) else scoring.parse_strategy(strategy)
+        n = vectors.shape[0]
+        self.eligible = np.ones(n, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool).copy()
+        self.skipped = np.zeros(n, dtype=bool)
+        self.density_kind = "global"
+        self.density = scoring.global_density(vectors) if density is None else np.asarray(density, np.float32)
+        if density is not None:
+            self.density_kind = "knn"
+        self.journal = journal
+        self.n_candidates = n_candidates
+        self.rng = np.random.default_rng(seed)
+        self.history: list[Action] = []  # undo stack
+        self._next_seq = 0
+        self._ranking: list[Candidate] | None = None
+
+    # ------------------------------------------------------------ read state
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def labels(self) -> dict[int, str]:
+        """Current labels, item -> class name."""
+        lab = self.knn.labeled
+        return {int(i): self.classes[self.knn.label[i]] for i in lab}
+
+    def label_of(self, index: int) -> str | None:
+        c = self.knn.label[index]
+        return None if c < 0 else self.classes[c]
+
+    @property
+    def n_labeled(self) -> int:
+        return self.knn.n_labeled
+
+    def counts(self) -> dict[str, int]:
+        """Labeled items per class (every class listed, zeros included)."""
+        lab = self.knn.label[self.knn.labeled]
+        bc = np.bincount(lab, minlength=len(self.classes)) if lab.size else np.zeros(len(self.classes), int)
+        return {c: int(bc[i]) for i, c in enumerate(self.classes)}
+
+    def pool_mask(self, include_skipped: bool = False) -> np.ndarray:
+        m = self.eligible & (self.knn.label < 0)
+        if not include_skipped:
+            m &= ~self.skipped
+        return m
+
+    # --------------------------------------------------------------- ranking
+    def set_density(self, density: np.ndarray, kind: str = "knn") -> None:
+        """Swap in a density computed in the background (e.g. the k-NN graph once it is ready)."""
+        if density.shape != (self.n,):
+            raise ValueError("density must have one value per item")
+        self.density = np.asarray(density, dtype=np.float32)
+        self.density_kind = kind
+        self._ranking = None
+
+    def set_strategy(self, strategy: str | scoring.Strategy) -> None:
+        self.strategy = strategy if isinstance(strategy, scoring.Strategy) else scoring.parse_strategy(strategy)
+        self._ranking = None
+
+    def candidates(self, n: int | None = None) -> list[Candidate]:
+        """The top-n pool items by S, best first. Skipped items come back only when nothing else is left."""
+        n = self.n_candidates if n is None else n
+        if self._ranking is None or len(self._ranking) < n:
+            self._ranking = self._rank(max(n, self.n_candidates))
+        return self._ranking[:n]
+
+    def _rank(self, n: int) -> list[Candidate]:
+        pool = np.flatnonzero(self.pool_mask())
+        if pool.size == 0:
+            pool = np.flatnonzero(self.pool_mask(include_skipped=True))
+        if pool.size == 0:
+            return []
+        n_cls = max(1, len(self.classes))
+        probs = self.knn.probabilities(n_cls, pool)
+        if self.strategy.is_random:
+            # Stable order between actions: random picks are drawn once per re-rank.
+            order, _ = scoring.select(self.strategy, n, self.rng, pool_size=pool.size)
+            parts = {"S": np.zeros(pool.size, np.float32)}
+        else:
+            dens = self.density[pool] if self.strategy.density else None
+            parts = scoring.score(self.strategy, probs, dens, self.knn.max_similarity(pool))
+            order = scoring.top_n(parts["S"], n)
+        has_labels = self.knn.n_labeled > 0 and len(self.classes) > 0
+        out = []
+        for o in order:
+            p = probs[o]
+            best = int(p.argmax())
+            out.append(Candidate(
+                index=int(pool[o]), S=float(parts["S"][o]),
+                U=float(parts["U"][o]) if "U" in parts else None,
+                I=float(parts["I"][o]) if "I" in parts else None,
+                D=float(parts["D"][o]) if "D" in parts else None,
+                predicted=self.classes[best] if has_labels else None,
+                confidence=float(p[best]) if has_labels else 0.0,
+            ))
+        return out
+
+    def predict(self, index: int, n_neighbours: int | None = None) -> Prediction:
+        """Prediction and explanation for any item; a labeled item is predicted without its own label."""
+        n_cls = max(1, len(self.classes))
+        p, nbrs = self.knn.predict_exact(index, n_cls, n_neighbours)
+        has = bool(nbrs) and bool(self.classes)
+        return Prediction(
+            index=index,
+            predicted=self.classes[int(p.argmax())] if has else None,
+            probabilities={c: float(p[i]) for i, c in enumerate(self.classes)},
+            neighbours=[(j, s, self.classes[self.knn.label[j]]) for j, s in nbrs],
+        )
+
+    def predictions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted class index and confidence for every item (from the stored top-k; -1 with no labels).
+
+        For labeled items this is leave-one-out: their own label does not vote.
+        """
+        n_cls = max(1, len(self.classes))
+        p = self.knn.probabilities(n_cls, exclude_self=True)
+        pred = p.argmax(axis=1).astype(np.int32)
+        conf = p.max(axis=1)
+        if self.knn.n_labeled == 0:
+            pred[:] = -1
+        return pred, conf
+
+    # --------------------------------------------------------------- actions
+    def _commit(self, action: Action) -> Action:
+        action = replace(action, seq=self._next_seq)
+        if self.journal is not None:
+            self.journal(action)  # persists or raises; the state below changes only after it succeeded
+        self._next_seq += 1
+        self._apply(action)
+        self._ranking = None
+        return action
+
+    def _class_index(self, name: str) -> int:
+        try:
+            return self.classes.index(name)
+        except ValueError:
+            raise KeyError(f"unknown class {name!r}") from None
+
+    def label(self, index: int, cls: str, origin: str = "user") -> Action:
+        """Label one item (relabel if it has a label)."""
+        return self.label_many([index], cls, origin)
+
+    def label_many(self, indices: Iterable[int], cls: str, origin: str = "batch") -> Action:
+        """Label several items in one action: one undo reverts them all."""
+        self._class_index(cls)
+        items = tuple(int(i) for i in indices)
+        if not items:
+            raise ValueError("nothing to label")
+        for i in items:
+            if not self.eligible[i]:
+                raise ValueError(f"item {i} cannot be labeled (it has no embedding)")
+        prev = tuple(self.label_of(i) for i in items)
+        return self._commit(Action("label", items, cls, prev, origin))
+
+    def skip(self, index: int) -> Action:
+        return self._commit(Action("skip", (int(index),)))
+
+    def unskip(self, index: int) -> Action:
+        return self._commit(Action("unskip", (int(index),)))
+
+    def undo(self) -> Action | None:
+        """Revert the most recent label/skip still in force; None when there is nothing to undo."""
+        if not self.history:
+            return None
+        target = self.history[-1]
+        self._commit(Action("undo", target.items, target.cls, target.prev, target.origin, target=target.seq))
+        return target
+
+    def add_class(self, name: str) -> Action:
+        self._check_new_class(name)
+        return self._commit(Action("add_class", cls=name))
+
+    def rename_class(self, old: str, new: str) -> Action:
+        self._class_index(old)
+        if new != old:
+            self._check_new_class(new)
+        return self._commit(Action("rename_class", cls=new, prev=(old,)))
+
+    def _check_new_class(self, name: str) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a class name cannot be empty")
+        if name != name.strip():
+            raise ValueError("a class name cannot start or end with spaces")
+        if name in self.classes:
+            raise ValueError(f"class {name!r} exists already")
+
+    # ------------------------------------------------------ applying actions
+    def _apply(self, a: Action, *, log: bool = True) -> None:
+        if a.op == "label":
+            c = self._class_index(a.cls)
+            for i in a.items:
+                self.knn.add(i, c)
+                self.skipped[i] = False
+        elif a.op == "skip":
+            self.skipped[list(a.items)] = True
+        elif a.op == "unskip":
+            self.skipped[list(a.items)] = False
+        elif a.op == "undo":
+            target = self._pop(a.target)
+            if target.op == "label":
+                for i, p in zip(target.items, target.prev, strict=True):
+                    if p is None:
+                        self.knn.remove(i)
+                    else:
+                        self.knn.add(i, self._class_index(p))
+            elif target.op == "skip":
+                self.skipped[list(target.items)] = False
+            elif target.op == "unskip":
+                self.skipped[list(target.items)] = True
+        elif a.op == "add_class":
+            self.classes.append(a.cls)
+        elif a.op == "rename_class":
+            self.classes[self._class_index(a.prev[0])] = a.cls
+        else:
+            raise ValueError(f"unknown action {a.op!r}")
+        if log and a.op in UNDOABLE:
+            self.history.append(a)
+
+    def _pop(self, seq: int | None) -> Action:
+        for j in range(len(self.history) - 1, -1, -1):
+            if self.history[j].seq == seq:
+                return self.history.pop(j)
+        raise ValueError(f"cannot undo action {seq}: it is not in the undo history")
+
+    # ------------------------------------------------------------- reopening
+    def replay(self, actions: Iterable[Action]) -> None:
+        """Re-apply a log action by action (no journal). Exact, but one mat-vec per label: for small logs."""
+        for a in actions:
+            self._apply(a)
+            self._next_seq = max(self._next_seq, a.seq + 1)
+        self._ranking = None
+
+    def restore(
+        self,
+        labels: dict[int, str],
+        skipped: Iterable[int],
+        actions: list[Action],
+    ) -> None:
+        """Reopen from a project's materialised state: labels and skips in one block, undo stack from the log.
+
+        ``self.classes`` must already be the project's current class list.
+        """
+        idx = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
+        cls = np.fromiter((self._class_index(c) for c in labels.values()), dtype=np.int32, count=len(labels))
+        # Keep the labeling order of the log so that "last picks" and learning curves replay faithfully.
+        order = {}
+        for a in actions:
+            if a.op == "label":
+                for i in a.items:
+                    order.setdefault(i, a.seq)
+        if idx.size:
+            perm = np.argsort([order.get(int(i), 1 << 62) for i in idx], kind="stable")
+            idx, cls = idx[perm], cls[perm]
+        self.knn.add_many(idx, cls)
+        self.skipped[:] = False
+        self.skipped[np.fromiter(skipped, dtype=np.int64)] = True
+        self.history = undo_stack(actions)
+        self._next_seq = max((a.seq for a in actions), default=-1) + 1
+        self._ranking = None
