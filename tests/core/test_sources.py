@@ -334,3 +334,19 @@ def test_fuzz_written_rows_round_trip(
         assert not expected, f"valid rows rejected: {exc}"
         return
     assert ds.keys == expected
+
+
+# ---------------------------------------------------------------- bundled demo
+
+DEMO = Path(__file__).resolve().parents[2] / "aldesk" / "resources" / "demo"
+
+
+@pytest.mark.skipif(not DEMO.is_dir(), reason="demo data not generated")
+def test_bundled_demo_loads() -> None:
+    images = load_source(DEMO / "images")
+    assert len(images) == 300 and len(set(images.known_labels or [])) == 10
+    assert images.problems == []
+    texts = load_source(DEMO / "texts.csv")
+    assert len(texts) == 400 and sorted(set(texts.known_labels or [])) == ["fresh", "rotten"]
+    assert (texts.known_labels or []).count("fresh") == 200
+    assert (DEMO / "LICENSE.md").is_file()
