@@ -1,0 +1,98 @@
+"""``aldesk simulate DATA``: learning curves of query strategies vs random on data with known labels."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from aldesk.core.progress import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="learning curves: active strategies vs random on data with known labels",
+        description="Run the evaluation protocol (K-fold; each step a strategy picks one pool item, its known label "
+        "is revealed, and the k-NN's accuracy on the held-out fold is recorded). 'random' always runs beside.",
+        epilog="examples:\n  aldesk simulate reviews.csv --label-column sentiment --folds 4 --budget 200 --out rt.json\n"
+        "  aldesk simulate photos/ --strategies uid,uid-global,margin --plot curves.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("data", type=Path, help="image folder (ImageFolder layout gives labels) or CSV of texts")
+    p.add_argument("--strategies", default=None,
+                   help="comma list, e.g. uid,margin,entropy*knn_density*diversity (default: the app's default)")
+    p.add_argument("--folds", type=int, default=16, help="K of the K-fold split (default 16, as in the seed)")
+    p.add_argument("--budget", type=int, default=200, help="labels per fold (default 200)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--k", type=int, default=None, help="neighbours of the k-NN classifier (default: the app's)")
+    p.add_argument("--text-column", default=None)
+    p.add_argument("--label-column", default=None)
+    p.add_argument("--model-card", type=Path, default=None, help="a model card JSON for your own ONNX encoder")
+    p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    p.add_argument("--plot", type=Path, default=None, help="write the learning curves as PNG here")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=run)
+
+
+def _progress(quiet: bool):
+    last = [0.0]
+
+    def report(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if quiet or (now - last[0] < 0.5 and fraction < 1.0):
+            return
+        last[0] = now
+        print(f"\r{fraction:6.1%}  {message[:70]:<70}", end="" if fraction < 1.0 else "\n", file=sys.stderr)
+
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    from aldesk.core.embed import embed_dataset, load_card
+    from aldesk.core.session import DEFAULT_K, DEFAULT_STRATEGY
+    from aldesk.core.simulate import simulate
+    from aldesk.core.sources import load_source
+
+    ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
+    if not ds.has_known_labels:
+        raise UserError(
+            f"{args.data} has no known labels: simulate needs them (an ImageFolder layout, or --label-column)"
+        )
+    card = load_card(args.model_card) if args.model_card else None
+    res = embed_dataset(ds, card, progress=_progress(args.quiet))
+    for prob in res.failed[:10]:
+        print(f"skipped {prob.key}: {prob.reason}", file=sys.stderr)
+    if len(res.failed) > 10:
+        print(f"… and {len(res.failed) - 10} more skipped items", file=sys.stderr)
+    ok = res.ok
+    labels = [lab for lab, good in zip(ds.known_labels, ok, strict=True) if good]
+    strategies = [s for s in (args.strategies or DEFAULT_STRATEGY).split(",") if s.strip()]
+    try:
+        result = simulate(
+            res.vectors[ok], labels, strategies=strategies, folds=args.folds, budget=args.budget,
+            k=args.k or DEFAULT_K, seed=args.seed, dataset=str(args.data), progress=_progress(args.quiet),
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    out = result.to_dict()
+    print_table(out)
+    if args.out:
+        args.out.write_text(json.dumps(out, indent=1))
+    if args.plot:
+        from aldesk.ui.plots.curves import export_curves_png
+
+        export_curves_png(out, args.plot)
+    return 0
+
+
+def print_table(out: dict) -> None:
+    print(f"{out['dataset']}: {out['n_items']} items, {out['n_classes']} classes, {out['folds']} folds, "
+          f"budget {out['budget']}; k-NN on the whole pool: {out['full_accuracy']:.3f}")
+    print(f"{'strategy':<34} {'AUC':>6} {'labels to 90%':>14} {'labels to 95%':>14}")
+    for name, s in out["strategies"].items():
+        l90 = "-" if s["labels_to_90"] is None else s["labels_to_90"]
+        l95 = "-" if s["labels_to_95"] is None else s["labels_to_95"]
+        print(f"{name:<34} {s['auc']:6.3f} {l90:>14} {l95:>14}")

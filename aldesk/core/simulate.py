@@ -1,0 +1,177 @@
+"""Learning curves: the evaluation protocol of SCORING.md (K folds, strategies vs random, k-NN accuracy).
+
+In each fold the pool starts unlabeled; at every step a strategy picks one pool item, its true label is revealed,
+and the k-NN's accuracy on the held-out fold is recorded. Curves are averaged over folds; ``random`` always runs
+beside the other strategies on the same folds.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from aldesk.core import scoring
+from aldesk.core.knn import IncrementalKNN
+from aldesk.core.progress import CancelFn, ProgressFn, check
+
+DEFAULT_FOLDS = 16
+
+
+@dataclass
+class SimulationResult:
+    dataset: str
+    n_items: int
+    n_classes: int
+    folds: int
+    budget: int
+    full_accuracy: float
+    curves: dict[str, np.ndarray]  # strategy -> (folds, budget) accuracies
+
+    def to_dict(self) -> dict:
+        strategies = {}
+        for name, c in self.curves.items():
+            mean = c.mean(axis=0)
+            strategies[name] = {
+                "accuracy": [round(float(a), 6) for a in mean],
+                "auc": float(mean.mean()),
+                "labels_to_90": labels_to(mean, 0.90 * self.full_accuracy),
+                "labels_to_95": labels_to(mean, 0.95 * self.full_accuracy),
+            }
+        return {"dataset": self.dataset, "n_items": self.n_items, "n_classes": self.n_classes,
+                "folds": self.folds, "budget": self.budget, "full_accuracy": self.full_accuracy,
+                "strategies": strategies}
+
+
+def labels_to(curve: np.ndarray, target: float) -> int | None:
+    """Labels needed (1-based) for the mean curve to first reach ``target``; None if it never does."""
+    hit = np.flatnonzero(curve >= target)
+    return int(hit[0]) + 1 if hit.size else None
+
+
+def kfold(n: int, folds: int, rng: np.random.Generator, y: np.ndarray | None = None) -> list[np.ndarray]:
+    """Test-index arrays of a (stratified when ``y`` is given) K-fold split."""
+    if folds < 2:
+        raise ValueError("need at least 2 folds")
+    if folds > n:
+        raise ValueError(f"{folds} folds need at least {folds} items")
+    assign = np.empty(n, dtype=np.int64)
+    if y is None:
+        perm = rng.permutation(n)
+        assign[perm] = np.arange(n) % folds
+    else:
+        # Deal each class round-robin over the folds, continuing where the previous class stopped.
+        offset = 0
+        for c in np.unique(y):
+            members = rng.permutation(np.flatnonzero(y == c))
+            assign[members] = (offset + np.arange(members.size)) % folds
+            offset += members.size
+    return [np.flatnonzero(assign == f) for f in range(folds)]
+
+
+def knn_accuracy(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, k: int, n_classes: int) -> float:
+    """Accuracy on ``test`` of the k-NN that knows every label of ``train`` (exact, chunked)."""
+    knn = IncrementalKNN(X, k)
+    knn.add_many(train, y[train])
+    p = knn.probabilities(n_classes, test)
+    return float((p.argmax(axis=1) == y[test]).mean())
+
+
+def run_fold(
+    X: np.ndarray,
+    y: np.ndarray,
+    pool: np.ndarray,
+    test: np.ndarray,
+    strategy: scoring.Strategy,
+    budget: int,
+    k: int,
+    n_classes: int,
+    rng: np.random.Generator,
+    density: np.ndarray | None = None,
+    cancel: CancelFn | None = None,
+) -> np.ndarray:
+    """One learning curve: accuracy on ``test`` after 1..budget labels picked from ``pool`` by ``strategy``.
+
+    ``density`` is over ``pool`` (aligned with it). Works on the pool+test sub-matrix so each label costs one
+    (|pool|+|test|) x d mat-vec, exactly as in the app.
+    """
+    sub = np.concatenate([pool, test])
+    Xs = X[sub]
+    ys = y[sub]
+    n_pool = pool.size
+    test_rows = np.arange(n_pool, sub.size)
+    knn = IncrementalKNN(Xs, k)
+    available = np.ones(n_pool, dtype=bool)
+    acc = np.empty(budget, dtype=np.float64)
+    for step in range(budget):
+        if step % 16 == 0:
+            check(cancel)
+        cand = np.flatnonzero(available)
+        if cand.size == 0:
+            acc[step:] = acc[step - 1] if step else 0.0
+            break
+        if strategy.is_random:
+            pick = cand[rng.integers(cand.size)]
+        else:
+            probs = knn.probabilities(n_classes, cand) if strategy.measure else None
+            dens = density[cand] if strategy.density else None
+            ms = knn.max_similarity(cand) if strategy.diversity else None
+            idx, _ = scoring.select(strategy, 1, rng, probs, dens, ms)
+            pick = cand[idx[0]]
+        available[pick] = False
+        knn.add(pick, int(ys[pick]))
+        p = knn.probabilities(n_classes, test_rows)
+        acc[step] = float((p.argmax(axis=1) == ys[test_rows]).mean())
+    return acc
+
+
+def simulate(
+    X: np.ndarray,
+    labels: list[str] | np.ndarray,
+    *,
+    strategies: list[str],
+    folds: int = DEFAULT_FOLDS,
+    budget: int = 200,
+    k: int = 10,
+    seed: int = 0,
+    dataset: str = "",
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> SimulationResult:
+    """Run the protocol. ``labels`` are the known labels of the rows of X (None/"" rows are dropped)."""
+    labels = np.asarray(labels, dtype=object)
+    known = np.array([lab is not None and lab != "" for lab in labels])
+    X = X[known]
+    class_names, y = np.unique(labels[known].astype(str), return_inverse=True)
+    n, n_classes = X.shape[0], class_names.size
+    if n_classes < 2:
+        raise ValueError("simulation needs items of at least two known classes")
+    names = list(dict.fromkeys([s.strip() for s in strategies if s.strip()] + ["random"]))
+    parsed = [scoring.parse_strategy(s) for s in names]
+    rng = np.random.default_rng(seed)
+    splits = kfold(n, folds, rng, y)
+    budget_eff = min(budget, n - max(s.size for s in splits))
+    curves = {name: np.zeros((folds, budget_eff)) for name in names}
+    full = np.zeros(folds)
+    total = folds * len(parsed)
+    done = 0
+    for f, test in enumerate(splits):
+        pool = np.setdiff1d(np.arange(n), test, assume_unique=True)
+        full[f] = knn_accuracy(X, y, pool, test, k, n_classes)
+        dens_cache: dict[str, np.ndarray] = {}
+        for name, strat in zip(names, parsed, strict=True):
+            check(cancel)
+            kind = strat.needs_density
+            if kind and kind not in dens_cache:
+                Xp = X[pool]
+                dens_cache[kind] = scoring.knn_density(Xp) if kind == "knn" else scoring.global_density(Xp)
+            # Each strategy gets its own generator, seeded per fold, so adding a strategy changes no other curve.
+            srng = np.random.default_rng([seed, f, zlib.crc32(name.encode())])
+            curves[name][f] = run_fold(X, y, pool, test, strat, budget_eff, k, n_classes, srng,
+                                       dens_cache.get(kind) if kind else None, cancel)
+            done += 1
+            if progress is not None:
+                progress(done / total, f"fold {f + 1}/{folds}: {name}")
+    return SimulationResult(dataset, n, n_classes, folds, budget_eff, float(full.mean()), curves)
+

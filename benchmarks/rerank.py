@@ -1,0 +1,85 @@
+"""Re-rank after one label vs one pool x d mat-vec, in the same run.
+
+    python benchmarks/rerank.py --n 100000 --dim 384 [--labels 50] [--k 10]
+
+Runs a labeling session on synthetic clustered embeddings (the top candidate gets its cluster's label each step)
+and prints one JSON object: rerank_ms_median/p95 (label + new candidates: k-NN update, probabilities, measures,
+CDFs, top-n), matvec_ms_median (one N x d float32 mat-vec) and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from aldesk.core.session import Session
+
+
+def clustered(n: int, d: int, n_clusters: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_clusters, d)).astype(np.float32)
+    y = rng.integers(n_clusters, size=n)
+    X = np.empty((n, d), dtype=np.float32)
+    for start in range(0, n, 65536):  # chunked: no float64 N x d temporary at 1M
+        sl = slice(start, min(n, start + 65536))
+        X[sl] = centres[y[sl]] + rng.normal(scale=1.2, size=(sl.stop - sl.start, d)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X, y
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--dim", type=int, default=384)
+    ap.add_argument("--labels", type=int, default=40)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--classes", type=int, default=5)
+    ap.add_argument("--strategy", default="uid")
+    args = ap.parse_args()
+
+    X, y = clustered(args.n, args.dim)
+    classes = [f"c{i}" for i in range(args.classes)]
+    t0 = time.perf_counter()
+    s = Session(X, classes, k=args.k, strategy=args.strategy, density=np.random.default_rng(1).random(args.n))
+    setup_ms = (time.perf_counter() - t0) * 1e3
+
+    v = X[0].copy()
+    matvec = []
+    for _ in range(max(10, args.labels // 2)):
+        t = time.perf_counter()
+        _ = X @ v
+        matvec.append((time.perf_counter() - t) * 1e3)
+
+    s.candidates()  # first ranking (cold start)
+    rerank = []
+    for _ in range(args.labels):
+        c = s.candidates(1)[0]
+        t = time.perf_counter()
+        s.label(c.index, classes[y[c.index] % args.classes])
+        s.candidates()
+        rerank.append((time.perf_counter() - t) * 1e3)
+        # interleave mat-vecs so both see the same machine load
+        t = time.perf_counter()
+        _ = X @ v
+        matvec.append((time.perf_counter() - t) * 1e3)
+
+    t = time.perf_counter()
+    s.undo()
+    s.candidates()
+    undo_ms = (time.perf_counter() - t) * 1e3
+
+    med = float(np.median(rerank))
+    mv = float(np.median(matvec))
+    print(json.dumps({
+        "n": args.n, "dim": args.dim, "k": args.k, "labels": args.labels, "strategy": args.strategy,
+        "rerank_ms_median": round(med, 3), "rerank_ms_p95": round(float(np.percentile(rerank, 95)), 3),
+        "matvec_ms_median": round(mv, 3), "ratio_rerank_to_matvec": round(med / mv, 2),
+        "undo_ms": round(undo_ms, 3), "session_setup_ms": round(setup_ms, 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()
