@@ -1,0 +1,257 @@
+"""embed_dataset: items -> L2-normalised vectors, through the cache, with progress, cancel and bad-item reports.
+
+Images: a small thread pool reads, hashes and decodes files ahead of the model while ONNX Runtime (which releases
+the GIL) runs the current batch, so decoding hides behind inference. Texts: hashed, sorted by length (little
+padding), tokenised one batch ahead in a worker thread. Vectors reach the cache after every batch, so a
+cancelled run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aldesk.core.dataset import Dataset, Problem
+from aldesk.core.embed import image as image_io
+from aldesk.core.embed import runtime
+from aldesk.core.embed import text as text_io
+from aldesk.core.embed.cache import EmbeddingCache
+from aldesk.core.embed.cards import ModelCard, default_card
+from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
+
+DEFAULT_BATCH = {"image": 32, "text": 64}
+
+
+@dataclass
+class EmbedResult:
+    """Vectors of a dataset, row i for item i.
+
+    Attributes
+    ----------
+    vectors : float32 (n, dim), L2-normalised; all zeros where ``ok`` is False
+    ok : bool (n,)
+    failed : the items that could not be embedded, with the reason
+    hashes : sha1 of each item's content (file bytes or UTF-8 text); "" for a file that could not be read
+    model_id : the card id the vectors belong to
+    n_computed, n_cached : how many distinct items ran through the model / came from the cache in this call
+    """
+
+    vectors: np.ndarray
+    ok: np.ndarray
+    failed: list[Problem]
+    hashes: list[str]
+    model_id: str
+    n_computed: int = 0
+    n_cached: int = 0
+    seconds: float = field(default=0.0, repr=False)
+
+
+class _Run:
+    """Book-keeping shared by both pipelines: result arrays, cache, progress and model calls."""
+
+    def __init__(self, ds: Dataset, card: ModelCard, cache: EmbeddingCache, progress: ProgressFn | None,
+                 cancel: CancelFn | None) -> None:
+        n = len(ds)
+        self.card, self.cache, self.progress, self.cancel = card, cache, progress, cancel
+        self.vectors = np.zeros((n, card.dim), dtype=np.float32)
+        self.ok = np.zeros(n, dtype=bool)
+        self.hashes = [""] * n
+        self.failed: list[Problem] = []
+        self.cached_rows: list[int] = []
+        self.n_computed = 0
+        self.done = 0
+        self.total = n
+        self.t0 = time.perf_counter()
+        self.session = runtime.session(card)
+
+    def report(self) -> None:
+        check(self.cancel)
+        if self.progress is not None:
+            rate = self.done / max(time.perf_counter() - self.t0, 1e-6)
+            self.progress(self.done / max(self.total, 1),
+                          f"Embedding {self.done:,} / {self.total:,} items — {rate:,.0f} items/s")
+
+    def infer(self, feeds: dict[str, np.ndarray], mask: np.ndarray | None = None) -> np.ndarray:
+        out = self.session.run([self.card.output], feeds)[0]
+        return runtime.pool(self.card, out, mask)
+
+    def store(self, rows_per_item: list[list[int]], digests: list[str], vecs: np.ndarray) -> None:
+        self.cache.put(digests, vecs)
+        for rows, vec in zip(rows_per_item, vecs, strict=True):
+            self.vectors[rows] = vec
+            self.ok[rows] = True
+        self.n_computed += len(digests)
+
+    def finish_cached(self) -> int:
+        rows = self.cached_rows
+        if rows:
+            self.vectors[rows] = self.cache.get_many([self.hashes[r] for r in rows])
+            self.ok[rows] = True
+        return len({self.hashes[r] for r in rows})
+
+
+def _embed_images(ds: Dataset, run: _Run, batch_size: int) -> None:
+    card = run.card
+    workers = max(1, min(4, os.cpu_count() or 1))
+    window = max(2 * batch_size, 4 * workers)  # decoded-ahead items: bounded memory (~0.6 MB each at 224²)
+    # Items whose content is already pending in this run (duplicate files): decoded once, filled at the end.
+    pending: dict[str, list[int]] = {}
+    batch_rows: list[list[int]] = []
+    batch_digests: list[str] = []
+    batch_arrays: list[np.ndarray] = []
+    since_report = 0
+
+    def run_batch() -> None:
+        nonlocal since_report
+        if batch_arrays:
+            vecs = run.infer({card.inputs["image"]: np.stack(batch_arrays)})
+            run.store(batch_rows, batch_digests, vecs)
+            for d in batch_digests:
+                pending.pop(d, None)
+            batch_rows.clear()
+            batch_digests.clear()
+            batch_arrays.clear()
+        since_report = 0
+        run.report()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aldesk-decode") as pool:
+        futures: deque[tuple[int, Future[image_io.Loaded]]] = deque()
+        indices: Iterator[int] = iter(range(len(ds)))
+        try:
+            while True:
+                while len(futures) < window:
+                    i = next(indices, None)
+                    if i is None:
+                        break
+                    # The membership test reads the cache's dicts from worker threads; the main thread only
+                    # adds keys between batches, and a stale "not cached" merely decodes an image again.
+                    futures.append((i, pool.submit(image_io.load, ds.path(i), card, run.cache)))
+                if not futures:
+                    break
+                i, fut = futures.popleft()
+                loaded = fut.result()
+                run.hashes[i] = loaded.digest
+                run.done += 1
+                since_report += 1
+                if loaded.reason is not None:
+                    run.failed.append(Problem(ds.keys[i], loaded.reason))
+                elif loaded.digest in pending:
+                    pending[loaded.digest].append(i)
+                elif loaded.array is None or loaded.digest in run.cache:
+                    run.cached_rows.append(i)
+                else:
+                    rows = [i]
+                    pending[loaded.digest] = rows
+                    batch_rows.append(rows)
+                    batch_digests.append(loaded.digest)
+                    batch_arrays.append(loaded.array)
+                if len(batch_arrays) >= batch_size or since_report >= 4 * batch_size:
+                    run_batch()
+            run_batch()
+        finally:
+            for _, fut in futures:
+                fut.cancel()
+
+
+def _text_hash(text: str) -> str:
+    # surrogatepass: a lone surrogate from a badly decoded CSV must not crash hashing.
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _embed_texts(ds: Dataset, run: _Run, batch_size: int) -> None:
+    card = run.card
+    first_row: dict[str, list[int]] = {}
+    todo_texts: list[str] = []
+    for i, text in enumerate(ds.keys):
+        digest = _text_hash(text)
+        run.hashes[i] = digest
+        if digest in first_row:
+            first_row[digest].append(i)
+        elif digest in run.cache:
+            run.cached_rows.append(i)
+        else:
+            first_row[digest] = [i]
+            todo_texts.append(text)
+    todo = [(rows, run.hashes[rows[0]]) for rows in first_row.values()]
+    run.done = len(ds) - sum(len(rows) for rows, _ in todo)
+    run.report()
+    if not todo:
+        return
+    order = text_io.length_order(todo_texts)
+    batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+    text_io.tokenizer(card)  # load it here so a bad tokenizer is a UserError, not a worker-thread failure
+
+    def encode(b: np.ndarray) -> dict[str, np.ndarray]:
+        return text_io.encode(card, [todo_texts[j] for j in b])
+
+    mask_name = card.inputs["attention_mask"]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aldesk-tokenize") as pool:
+        ahead: deque[Future[dict[str, np.ndarray]]] = deque(pool.submit(encode, b) for b in batches[:2])
+        try:
+            for k, b in enumerate(batches):
+                feeds = ahead.popleft().result()
+                if k + 2 < len(batches):
+                    ahead.append(pool.submit(encode, batches[k + 2]))
+                vecs = run.infer(feeds, feeds[mask_name])
+                picked = [todo[j] for j in b]
+                run.store([rows for rows, _ in picked], [d for _, d in picked], vecs)
+                run.done += sum(len(rows) for rows, _ in picked)
+                run.report()
+        finally:
+            for fut in ahead:
+                fut.cancel()
+
+
+def embed_dataset(
+    ds: Dataset,
+    card: ModelCard | None = None,
+    *,
+    cache_dir: Path | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    batch_size: int | None = None,
+) -> EmbedResult:
+    """Embed every item of ``ds`` with ``card`` (the bundled model of ``ds.kind`` if None).
+
+    Parameters
+    ----------
+    cache_dir : folder holding one cache sub-folder per model id; default
+        ``platformdirs.user_cache_dir("aldesk")/embeddings``
+    progress : called with (fraction, message) after every batch
+    cancel : checked after every batch; vectors computed so far stay cached, so a rerun resumes
+    batch_size : items per model call (default 32 for images, 64 for texts)
+
+    Raises
+    ------
+    Cancelled
+        ``cancel()`` turned true.
+    UserError
+        The card does not fit the dataset or the model (bad files are reported in ``failed`` instead).
+    """
+    card = card if card is not None else default_card(ds.kind)
+    if card.kind != ds.kind:
+        raise UserError(f"The model {card.name or card.id} embeds {card.kind}s, but these items are {ds.kind}s.")
+    batch_size = int(batch_size or DEFAULT_BATCH[ds.kind])
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    t0 = time.perf_counter()
+    with EmbeddingCache(cache_dir, card.id, card.dim, card.fingerprint) as cache:
+        run = _Run(ds, card, cache, progress, cancel)
+        if ds.kind == "image":
+            _embed_images(ds, run, batch_size)
+        else:
+            _embed_texts(ds, run, batch_size)
+        n_cached = run.finish_cached()
+        cache.compact()
+    return EmbedResult(
+        vectors=run.vectors, ok=run.ok, failed=run.failed, hashes=run.hashes, model_id=card.id,
+        n_computed=run.n_computed, n_cached=n_cached, seconds=time.perf_counter() - t0,
+    )
