@@ -1,8 +1,9 @@
 """Incremental k-NN classifier over L2-normalised embeddings (cosine similarity = dot product).
 
-"Learning" a label only stores it: every item keeps its top-k most similar labeled items, and adding a label
-updates all of them with ONE (N x d) mat-vec and an O(N k) merge (SCORING.md). Removing a label (undo) recomputes
-only the items whose top-k contained it, against the labeled set.
+"Learning" a label only stores it: every item keeps its top-k most similar labeled items, their class votes and
+its similarity to the closest labeled item. Adding a label updates all of them with ONE (N x d) mat-vec and work
+proportional to the rows whose top-k changed (SCORING.md). Removing a label (undo) recomputes only the rows whose
+top-k contained it, against the labeled set. A relabel moves votes between classes; no similarity is recomputed.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import numpy as np
 
 # Weight of a neighbour = max(sim, 0) + EPS, so that a neighbour at similarity <= 0 still votes a little.
 EPS = 1e-3
-# Total smoothing mass spread evenly over the known classes (a Dirichlet-like prior).
+# Total smoothing mass spread evenly over the classes (a Dirichlet-like prior).
 PRIOR = 0.1
-# Rows computed per chunk when a whole block of similarities is needed (bounds memory at ~64 MB per chunk).
+# Rows computed per block when a block of similarities is needed (bounds the temporary to ~64 MB).
 CHUNK = 16384
+
+
+def weight(sim: np.ndarray) -> np.ndarray:
+    return np.maximum(sim, 0.0) + EPS
 
 
 class IncrementalKNN:
@@ -25,7 +30,9 @@ class IncrementalKNN:
     vectors : (N, d) float32, L2-normalised rows. Not copied.
     k : number of neighbours.
 
-    Labels are class indices (0..C-1) into a class list held by the caller; -1 means unlabeled.
+    Labels are class indices (0, 1, …) into a class list held by the caller; -1 means unlabeled.
+    Per item it keeps: neighbour slots (unsorted), the weakest slot, class votes (sum of weights per class),
+    their total, and the similarity to the closest labeled item.
     """
 
     def __init__(self, vectors: np.ndarray, k: int = 10) -> None:
@@ -37,9 +44,14 @@ class IncrementalKNN:
         self.k = int(k)
         n = vectors.shape[0]
         self.label = np.full(n, -1, dtype=np.int32)
-        # Neighbour slots: item index (-1 = empty) and similarity (-inf = empty), unsorted.
-        self.nbr = np.full((n, self.k), -1, dtype=np.int64)
+        self.nbr = np.full((n, self.k), -1, dtype=np.int32)
         self.sim = np.full((n, self.k), -np.inf, dtype=np.float32)
+        self.worst_slot = np.zeros(n, dtype=np.int32)
+        self.worst_sim = np.full(n, -np.inf, dtype=np.float32)
+        self.best_sim = np.full(n, -np.inf, dtype=np.float32)
+        # float64 votes: incremental +/- of weights must not drift from a from-scratch sum.
+        self.votes = np.zeros((n, 4), dtype=np.float64)
+        self.total = np.zeros(n, dtype=np.float64)
         self._labeled: list[int] = []  # in labeling order
         self._pos: dict[int, int] = {}
 
@@ -57,34 +69,62 @@ class IncrementalKNN:
     def n_labeled(self) -> int:
         return len(self._labeled)
 
+    def _ensure_classes(self, cls: int) -> None:
+        if cls >= self.votes.shape[1]:
+            grown = np.zeros((self.n, max(cls + 1, 2 * self.votes.shape[1])), dtype=np.float64)
+            grown[:, : self.votes.shape[1]] = self.votes
+            self.votes = grown
+
     # ---------------------------------------------------------------- update
     def add(self, index: int, cls: int) -> None:
-        """Store a label; if the item was labeled already, only its class changes (no similarity work)."""
+        """Store a label; if the item was labeled already, only its votes move to the new class."""
         if cls < 0:
             raise ValueError("class index must be >= 0")
         index = int(index)
-        if self.label[index] >= 0:
+        self._ensure_classes(cls)
+        old = int(self.label[index])
+        if old >= 0:
+            if old != cls:
+                rows, slots = np.nonzero(self.nbr == index)
+                w = weight(self.sim[rows, slots])
+                self.votes[rows, old] -= w
+                self.votes[rows, cls] += w
             self.label[index] = cls
             return
         self.label[index] = cls
         self._pos[index] = len(self._labeled)
         self._labeled.append(index)
         s = self.X @ self.X[index]  # the one mat-vec
-        self._merge(s.astype(np.float32, copy=False), index)
+        self._merge(np.asarray(s, dtype=np.float32), index, cls)
 
-    def _merge(self, s: np.ndarray, index: int) -> None:
-        # Replace each row's weakest slot when the new labeled item is closer. Empty slots hold -inf, so they
-        # fill first. O(N k) for the argmin, O(#changed) for the writes.
-        worst = np.argmin(self.sim, axis=1)
-        rows = np.arange(self.n)
-        better = s > self.sim[rows, worst]
-        r = rows[better]
-        c = worst[better]
-        self.sim[r, c] = s[better]
-        self.nbr[r, c] = index
+    def _merge(self, s: np.ndarray, index: int, cls: int) -> None:
+        # Each row whose weakest slot is weaker than the new labeled item replaces it (empty slots hold -inf).
+        r = np.flatnonzero(s > self.worst_sim)
+        if r.size == 0:
+            return
+        slot = self.worst_slot[r]
+        old_nbr = self.nbr[r, slot]
+        had = old_nbr >= 0
+        if had.any():
+            rh = r[had]
+            w_old = weight(self.sim[rh, slot[had]])
+            self.votes[rh, self.label[old_nbr[had]]] -= w_old
+            self.total[rh] -= w_old
+        sr = s[r]
+        w_new = weight(sr)
+        self.votes[r, cls] += w_new
+        self.total[r] += w_new
+        self.nbr[r, slot] = index
+        self.sim[r, slot] = sr
+        np.maximum(self.best_sim[r], sr, out=sr)
+        self.best_sim[r] = sr
+        sub = self.sim[r]
+        ws = np.argmin(sub, axis=1)
+        self.worst_slot[r] = ws
+        self.worst_sim[r] = sub[np.arange(r.size), ws]
 
     def remove(self, index: int) -> None:
-        """Forget a label (undo). Items that had it among their neighbours are recomputed exactly."""
+        """Forget a label (undo). Rows that had it among their neighbours are recomputed exactly."""
         index = int(index)
         if self.label[index] < 0:
             return
@@ -99,21 +139,40 @@ class IncrementalKNN:
 
     def _recompute(self, rows: np.ndarray) -> None:
         lab = self.labeled
-        self.nbr[rows] = -1
-        self.sim[rows] = -np.inf
-        if lab.size == 0:
-            return
         kk = min(self.k, lab.size)
-        XL = self.X[lab]
+        XL = self.X[lab] if lab.size else None
         for start in range(0, rows.size, CHUNK):
             r = rows[start : start + CHUNK]
-            S = (self.X[r] @ XL.T).astype(np.float32, copy=False)
-            if kk < lab.size:
-                top = np.argpartition(-S, kk - 1, axis=1)[:, :kk]
-            else:
-                top = np.broadcast_to(np.arange(lab.size), (r.size, lab.size))
-            self.nbr[r[:, None], np.arange(kk)] = lab[top]
-            self.sim[r[:, None], np.arange(kk)] = np.take_along_axis(S, top, axis=1)
+            self.nbr[r] = -1
+            self.sim[r] = -np.inf
+            if kk:
+                S = np.asarray(self.X[r] @ XL.T, dtype=np.float32)
+                if kk < lab.size:
+                    top = np.argpartition(-S, kk - 1, axis=1)[:, :kk]
+                else:
+                    top = np.broadcast_to(np.arange(lab.size), (r.size, lab.size))
+                self.nbr[r, :kk] = lab[top]
+                self.sim[r, :kk] = np.take_along_axis(S, top, axis=1)
+            self._refresh(r)
+
+    def _refresh(self, r: np.ndarray) -> None:
+        """Votes, totals, weakest and best slot of rows ``r`` from their neighbour slots."""
+        nbr = self.nbr[r]
+        sim = self.sim[r]
+        valid = nbr >= 0
+        w = np.where(valid, weight(sim), 0.0)
+        cls = np.where(valid, self.label[np.where(valid, nbr, 0)], 0)
+        self.votes[r] = 0.0
+        rr = np.arange(r.size)
+        block = np.zeros((r.size, self.votes.shape[1]), dtype=np.float64)
+        for j in range(self.k):  # k vector ops; within one column each row appears once, so += is safe
+            block[rr, cls[:, j]] += w[:, j]
+        self.votes[r] = block
+        self.total[r] = w.sum(axis=1)
+        ws = np.argmin(sim, axis=1)
+        self.worst_slot[r] = ws
+        self.worst_sim[r] = sim[rr, ws]
+        self.best_sim[r] = sim.max(axis=1)
 
     def rebuild(self) -> None:
         """Recompute every item's neighbours from scratch (used by tests and after bulk loads)."""
@@ -121,8 +180,9 @@ class IncrementalKNN:
 
     def add_many(self, indices: np.ndarray, classes: np.ndarray) -> None:
         """Store many labels at once (reopening a project): one block recomputation instead of many mat-vecs."""
-        new = [(int(i), int(c)) for i, c in zip(indices, classes, strict=True)]
-        for i, c in new:
+        for i, c in zip(indices, classes, strict=True):
+            i, c = int(i), int(c)
+            self._ensure_classes(c)
             if self.label[i] < 0:
                 self._pos[i] = len(self._labeled)
                 self._labeled.append(i)
@@ -135,35 +195,38 @@ class IncrementalKNN:
     ) -> np.ndarray:
         """Class probabilities (len(rows), n_classes): weighted votes of the top-k plus a uniform prior.
 
-        With no labels at all every row is uniform. ``exclude_self`` drops an item's own label from its vote
-        (leave-one-out for labeled items); rows then need one spare slot, so it is approximate when the item is
-        among its own k neighbours and k is small — use :meth:`predict_exact` for explanations.
+        With no labels every row is uniform. ``exclude_self`` removes a labeled item's own vote (leave-one-out
+        over its remaining k-1 neighbours); use :meth:`predict_exact` for an exact explanation.
         """
         if n_classes < 1:
             raise ValueError("need at least one class")
-        nbr = self.nbr if rows is None else self.nbr[rows]
-        sim = self.sim if rows is None else self.sim[rows]
-        m = nbr.shape[0]
-        scores = np.full((m, n_classes), PRIOR / n_classes, dtype=np.float32)
-        valid = nbr >= 0
+        self._ensure_classes(n_classes - 1)
+        if rows is None:
+            v = self.votes[:, :n_classes].copy()
+            t = self.total.copy()
+        else:
+            v = self.votes[rows, :n_classes]
+            t = self.total[rows]
         if exclude_self:
             own = np.arange(self.n) if rows is None else np.asarray(rows)
-            valid &= nbr != own[:, None]
-        w = np.where(valid, np.maximum(sim, 0.0) + EPS, 0.0).astype(np.float32)
-        cls = np.where(valid, self.label[np.where(valid, nbr, 0)], 0)
-        rr = np.arange(m)
-        for j in range(nbr.shape[1]):  # k columns: k vector ops, no loop over items
-            # Fancy-index add is safe: within one column each row appears once (no duplicate indices).
-            scores[rr, cls[:, j]] += w[:, j]
-        scores /= scores.sum(axis=1, keepdims=True)
-        return scores
+            lab = self.label[own]
+            hit = np.flatnonzero(lab >= 0)
+            if hit.size:
+                slots = self.nbr[own[hit]] == own[hit, None]
+                w_self = np.where(slots, weight(self.sim[own[hit]]), 0.0).sum(axis=1)
+                v[hit, lab[hit]] -= w_self
+                t[hit] -= w_self
+        p = v + PRIOR / n_classes
+        p /= (t + PRIOR)[:, None]
+        return p
 
     def max_similarity(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Similarity to the closest labeled item (-inf where nothing is labeled)."""
-        sim = self.sim if rows is None else self.sim[rows]
-        return sim.max(axis=1)
+        return self.best_sim if rows is None else self.best_sim[rows]
 
-    def predict_exact(self, index: int, n_classes: int, k: int | None = None) -> tuple[np.ndarray, list[tuple[int, float]]]:
+    def predict_exact(
+        self, index: int, n_classes: int, k: int | None = None
+    ) -> tuple[np.ndarray, list[tuple[int, float]]]:
         """Probabilities and nearest labeled neighbours of one item, excluding the item itself.
 
         Returns (probabilities (n_classes,), [(labeled index, similarity), ...] most similar first).
@@ -182,4 +245,3 @@ class IncrementalKNN:
         for j, sj in neighbours:
             scores[self.label[j]] += max(sj, 0.0) + EPS
         return scores / scores.sum(), neighbours
-

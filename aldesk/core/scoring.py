@@ -119,16 +119,24 @@ def cdf(values: np.ndarray) -> np.ndarray:
     """Empirical CDF from ranks, ties sharing their average rank: values in (0, 1], the largest gets 1.
 
     A constant vector maps to a constant (0.5 + 0.5/n), so it does not change the ranking of a product.
+    One unstable argsort (SIMD in numpy, ~1 ms at 100k) plus O(n) work for the tie blocks.
     """
     v = np.asarray(values)
     n = v.size
     if n == 0:
         return np.zeros(0, dtype=np.float32)
-    s = np.sort(v)
-    less = np.searchsorted(s, v, side="left")
-    less_eq = np.searchsorted(s, v, side="right")
-    # average 1-based rank of the tie block [less+1, less_eq] = (less + 1 + less_eq) / 2
-    return ((less + 1 + less_eq) / (2.0 * n)).astype(np.float32)
+    order = np.argsort(v)
+    s = v[order]
+    new_block = np.empty(n, dtype=bool)
+    new_block[0] = True
+    np.not_equal(s[1:], s[:-1], out=new_block[1:])
+    starts = np.flatnonzero(new_block)
+    ends = np.append(starts[1:], n)
+    # average 1-based rank of a tie block [start+1, end] = (start + 1 + end) / 2
+    avg = ((starts + 1 + ends) / (2.0 * n)).astype(np.float32)
+    out = np.empty(n, dtype=np.float32)
+    out[order] = avg[np.cumsum(new_block) - 1]
+    return out
 
 
 # ------------------------------------------------------------------ strategy

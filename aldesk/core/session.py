@@ -61,7 +61,7 @@ class Candidate:
     index: int
     S: float
     U: float | None
-    I: float | None  # noqa: E741 - the name SCORING.md uses
+    I: float | None
     D: float | None
     predicted: str | None
     confidence: float

@@ -44,7 +44,7 @@ def test_remove_equals_recompute():
 
 
 def test_relabel_changes_votes_not_neighbours():
-    X, y = clustered(100, 8, 2)
+    X, _y = clustered(100, 8, 2)
     knn = IncrementalKNN(X, 3)
     knn.add(0, 0)
     before = knn.nbr.copy()

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from aldesk.core.session import Action, Session, undo_stack
-from tests.core.conftest import clustered
 
 CLASSES = ["a", "b", "c", "d"]
 
@@ -56,7 +55,7 @@ def test_undo_any_depth_restores_labels_and_ranking(blobs):
 
 
 def test_batch_label_is_one_undo_and_relabel_restores_previous(blobs):
-    X, y = blobs
+    X, _y = blobs
     s = Session(X, CLASSES)
     s.label(0, "a")
     s.label_many([0, 1, 2, 3], "b")
@@ -142,7 +141,7 @@ def test_prediction_explains_with_neighbours(blobs):
     assert pred.predicted == CLASSES[y[100]]
     assert len(pred.neighbours) == 5
     assert abs(sum(pred.probabilities.values()) - 1) < 1e-6
-    p, conf = s.predictions()
+    p, _conf = s.predictions()
     assert (p[:40] == y[:40]).mean() > 0.9  # leave-one-out on labeled items
 
 
