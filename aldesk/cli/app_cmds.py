@@ -1,0 +1,71 @@
+"""``aldesk`` (start page), ``aldesk open PATH``, ``aldesk demo [images|texts]``: the desktop app.
+
+PySide6 is imported only when one of these runs, so ``aldesk --help`` and the headless commands stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEMO_KINDS = ("images", "texts")
+
+
+def demo_paths(which: str) -> tuple[Path, Path, list[str] | None]:
+    """The bundled demo data, its project file in the user data dir, and its classes (from the data)."""
+    from platformdirs import user_data_dir
+
+    import aldesk
+
+    if which not in DEMO_KINDS:
+        raise ValueError(f"unknown demo {which!r}")
+    base = Path(aldesk.__file__).parent / "resources" / "demo"
+    data = base / ("images" if which == "images" else "texts.csv")
+    project = Path(user_data_dir("aldesk")) / "demo" / f"demo-{which}.aldesk"
+    project.parent.mkdir(parents=True, exist_ok=True)
+    if which == "images":
+        classes = sorted(p.name for p in data.iterdir() if p.is_dir() and not p.name.startswith("."))
+    else:
+        classes = ["fresh", "rotten"]
+    return data, project, classes
+
+
+def _classes(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    from aldesk.ui.new_project_dialog import parse_classes
+
+    return parse_classes(text)
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from aldesk.core.progress import UserError
+    from aldesk.ui.app import open_and_run
+
+    path = Path(args.path)
+    if not path.exists() and path.suffix != ".aldesk":
+        raise UserError(f"{path} does not exist.")
+    return open_and_run(path, Path(args.project) if args.project else None, _classes(args.classes))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from aldesk.ui.app import demo_and_run
+
+    return demo_and_run(args.which)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from aldesk.ui.app import run
+
+    return run()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("open", help="open a folder of images, a CSV of texts or a project in the app")
+    p.add_argument("path", help="image folder, CSV/TSV/TXT of texts, or *.aldesk project")
+    p.add_argument("--project", help="project file to create or open (default: next to the data)")
+    p.add_argument("--classes", help="comma-separated class names; skips the set-up dialog")
+    p.set_defaults(func=cmd_open)
+    d = subparsers.add_parser("demo", help="open the bundled demo (Fashion-MNIST images or movie-review texts)")
+    d.add_argument("which", nargs="?", choices=DEMO_KINDS, default="images")
+    d.set_defaults(func=cmd_demo)

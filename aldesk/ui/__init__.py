@@ -1,0 +1,1 @@
+"""The PySide6 desktop app. Talks to aldesk.core through its public functions only."""

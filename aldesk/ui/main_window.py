@@ -1,0 +1,350 @@
+"""The main window: start page -> progress page -> labeling/browse tabs, the key actions, the status bar."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aldesk.ui import keys
+from aldesk.ui.browse import BrowseView
+from aldesk.ui.controller import Controller, Workspace
+from aldesk.ui.labeling_view import LabelingView
+from aldesk.ui.new_project_dialog import NewProjectDialog
+from aldesk.ui.opening import Opener, SetupRequest
+from aldesk.ui.start_page import ProblemsPanel, ProgressPage, StartPage, add_recent
+from aldesk.ui.tasks import TaskError, TaskRunner
+from aldesk.ui.thumbs import ThumbnailLoader
+from aldesk.ui.why_panel import WhyPanel
+
+STAGE_TITLES = {"loading": "Reading the data…", "embedding": "Embedding items…", "density": "Density…"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("aldesk")
+        self.resize(1280, 800)
+        self.settings = settings or QSettings()
+        self.runner = TaskRunner(self)
+        self.thumbs = ThumbnailLoader(self)
+        self.opener = Opener(self.runner, self)
+        self.ws: Workspace | None = None
+        self.ctl: Controller | None = None
+        self._dialogs: list[QWidget] = []  # keep non-modal dialogs alive
+
+        self.stack = QStackedWidget()
+        self.start_page = StartPage()
+        self.progress_page = ProgressPage()
+        self.work = QWidget()
+        self.work_layout = QVBoxLayout(self.work)
+        self.work_layout.setContentsMargins(0, 0, 0, 0)
+        self.problems = ProblemsPanel()
+        self.work_layout.addWidget(self.problems)
+        self.tabs = QTabWidget()
+        self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.work_layout.addWidget(self.tabs, 1)
+        for w in (self.start_page, self.progress_page, self.work):
+            self.stack.addWidget(w)
+        self.setCentralWidget(self.stack)
+
+        self.status_counts = QLabel()
+        self.status_speed = QLabel()
+        self.status_state = QLabel()
+        for w in (self.status_counts, self.status_speed, self.status_state):
+            self.statusBar().addPermanentWidget(w)
+
+        self.start_page.open_images.connect(self.ask_open_images)
+        self.start_page.open_texts.connect(self.ask_open_texts)
+        self.start_page.open_project.connect(self.ask_open_project)
+        self.start_page.open_recent.connect(self.open_path)
+        self.start_page.demo.connect(self.open_demo)
+        self.progress_page.cancel.connect(self._cancel_open)
+        self.progress_page.resume.connect(self.opener.embed)
+        self.progress_page.back.connect(self.show_start)
+        self.opener.stage.connect(self._on_stage)
+        self.opener.need_setup.connect(self._on_need_setup)
+        self.opener.ready.connect(self.set_workspace)
+        self.opener.error.connect(self._on_open_error)
+        self.opener.embed_cancelled.connect(self._on_embed_cancelled)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_task_finished)
+        self.runner.failed.connect(self._on_task_failed)
+
+        self.key_bindings = keys.bindings(self.settings)
+        self.key_actions: dict[str, QAction] = {}
+        self._make_actions()
+        self.show_start()
+
+    # ------------------------------------------------------------------ actions
+    def _make_actions(self) -> None:
+        handlers = {
+            "accept": lambda: self.ctl and self.ctl.accept(),
+            "skip": lambda: self.ctl and self.ctl.skip(),
+            "undo": lambda: self.ctl and self.ctl.undo(),
+            "next": lambda: self.ctl and self.ctl.move(1),
+            "prev": lambda: self.ctl and self.ctl.move(-1),
+            "new_class": self.ask_new_class,
+            "help": self.show_help,
+            "quit": self.close,
+        }
+        for n in range(1, keys.N_CLASS_KEYS + 1):
+            # partial, not a lambda default: triggered(bool) would overwrite the default argument.
+            handlers[f"class_{n}"] = partial(self._class_key, n)
+        for a in keys.ACTIONS:
+            act = QAction(a.label, self)
+            act.setShortcuts(self.key_bindings[a.name])
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(handlers[a.name])
+            self.addAction(act)
+            self.key_actions[a.name] = act
+        self._update_action_state()
+
+    def _class_key(self, n: int, *_: object) -> None:
+        if self.ctl is not None:
+            self.ctl.label_number(n)
+
+    def _update_action_state(self) -> None:
+        labeling = self.ctl is not None and self.stack.currentWidget() is self.work and self.tabs.currentIndex() == 0
+        for name, act in self.key_actions.items():
+            # Undo works in browse too (relabels there are undoable); quit and help work everywhere.
+            act.setEnabled(name in ("quit", "help") or labeling or (name == "undo" and self.ctl is not None))
+
+    # -------------------------------------------------------------------- pages
+    @Slot()
+    def show_start(self) -> None:
+        self.opener.discard()
+        self.start_page.refresh()
+        self.stack.setCurrentWidget(self.start_page)
+        self.setWindowTitle("aldesk")
+        self._update_action_state()
+
+    @Slot(str)
+    def _on_stage(self, stage: str) -> None:
+        total = None
+        if stage == "embedding" and self.opener._loaded is not None:
+            total = len(self.opener._loaded.dataset)
+        self.progress_page.running(STAGE_TITLES.get(stage, stage), total)
+        self.stack.setCurrentWidget(self.progress_page)
+        self._update_action_state()
+
+    @Slot(str, float, str, float)
+    def _on_progress(self, kind: str, fraction: float, message: str, elapsed: float) -> None:
+        if kind in ("load", "open", "create", "embed"):
+            self.progress_page.set_progress(fraction, message, elapsed)
+        elif kind == "density":
+            self.status_state.setText(f"density: computing {fraction:.0%}")
+
+    @Slot()
+    def _cancel_open(self) -> None:
+        for kind in ("load", "open", "create", "embed"):
+            self.runner.cancel(kind)
+        self.progress_page.stopped("Cancelled — vectors computed so far are cached; Resume continues.",
+                                   can_resume=self.opener._loaded is not None)
+
+    @Slot()
+    def _on_embed_cancelled(self) -> None:
+        self.progress_page.stopped("Embedding cancelled", can_resume=True)
+
+    # ----------------------------------------------------------------- opening
+    def open_path(self, path: str | Path, project_file: Path | None = None,
+                  classes: list[str] | None = None) -> None:
+        self.close_workspace()
+        self.opener.open_path(Path(path), project_file, classes)
+
+    @Slot(str)
+    def open_demo(self, which: str = "images") -> None:
+        from aldesk.cli.app_cmds import demo_paths
+
+        data, project, classes = demo_paths(which)
+        self.open_path(data, project, classes)
+
+    @Slot()
+    def ask_open_images(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open image folder")
+        if path:
+            self.open_path(path)
+
+    @Slot()
+    def ask_open_texts(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open CSV of texts", "",
+                                              "Texts (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    @Slot()
+    def ask_open_project(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", "aldesk project (*.aldesk)")
+        if path:
+            self.open_path(path)
+
+    @Slot(object)
+    def _on_need_setup(self, req: SetupRequest) -> None:
+        dlg = NewProjectDialog(req, self)
+        self._dialogs.append(dlg)
+
+        def done(result: int) -> None:
+            self._dialogs.remove(dlg)
+            if result != NewProjectDialog.DialogCode.Accepted:
+                self.show_start()
+                return
+            req.project_path = dlg.chosen_project()
+            self.opener.create(req, dlg.chosen_classes(), dlg.chosen_card())
+
+        dlg.finished.connect(done)
+        dlg.open()
+
+    @Slot(object)
+    def _on_open_error(self, err: TaskError) -> None:
+        self.show_start()
+        self.show_error(err)
+
+    @Slot(object)
+    def set_workspace(self, ws: Workspace) -> None:
+        self.close_workspace()
+        self.ws = ws
+        self.ctl = ctl = Controller(ws, self)
+        self.label_view = LabelingView(ctl, self.thumbs)
+        self.label_view.set_key_names(self.key_bindings)
+        self.label_view.class_clicked.connect(lambda n: ctl.label_number(n))
+        self.label_view.new_class_clicked.connect(self.ask_new_class)
+        self.why = WhyPanel(ctl, self.thumbs)
+        split = QSplitter()
+        split.addWidget(self.label_view)
+        split.addWidget(self.why)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        self.browse = BrowseView(ctl)
+        self.browse.open_item.connect(self._open_from_browse)
+        self.tabs.addTab(split, "Label")
+        self.tabs.addTab(self.browse, "Browse and fix")
+        self.tabs.currentChanged.connect(self._update_action_state)
+        self.problems.set_problems(ws.problems)
+        ctl.labels_changed.connect(self._update_status)
+        ctl.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.stack.setCurrentWidget(self.work)
+        self.setWindowTitle(f"aldesk — {ws.title}")
+        ctl.start()
+        self._update_status()
+        self._update_action_state()
+        if ws.project is not None:
+            add_recent(Path(ws.project.path), self.settings)
+        self.opener.compute_density(ws)
+        self.status_state.setText("density: computing…")
+
+    def close_workspace(self) -> None:
+        if self.ws is None:
+            return
+        self.runner.cancel("density")
+        if self.ctl is not None:
+            self.ctl.flush()
+            self.ctl.save_view()
+        while self.tabs.count():
+            w = self.tabs.widget(0)
+            self.tabs.removeTab(0)
+            w.deleteLater()
+        if self.ws.project is not None:
+            self.ws.project.close()
+        self.ws = None
+        if self.ctl is not None:
+            self.ctl.deleteLater()
+        self.ctl = None
+        self._update_action_state()
+
+    @Slot(int)
+    def _open_from_browse(self, index: int) -> None:
+        if self.ctl is not None:
+            self.tabs.setCurrentIndex(0)
+            self.ctl.jump(index)
+
+    # ----------------------------------------------------------------- results
+    @Slot(str, object)
+    def _on_task_finished(self, kind: str, result: object) -> None:
+        if kind == "density" and self.ctl is not None:
+            self.ctl.set_density(result)
+            self._update_status()
+
+    @Slot(str, object)
+    def _on_task_failed(self, kind: str, err: TaskError) -> None:
+        if kind == "density":
+            self.status_state.setText("density: global (k-NN density failed)")
+            self.statusBar().showMessage(f"Density: {err.message}", 8000)
+
+    @Slot()
+    def _update_status(self) -> None:
+        ctl = self.ctl
+        if ctl is None:
+            return
+        s = ctl.session
+        counts = s.counts()
+        self.status_counts.setText(
+            f"{s.n_labeled:,} labeled: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
+        spl = ctl.seconds_per_label()
+        self.status_speed.setText(f"{spl:.1f} s/label" if spl is not None else "— s/label")
+        dens = s.density_kind if not self.runner.is_running("density") else "global (k-NN computing…)"
+        self.status_state.setText(f"strategy {s.strategy.name} · density {dens}")
+
+    # ----------------------------------------------------------------- dialogs
+    @Slot()
+    def ask_new_class(self) -> None:
+        if self.ctl is None:
+            return
+        dlg = QInputDialog(self)
+        dlg.setWindowTitle("New class")
+        dlg.setLabelText("Name of the new class:")
+        dlg.setObjectName("new_class_dialog")
+        self._dialogs.append(dlg)
+        ctl = self.ctl
+
+        def done(result: int) -> None:
+            self._dialogs.remove(dlg)
+            if result == QInputDialog.DialogCode.Accepted and dlg.textValue().strip():
+                ctl.add_class(dlg.textValue())
+            dlg.deleteLater()
+
+        dlg.finished.connect(done)
+        dlg.open()
+
+    @Slot()
+    def show_help(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(keys.help_text(self.key_bindings))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def show_error(self, err: TaskError) -> None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning if err.user_error else QMessageBox.Icon.Critical)
+        box.setWindowTitle("aldesk")
+        box.setText(err.message if err.user_error else f"Something went wrong: {err.message}")
+        if not err.user_error and err.details:
+            box.setDetailedText(err.details)
+            copy = box.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)
+            copy.clicked.disconnect()
+            copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(err.details))
+        box.addButton(QMessageBox.StandardButton.Ok)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # -------------------------------------------------------------------- close
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.close_workspace()
+        self.runner.shutdown()
+        self.thumbs.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,192 @@
+"""The one background task runner: core functions with ``progress``/``cancel`` run on a QThreadPool.
+
+A task is a plain callable ``fn(progress=, cancel=) -> result`` (DESIGN.md convention 2). The runner re-emits
+its progress, result and errors as signals of a QObject living in the GUI thread. Worker threads never touch
+widgets: they emit signals of a small per-task emitter, connected to ``@Slot`` methods of the runner, so that Qt
+queues the call into the GUI thread (a lambda would run in the emitting thread — see DESIGN.md "Threads").
+
+Starting a task of a kind cancels the previous task of that kind; results of a superseded task are dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from aldesk.core.progress import Cancelled
+
+TaskFn = Callable[..., Any]
+
+
+@dataclass
+class TaskError:
+    """A failure as the UI shows it: the message, and the traceback for "copy details"."""
+
+    message: str
+    details: str
+    user_error: bool
+    exception: BaseException | None = None
+
+
+@dataclass
+class _Task:
+    kind: str
+    task_id: int
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
+
+
+class _Emitter(QObject):
+    """Lives in the GUI thread; its signals are emitted from the worker thread (queued to the runner)."""
+
+    progress = Signal(int, float, str)
+    done = Signal(int, object)
+    failed = Signal(int, object)
+    cancelled = Signal(int)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: TaskFn, task: _Task, emitter: _Emitter) -> None:
+        super().__init__()
+        self.fn = fn
+        self.task = task
+        self.emitter = emitter
+        self.setAutoDelete(True)
+
+    def run(self) -> None:  # worker thread
+        task, em = self.task, self.emitter
+        last = [0.0]
+
+        def progress(fraction: float, message: str = "") -> None:
+            # Rate-limit: a progress signal per item would flood the GUI event queue.
+            now = time.monotonic()
+            if now - last[0] >= 0.05 or fraction >= 1.0:
+                last[0] = now
+                em.progress.emit(task.task_id, float(fraction), str(message))
+
+        def cancel() -> bool:
+            return task.cancel_event.is_set()
+
+        try:
+            result = self.fn(progress=progress, cancel=cancel)
+        except Cancelled:
+            em.cancelled.emit(task.task_id)
+        except BaseException as exc:  # noqa: BLE001 - every failure must reach the GUI, not kill the thread
+            from aldesk.core.progress import UserError
+
+            em.failed.emit(task.task_id, TaskError(
+                message=str(exc) or type(exc).__name__,
+                details="".join(traceback.format_exception(exc)),
+                user_error=isinstance(exc, UserError),
+                exception=exc,
+            ))
+        else:
+            if task.cancel_event.is_set():
+                em.cancelled.emit(task.task_id)
+            else:
+                em.done.emit(task.task_id, result)
+
+
+class TaskRunner(QObject):
+    """Runs tasks by kind; signals carry the kind so that one runner serves the whole window.
+
+    Signals
+    -------
+    progress(kind, fraction, message, elapsed_seconds)
+    finished(kind, result)
+    failed(kind, TaskError)
+    cancelled(kind)
+    """
+
+    progress = Signal(str, float, str, float)
+    finished = Signal(str, object)
+    failed = Signal(str, object)
+    cancelled = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool or QThreadPool(self)
+        self._current: dict[str, _Task] = {}
+        self._by_id: dict[int, _Task] = {}
+        self._next_id = 1
+        self._emitter = _Emitter(self)
+        self._emitter.progress.connect(self._on_progress)
+        self._emitter.done.connect(self._on_done)
+        self._emitter.failed.connect(self._on_failed)
+        self._emitter.cancelled.connect(self._on_cancelled)
+
+    def start(self, kind: str, fn: TaskFn) -> int:
+        """Run ``fn(progress=, cancel=)`` in the pool; cancels a running task of the same kind."""
+        self.cancel(kind)
+        task = _Task(kind, self._next_id)
+        self._next_id += 1
+        self._current[kind] = task
+        self._by_id[task.task_id] = task
+        self.pool.start(_Runnable(fn, task, self._emitter))
+        return task.task_id
+
+    def cancel(self, kind: str) -> None:
+        task = self._current.pop(kind, None)
+        if task is not None:
+            task.cancel_event.set()
+
+    def cancel_all(self) -> None:
+        for kind in list(self._current):
+            self.cancel(kind)
+
+    def is_running(self, kind: str) -> bool:
+        return kind in self._current
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel everything and wait for the workers (call before the app or a test ends)."""
+        self.cancel_all()
+        return self.pool.waitForDone(timeout_ms)
+
+    # Slots run in the GUI thread: the emitter lives there, so these connections are queued.
+    def _live(self, task_id: int) -> _Task | None:
+        task = self._by_id.get(task_id)
+        if task is None or self._current.get(task.kind) is not task:
+            return None  # superseded or cancelled: drop its late signals
+        return task
+
+    @Slot(int, float, str)
+    def _on_progress(self, task_id: int, fraction: float, message: str) -> None:
+        task = self._live(task_id)
+        if task is not None:
+            self.progress.emit(task.kind, fraction, message, time.monotonic() - task.started)
+
+    @Slot(int, object)
+    def _on_done(self, task_id: int, result: object) -> None:
+        task = self._finish(task_id)
+        if task is not None:
+            self.finished.emit(task.kind, result)
+
+    @Slot(int, object)
+    def _on_failed(self, task_id: int, error: object) -> None:
+        task = self._finish(task_id)
+        if task is not None:
+            self.failed.emit(task.kind, error)
+
+    @Slot(int)
+    def _on_cancelled(self, task_id: int) -> None:
+        task = self._by_id.pop(task_id, None)
+        if task is None:
+            return
+        current = self._current.get(task.kind)
+        if current is task:
+            del self._current[task.kind]
+        if current is None or current is task:  # a superseded task's cancel is no news to the UI
+            self.cancelled.emit(task.kind)
+
+    def _finish(self, task_id: int) -> _Task | None:
+        task = self._live(task_id)
+        self._by_id.pop(task_id, None)
+        if task is not None:
+            del self._current[task.kind]
+        return task

@@ -1,0 +1,159 @@
+""""Why this item": the prediction, its probabilities, the score factors, the nearest labeled neighbours."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aldesk.ui.controller import Controller
+from aldesk.ui.labeling_view import snippet
+from aldesk.ui.thumbs import ThumbnailLoader
+
+N_NEIGHBOURS = 8
+NB_THUMB = 48
+
+FACTORS = (
+    ("S", "S — overall score (U × I × D)"),
+    ("U", "U — how unsure the model is"),
+    ("I", "I — how typical the item is (density)"),
+    ("D", "D — how far from anything labeled"),
+)
+
+
+class WhyPanel(QWidget):
+    """Explains the current item; click a neighbour to jump to it."""
+
+    def __init__(self, ctl: Controller, thumbs: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctl = ctl
+        self.thumbs = thumbs
+        self.ds = ctl.ws.dataset
+        self.setMinimumWidth(260)
+        self.setMaximumWidth(380)
+
+        self.predicted = QLabel()
+        self.predicted.setTextFormat(Qt.TextFormat.RichText)
+        self.probs_box = QGroupBox("Class probabilities")
+        self.probs_grid = QGridLayout(self.probs_box)
+        self.bars: list[tuple[QLabel, QProgressBar]] = []
+
+        self.factors_box = QGroupBox("Why this item")
+        form = QFormLayout(self.factors_box)
+        self.factor_values: dict[str, QProgressBar] = {}
+        for key, tip in FACTORS:
+            bar = QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setTextVisible(True)
+            bar.setToolTip(tip)
+            lab = QLabel(key)
+            lab.setToolTip(tip)
+            form.addRow(lab, bar)
+            self.factor_values[key] = bar
+        self.factor_note = QLabel()
+        self.factor_note.setWordWrap(True)
+        form.addRow(self.factor_note)
+
+        self.nb_box = QGroupBox("Nearest labeled items (click to open)")
+        nl = QVBoxLayout(self.nb_box)
+        self.neighbours = QListWidget()  # at most N_NEIGHBOURS rows: widgets items are fine here
+        self.neighbours.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.neighbours.setWordWrap(True)
+        self.neighbours.setAlternatingRowColors(True)
+        if self.ds.kind == "image":
+            self.neighbours.setIconSize(QSize(NB_THUMB, NB_THUMB))
+        self.neighbours.itemClicked.connect(self._on_neighbour)
+        nl.addWidget(self.neighbours)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.predicted)
+        lay.addWidget(self.probs_box)
+        lay.addWidget(self.factors_box)
+        lay.addWidget(self.nb_box, 1)
+
+        ctl.current_changed.connect(self.refresh)
+        ctl.labels_changed.connect(self.refresh)
+        ctl.ranking_changed.connect(self.refresh)
+        thumbs.ready.connect(self._on_thumb)
+
+    def _ensure_bars(self, classes: list[str]) -> None:
+        while len(self.bars) < len(classes):
+            lab, bar = QLabel(), QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setFormat("%p%")
+            row = len(self.bars)
+            self.probs_grid.addWidget(lab, row, 0)
+            self.probs_grid.addWidget(bar, row, 1)
+            self.bars.append((lab, bar))
+        for j, (lab, bar) in enumerate(self.bars):
+            visible = j < len(classes)
+            lab.setVisible(visible)
+            bar.setVisible(visible)
+            if visible:
+                lab.setText(classes[j])
+
+    @Slot()
+    def refresh(self) -> None:
+        i = self.ctl.current
+        s = self.ctl.session
+        self.neighbours.clear()
+        if i is None:
+            self.predicted.setText("")
+            return
+        p = s.predict(i, N_NEIGHBOURS)
+        classes = list(s.classes)
+        self._ensure_bars(classes)
+        for j, c in enumerate(classes):
+            self.bars[j][1].setValue(round(1000 * p.probabilities.get(c, 0.0)))
+        if p.predicted is None:
+            self.predicted.setText("<b>No prediction yet</b><br>label a few items first")
+        else:
+            self.predicted.setText(
+                f"Predicted: <b>{p.predicted}</b> ({p.probabilities.get(p.predicted, 0.0):.0%})")
+        cand = self.ctl.candidate(i)
+        for key, _ in FACTORS:
+            v = getattr(cand, key, None) if cand is not None else None
+            bar = self.factor_values[key]
+            bar.setValue(0 if v is None else round(1000 * v))
+            bar.setFormat("—" if v is None else f"{v:.2f}")
+        self.factor_note.setText(
+            f"Density: {s.density_kind} · strategy: {s.strategy.name if hasattr(s.strategy, 'name') else ''}"
+            if cand is not None else "Not a current candidate (chosen by hand).")
+        for j, sim, lab in p.neighbours:
+            if self.ds.kind == "image":
+                text = f"{lab}  ·  similarity {sim:.2f}\n{self.ds.keys[j]}"
+            else:
+                text = f"{lab}  ·  similarity {sim:.2f}\n{snippet(self.ds.text(j), 120)}"
+            it = QListWidgetItem(text)
+            it.setData(Qt.ItemDataRole.UserRole, j)
+            if self.ds.kind == "image":
+                pm = self.thumbs.get(self.ds.path(j), NB_THUMB)
+                if pm is not None:
+                    it.setIcon(pm)
+            self.neighbours.addItem(it)
+
+    @Slot(QListWidgetItem)
+    def _on_neighbour(self, item: QListWidgetItem) -> None:
+        self.ctl.jump(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    @Slot(str)
+    def _on_thumb(self, key: str) -> None:
+        if self.ds.kind != "image":
+            return
+        for r in range(self.neighbours.count()):
+            it = self.neighbours.item(r)
+            j = int(it.data(Qt.ItemDataRole.UserRole))
+            if self.thumbs.key(self.ds.path(j), NB_THUMB) == key:
+                pm = self.thumbs.get(self.ds.path(j), NB_THUMB)
+                if pm is not None:
+                    it.setIcon(pm)

@@ -1,0 +1,51 @@
+"""UI tests run offscreen, with QSettings, data and cache dirs of their own, and always drain worker threads."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# One embedding cache per test session: the demo is embedded once, later tests hit the cache (as users do).
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="aldesk-uitest-"))
+os.environ["XDG_CACHE_HOME"] = str(_SESSION_DIR / "cache")
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool
+
+QCoreApplication.setOrganizationName("aldesk-tests")
+QCoreApplication.setApplicationName("aldesk-tests")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    yield
+    QThreadPool.globalInstance().waitForDone(30000)
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Factory of real main windows; every one is closed and its workers drained, even when a test fails."""
+    from aldesk.ui.main_window import MainWindow
+
+    made: list[MainWindow] = []
+
+    def make() -> MainWindow:
+        w = MainWindow()
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()  # closeEvent cancels tasks and waits for the pool
+        w.runner.shutdown()
+        w.thumbs.shutdown()
