@@ -466,12 +466,17 @@ class Project:
 
         Raises (and changes nothing) if the action does not fit the project; the Session then changes nothing.
         """
+        self.journal_many([action])
+
+    def journal_many(self, actions: list[Action]) -> None:
+        """Persist several actions in ONE transaction: all of them or none (an import is never half done)."""
         ids = dict(self._class_ids)
         with self._write() as con:
-            extra = self._apply(con, action, ids)
-            data = json.dumps(action.to_dict() | extra)
-            con.execute("INSERT INTO actions (seq, op, time, data) VALUES (?, ?, ?, ?)",
-                        (action.seq, action.op, action.time, data))
+            for action in actions:
+                extra = self._apply(con, action, ids)
+                data = json.dumps(action.to_dict() | extra)
+                con.execute("INSERT INTO actions (seq, op, time, data) VALUES (?, ?, ?, ?)",
+                            (action.seq, action.op, action.time, data))
         self._class_ids = ids  # only once the commit succeeded
 
     def _apply(self, con: sqlite3.Connection, a: Action, ids: dict[str, int]) -> dict:

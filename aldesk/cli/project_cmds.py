@@ -1,0 +1,195 @@
+"""Headless project commands: init, info, export, import-labels, relink, recover."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from aldesk.core.project import Project
+
+FORMATS = ("csv", "jsonl", "imagefolder", "labelstudio", "hf-imagefolder")  # export.FORMATS, without importing it
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="create a project from a folder of images or a CSV of texts, without the app",
+                       description="Create a project file. Default location: next to the data (<name>.aldesk), "
+                       "or the user data folder when that folder is not writable.")
+    p.add_argument("data", type=Path, help="image folder or CSV/TSV/TXT of texts")
+    p.add_argument("--project", type=Path, default=None, help="project file to create (*.aldesk)")
+    p.add_argument("--classes", default=None, help="comma list of class names (default: the data's known labels)")
+    p.add_argument("--text-column", default=None)
+    p.add_argument("--label-column", default=None)
+    p.add_argument("--model-card", type=Path, default=None, help="a model card JSON for your own ONNX encoder")
+    p.set_defaults(func=run_init)
+
+    p = sub.add_parser("info", help="items, classes, label counts and model of a project")
+    p.add_argument("project", type=Path)
+    p.set_defaults(func=run_info)
+
+    p = sub.add_parser("export", help="write the labels as csv, jsonl, imagefolder, labelstudio or hf-imagefolder",
+                       epilog="examples:\n  aldesk export p.aldesk --format csv --out labels.csv\n"
+                       "  aldesk export p.aldesk --format imagefolder --mode hardlink --out sorted/\n"
+                       "  aldesk export p.aldesk --format csv --predicted --min-confidence 0.9 --out all.csv",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("project", type=Path)
+    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument("--out", type=Path, required=True, help="file (csv, jsonl, labelstudio) or new folder")
+    p.add_argument("--mode", choices=("copy", "hardlink", "symlink"), default="copy",
+                   help="how image exports place files (default copy)")
+    p.add_argument("--predicted", action="store_true",
+                   help="also export predicted labels of unlabeled items (embeds the data, from the cache if it can)")
+    p.add_argument("--min-confidence", type=float, default=0.0, help="with --predicted: lowest confidence kept")
+    p.add_argument("--image-url-prefix", default=None,
+                   help="labelstudio: URL prefix of the images (default: Label Studio local file serving)")
+    p.set_defaults(func=run_export)
+
+    p = sub.add_parser("import-labels", help="label items from a CSV with columns item,label")
+    p.add_argument("project", type=Path)
+    p.add_argument("csv", type=Path)
+    p.add_argument("--overwrite", action="store_true", help="replace labels that differ (default: keep them)")
+    p.set_defaults(func=run_import)
+
+    p = sub.add_parser("relink", help="point a project at its moved image folder (or CSV)")
+    p.add_argument("project", type=Path)
+    p.add_argument("new_root", type=Path)
+    p.set_defaults(func=run_relink)
+
+    p = sub.add_parser("recover", help="replace a damaged project by its newest good backup")
+    p.add_argument("project", type=Path)
+    p.add_argument("--backup", type=Path, default=None, help="a specific backup file (default: the newest good one)")
+    p.set_defaults(func=run_recover)
+
+
+def _print_list(title: str, items: list[str], limit: int = 10) -> None:
+    if not items:
+        return
+    print(f"{title} ({len(items)}):")
+    for s in items[:limit]:
+        print(f"  {s[:100]!r}" if "\n" in s or len(s) > 100 else f"  {s}")
+    if len(items) > limit:
+        print(f"  … and {len(items) - limit} more")
+
+
+def default_project_path(data: Path) -> Path:
+    """``<name>.aldesk`` next to the data; the user data folder when the data's folder is read-only."""
+    data = data.absolute()
+    name = (data.name if data.is_dir() else data.stem) + ".aldesk"
+    if os.access(data.parent, os.W_OK):
+        return data.parent / name
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("aldesk"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from aldesk.core.embed import default_card, load_card
+    from aldesk.core.project import Project
+    from aldesk.core.sources import load_source
+
+    ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
+    if args.classes:
+        classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    else:
+        classes = sorted({c for c in ds.known_labels or () if c is not None})
+    card = load_card(args.model_card) if args.model_card else default_card(ds.kind)
+    path = args.project or default_project_path(args.data)
+    p = Project.create(path, ds, classes, model_id=card.id,
+                       card_path=str(args.model_card.absolute()) if args.model_card else None)
+    print(f"created {path}: {len(ds)} {ds.kind} items, classes: {', '.join(classes) or '(none yet)'}")
+    _print_list("skipped while reading the data", [f"{pr.key}: {pr.reason}" for pr in ds.problems])
+    p.close()
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from aldesk.core.project import Project
+
+    with Project.open(args.project) as p:
+        counts = p.counts()
+        print(f"project:  {p.path}")
+        print(f"data:     {p.root} ({p.kind}, {p.n_items} items)")
+        print(f"model:    {p.model_id}" + (f" (card {p.card_path})" if p.card_path else ""))
+        print(f"labeled:  {sum(counts.values())}, skipped: {len(p.skipped())}, actions: {p.next_seq()}")
+        width = max((len(c) for c in counts), default=0)
+        for c, n in counts.items():
+            print(f"  {c:<{width}}  {n}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from aldesk.core.export import export_project
+    from aldesk.core.project import Project
+
+    with Project.open(args.project) as p:
+        predicted = confidence = None
+        if args.predicted:
+            predicted, confidence = _predictions(p)
+        report = export_project(p, args.format, args.out, mode=args.mode, predicted=predicted,
+                                confidence=confidence, include_predicted=args.predicted,
+                                min_confidence=args.min_confidence, image_url_prefix=args.image_url_prefix)
+    print(f"wrote {report.path}: {report.n_labeled} labeled" +
+          (f", {report.n_predicted} predicted" if args.predicted else ""))
+    for note in report.notes:
+        print(note)
+    _print_list("image files not found (run `aldesk relink` if the folder moved)", report.missing)
+    return 0 if not report.missing else 1
+
+
+def _predictions(p: Project) -> tuple[list[str | None], np.ndarray]:
+    from aldesk.core.embed import default_card, embed_dataset, load_card
+    from aldesk.core.export import session_predictions
+
+    card = load_card(p.card_path) if p.card_path else default_card(p.kind)
+    if card.id != p.model_id:
+        print(f"note: the project was embedded with {p.model_id}; predicting with {card.id}", file=sys.stderr)
+    res = embed_dataset(p.dataset(), card, progress=_progress)
+    session = p.open_session(res.vectors, eligible=res.ok)
+    return session_predictions(session)
+
+
+def _progress(fraction: float, message: str) -> None:
+    print(f"\r{fraction:6.1%}  {message[:60]:<60}", end="" if fraction < 1 else "\n", file=sys.stderr)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from aldesk.core.imports import import_labels
+    from aldesk.core.project import Project
+
+    with Project.open(args.project) as p:
+        r = import_labels(p, args.csv, overwrite=args.overwrite)
+    print(f"{r.rows} rows: {r.labeled} items labeled, {r.unchanged} already so, {r.empty} without a label")
+    if r.new_classes:
+        print(f"new classes: {', '.join(r.new_classes)}")
+    if r.actions:
+        print(f"undo in the app takes {r.actions} step(s) (one per class)")
+    _print_list("labeled otherwise already, kept (use --overwrite to replace)", r.conflicts)
+    _print_list("not in the project", r.unmatched)
+    return 0
+
+
+def run_relink(args: argparse.Namespace) -> int:
+    from aldesk.core.project import Project
+
+    with Project.open(args.project) as p:
+        r = p.relink(args.new_root)
+    print(f"relinked to {args.new_root.absolute()}: {r.found} items found")
+    _print_list("missing", r.missing)
+    return 0 if not r.missing else 1
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    from aldesk.core.project import backup_time, recover
+
+    used = recover(args.project, args.backup)
+    print(f"restored {args.project} from the backup of {backup_time(used)} ({used}); "
+          "the damaged file was kept beside it as *.damaged-*")
+    return 0
+
