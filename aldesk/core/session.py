@@ -21,6 +21,8 @@ DEFAULT_STRATEGY = "uid"
 DEFAULT_CANDIDATES = 24
 
 UNDOABLE = ("label", "skip", "unskip")
+# Origins of labels given one by one in the labeling view (they count towards the audit rhythm).
+INTERACTIVE = ("user", "audit", "suggestion")
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,19 @@ class Action:
     time: float = field(default_factory=time.time)
     seq: int = -1
     target: int | None = None
+    # For audit labels: what the k-NN predicted just before the label was given (None = no prediction yet).
+    predicted: str | None = None
 
     def to_dict(self) -> dict:
         return {"op": self.op, "items": list(self.items), "cls": self.cls, "prev": list(self.prev),
-                "origin": self.origin, "time": self.time, "seq": self.seq, "target": self.target}
+                "origin": self.origin, "time": self.time, "seq": self.seq, "target": self.target,
+                "predicted": self.predicted}
 
     @classmethod
     def from_dict(cls, d: dict) -> Action:
         return cls(op=d["op"], items=tuple(int(i) for i in d.get("items", ())), cls=d.get("cls"),
                    prev=tuple(d.get("prev", ())), origin=d.get("origin", "user"), time=float(d.get("time", 0.0)),
-                   seq=int(d.get("seq", -1)), target=d.get("target"))
+                   seq=int(d.get("seq", -1)), target=d.get("target"), predicted=d.get("predicted"))
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Candidate:
     D: float | None
     predicted: str | None
     confidence: float
+    audit: bool = False  # drawn uniformly at random to estimate accuracy honestly (not by S)
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,7 @@ class Session:
         journal: Callable[[Action], None] | None = None,
         n_candidates: int = DEFAULT_CANDIDATES,
         seed: int = 0,
+        audit_every: int = 0,
     ) -> None:
         self.X = vectors
         self.classes: list[str] = []
@@ -132,6 +139,9 @@ class Session:
         self.n_candidates = n_candidates
         self.rng = np.random.default_rng(seed)
         self.history: list[Action] = []  # undo stack
+        # Every audit_every-th single label is an audit item drawn uniformly from the pool (0 = no audit).
+        self.audit_every = int(audit_every)
+        self._audit_item: int | None = None
         self._next_seq = 0
         self._ranking: list[Candidate] | None = None
 
@@ -215,7 +225,51 @@ class Session:
                 predicted=self.classes[best] if has_labels else None,
                 confidence=float(p[best]) if has_labels else 0.0,
             ))
+        audit = self._audit_candidate(pool)
+        if audit is not None:
+            out = [audit] + [c for c in out if c.index != audit.index][: max(0, n - 1)]
         return out
+
+    # ----------------------------------------------------------------- audit
+    def _single_labels(self) -> int:
+        return sum(1 for a in self.history if a.op == "label" and a.origin in INTERACTIVE)
+
+    def _audit_candidate(self, pool: np.ndarray) -> Candidate | None:
+        """When an audit is due, the item drawn uniformly from the pool (kept until it is labeled)."""
+        if self.audit_every <= 0 or (self._single_labels() + 1) % self.audit_every != 0:
+            return None
+        if self._audit_item is None or not self.pool_mask()[self._audit_item]:
+            self._audit_item = int(pool[self.rng.integers(pool.size)])
+        i = self._audit_item
+        pred, conf = self._predict_row(i)
+        return Candidate(index=i, S=0.0, U=None, I=None, D=None, predicted=pred, confidence=conf, audit=True)
+
+    def _predict_row(self, index: int) -> tuple[str | None, float]:
+        if self.knn.n_labeled == 0 or not self.classes:
+            return None, 0.0
+        p = self.knn.probabilities(len(self.classes), np.array([index]))[0]
+        best = int(p.argmax())
+        return self.classes[best], float(p[best])
+
+    def audit_records(self) -> list[tuple[int, bool]]:
+        """(labels before the audit item was labeled, was the k-NN right) for the audit labels in force."""
+        out = []
+        n = 0
+        for a in self.history:
+            if a.op != "label":
+                continue
+            if a.origin == "audit" and a.predicted is not None:
+                out.append((n, a.predicted == a.cls))
+            n += sum(1 for p in a.prev if p is None)
+        return out
+
+    def loo_accuracy(self) -> float | None:
+        """Leave-one-out accuracy over all labels: optimistic, since active picks are not a random sample."""
+        lab = self.knn.labeled
+        if lab.size < 2:
+            return None
+        pred, _ = self.predictions()
+        return float((pred[lab] == self.knn.label[lab]).mean())
 
     def predict(self, index: int, n_neighbours: int | None = None) -> Prediction:
         """Prediction and explanation for any item; a labeled item is predicted without its own label."""
@@ -272,7 +326,14 @@ class Session:
             if not self.eligible[i]:
                 raise ValueError(f"item {i} cannot be labeled (it has no embedding)")
         prev = tuple(self.label_of(i) for i in items)
-        return self._commit(Action("label", items, cls, prev, origin))
+        predicted = None
+        if len(items) == 1 and items[0] == self._audit_item and origin in INTERACTIVE:
+            origin = "audit"
+            predicted = self._predict_row(items[0])[0]
+        action = self._commit(Action("label", items, cls, prev, origin, predicted=predicted))
+        if origin == "audit":
+            self._audit_item = None
+        return action
 
     def skip(self, index: int) -> Action:
         return self._commit(Action("skip", (int(index),)))

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from aldesk.core.session import Action, Session, undo_stack
+from tests.core.conftest import clustered
 
 CLASSES = ["a", "b", "c", "d"]
 
@@ -153,3 +154,29 @@ def test_ineligible_items_are_never_candidates(blobs):
     assert all(c.index % 2 == 1 for c in s.candidates(100))
     with pytest.raises(ValueError):
         s.label(0, "a")
+
+
+def test_audit_items_are_uniform_draws_and_estimate_accuracy():
+    X, y = clustered(3000, 16, 4, seed=11, spread=1.0)
+    s = Session(X, CLASSES, k=5, audit_every=5, seed=3)
+    audits = []
+    for _ in range(200):
+        c = s.candidates(1)[0]
+        if c.audit:
+            audits.append(c.index)
+        s.label(c.index, CLASSES[y[c.index]])
+    assert len(audits) == 40  # every 5th label
+    rec = s.audit_records()
+    assert len(rec) == 40  # the first audit comes after 4 labels, so the k-NN already predicts
+    assert [n for n, _ in rec] == list(range(4, 200, 5))
+    est = np.mean([ok for _, ok in rec])
+    # true accuracy of the final model on the unlabeled rest
+    pool = np.flatnonzero(s.pool_mask())
+    true = (s.knn.probabilities(4, pool).argmax(axis=1) == y[pool]).mean()
+    assert abs(est - true) < 0.2
+    assert 0.5 < s.loo_accuracy() <= 1.0
+    # undoing an audit label removes its record
+    while s.history[-1].origin != "audit":
+        s.undo()
+    s.undo()
+    assert len(s.audit_records()) == 39
