@@ -46,17 +46,20 @@ class Action:
     target: int | None = None
     # For audit labels: what the k-NN predicted just before the label was given (None = no prediction yet).
     predicted: str | None = None
+    # Class positions of ``prev`` (-1 = unlabeled): names can be renamed later, positions never change.
+    prev_ids: tuple[int, ...] = ()
 
     def to_dict(self) -> dict:
         return {"op": self.op, "items": list(self.items), "cls": self.cls, "prev": list(self.prev),
                 "origin": self.origin, "time": self.time, "seq": self.seq, "target": self.target,
-                "predicted": self.predicted}
+                "predicted": self.predicted, "prev_ids": list(self.prev_ids)}
 
     @classmethod
     def from_dict(cls, d: dict) -> Action:
         return cls(op=d["op"], items=tuple(int(i) for i in d.get("items", ())), cls=d.get("cls"),
                    prev=tuple(d.get("prev", ())), origin=d.get("origin", "user"), time=float(d.get("time", 0.0)),
-                   seq=int(d.get("seq", -1)), target=d.get("target"), predicted=d.get("predicted"))
+                   seq=int(d.get("seq", -1)), target=d.get("target"), predicted=d.get("predicted"),
+                   prev_ids=tuple(int(c) for c in d.get("prev_ids", ())))
 
 
 @dataclass(frozen=True)
@@ -326,11 +329,13 @@ class Session:
             if not self.eligible[i]:
                 raise ValueError(f"item {i} cannot be labeled (it has no embedding)")
         prev = tuple(self.label_of(i) for i in items)
+        prev_ids = tuple(int(self.knn.label[i]) for i in items)
         predicted = None
         if len(items) == 1 and items[0] == self._audit_item and origin in INTERACTIVE:
             origin = "audit"
             predicted = self._predict_row(items[0])[0]
-        action = self._commit(Action("label", items, cls, prev, origin, predicted=predicted))
+        action = self._commit(Action("label", items, cls, prev, origin, predicted=predicted,
+                                           prev_ids=prev_ids))
         if origin == "audit":
             self._audit_item = None
         return action
@@ -381,11 +386,15 @@ class Session:
         elif a.op == "undo":
             target = self._pop(a.target)
             if target.op == "label":
-                for i, p in zip(target.items, target.prev, strict=True):
-                    if p is None:
+                if len(target.prev_ids) == len(target.items):
+                    prev = target.prev_ids
+                else:  # logs written before prev_ids existed: names (right unless a class was renamed since)
+                    prev = tuple(-1 if p is None else self._class_index(p) for p in target.prev)
+                for i, p in zip(target.items, prev, strict=True):
+                    if p < 0:
                         self.knn.remove(i)
                     else:
-                        self.knn.add(i, self._class_index(p))
+                        self.knn.add(i, p)
             elif target.op == "skip":
                 self.skipped[list(target.items)] = False
             elif target.op == "unskip":

@@ -180,3 +180,19 @@ def test_audit_items_are_uniform_draws_and_estimate_accuracy():
         s.undo()
     s.undo()
     assert len(s.audit_records()) == 39
+
+
+def test_undo_after_rename_restores_the_renamed_class(blobs):
+    X, _ = blobs
+    log: list[Action] = []
+    s = Session(X, ["cat", "dog"], journal=log.append)
+    s.label(1, "cat")
+    s.label(1, "dog")
+    s.rename_class("cat", "feline")
+    s.add_class("cat")  # a new class may take the old name: undo must not confuse them
+    s.undo()
+    assert s.labels == {1: "feline"}
+    # the same log, through its JSON form, replays to the same state
+    replayed = Session(X, ["cat", "dog"])
+    replayed.replay([Action.from_dict(a.to_dict()) for a in log])
+    assert replayed.labels == {1: "feline"} and replayed.classes == ["feline", "dog", "cat"]
