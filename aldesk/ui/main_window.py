@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
         self.show_error(err)
 
     @Slot(object)
-    def set_workspace(self, ws: Workspace) -> None:
+    def set_workspace(self, ws: Workspace, density: bool = True) -> None:
         self.close_workspace()
         self.ws = ws
         self.ctl = ctl = Controller(ws, self)
@@ -243,8 +243,9 @@ class MainWindow(QMainWindow):
         self._update_action_state()
         if ws.project is not None:
             add_recent(Path(ws.project.path), self.settings)
-        self.opener.compute_density(ws)
-        self.status_state.setText("density: computing…")
+        if density:
+            self.opener.compute_density(ws)
+        self._update_status()
 
     def close_workspace(self) -> None:
         if self.ws is None:

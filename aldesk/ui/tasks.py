@@ -39,6 +39,7 @@ class _Task:
     kind: str
     task_id: int
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    superseded: bool = False  # replaced by a newer task of its kind: its cancel is no news to the UI
     started: float = field(default_factory=time.monotonic)
 
 
@@ -73,6 +74,13 @@ class _Runnable(QRunnable):
         def cancel() -> bool:
             return task.cancel_event.is_set()
 
+        try:
+            self._run(progress, cancel)
+        except RuntimeError:
+            pass  # the runner (and its emitter) was deleted while this task ran: nobody is listening
+
+    def _run(self, progress: Callable[[float, str], None], cancel: Callable[[], bool]) -> None:
+        task, em = self.task, self.emitter
         try:
             result = self.fn(progress=progress, cancel=cancel)
         except Cancelled:
@@ -123,6 +131,9 @@ class TaskRunner(QObject):
 
     def start(self, kind: str, fn: TaskFn) -> int:
         """Run ``fn(progress=, cancel=)`` in the pool; cancels a running task of the same kind."""
+        previous = self._current.get(kind)
+        if previous is not None:
+            previous.superseded = True
         self.cancel(kind)
         task = _Task(kind, self._next_id)
         self._next_id += 1
@@ -178,10 +189,9 @@ class TaskRunner(QObject):
         task = self._by_id.pop(task_id, None)
         if task is None:
             return
-        current = self._current.get(task.kind)
-        if current is task:
+        if self._current.get(task.kind) is task:
             del self._current[task.kind]
-        if current is None or current is task:  # a superseded task's cancel is no news to the UI
+        if not task.superseded:
             self.cancelled.emit(task.kind)
 
     def _finish(self, task_id: int) -> _Task | None:

@@ -33,7 +33,10 @@ class _Load(QRunnable):
         if not img.isNull():
             img = img.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio,
                              Qt.TransformationMode.SmoothTransformation)
-        self.emitter.loaded.emit(self.key, img)
+        try:
+            self.emitter.loaded.emit(self.key, img)
+        except RuntimeError:
+            pass  # the loader was deleted (window closed) while this decode ran
 
 
 class ThumbnailLoader(QObject):

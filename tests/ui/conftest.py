@@ -41,6 +41,9 @@ def make_window(qtbot):
         qtbot.addWidget(w)
         w.show()
         qtbot.waitExposed(w)
+        # Shortcuts (all labeling keys) only reach the active window, as for a real user.
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow)
         made.append(w)
         return w
 

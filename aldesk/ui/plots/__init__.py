@@ -1,0 +1,1 @@
+"""Plots: live accuracy, simulated learning curves, and the embedding map (pyqtgraph)."""

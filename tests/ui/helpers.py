@@ -1,0 +1,45 @@
+"""Shared helpers of the UI tests: synthetic workspaces and waiting for a project to open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from aldesk.core.dataset import Dataset
+from aldesk.core.session import Session
+from aldesk.ui.controller import Workspace
+
+OPEN_TIMEOUT_MS = 180_000  # first embedding of the image demo on 2 cores, with margin
+
+
+def clustered(n: int, d: int = 384, k: int = 20, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, d)).astype(np.float32)
+    x = centres[rng.integers(0, k, n)] + 0.6 * rng.normal(size=(n, d)).astype(np.float32)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def text_workspace(n: int = 300, classes: tuple[str, ...] = ("pos", "neg", "meh")) -> Workspace:
+    X = clustered(n)
+    ds = Dataset("text", Path("synthetic.csv"), [f"synthetic text number {i}" for i in range(n)])
+    return Workspace(ds, Session(X, list(classes)), None, [], "synthetic")
+
+
+def class_key(n: int) -> Qt.Key:
+    return Qt.Key(Qt.Key.Key_0.value + n % 10)
+
+
+def wait_open(qtbot, win) -> None:
+    qtbot.waitUntil(lambda: win.ctl is not None and win.ctl.current is not None, timeout=OPEN_TIMEOUT_MS)
+
+
+def state(win) -> dict:
+    s = win.ctl.session
+    return {
+        "labels": dict(s.labels),
+        "classes": list(s.classes),
+        "skipped": sorted(int(i) for i in np.flatnonzero(s.skipped)),
+        "history": [(a.op, a.items, a.cls, a.prev) for a in s.history],
+    }

@@ -1,0 +1,92 @@
+"""The real window on the bundled demo: label by keys, undo, add a class, close, reopen, same state."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
+
+from tests.ui.helpers import class_key, state, wait_open
+
+
+def _new_class_by_keys(qtbot, win, name: str) -> None:
+    qtbot.keyClick(win, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: any(isinstance(w, QInputDialog) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    dlg = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QInputDialog) and w.isVisible())
+    edit = dlg.findChild(QLineEdit)
+    qtbot.keyClicks(edit, name)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: name in win.ctl.session.classes)
+
+
+@pytest.mark.parametrize("which", ["images", "texts"])
+def test_label_undo_add_class_close_reopen(qtbot, make_window, which: str) -> None:
+    win = make_window()
+    win.open_demo(which)
+    wait_open(qtbot, win)
+    n_classes = len(win.ctl.session.classes)
+    seen: list[int] = []
+    for i in range(20):
+        before = win.ctl.current
+        seen.append(before)
+        qtbot.keyClick(win, class_key(1 + i % min(3, n_classes)))
+        # The label is stored and the next candidate is on screen right after the key.
+        assert win.ctl.session.label_of(before) is not None
+        assert win.ctl.current != before
+    assert win.ctl.session.n_labeled == 20
+    qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.ctl.session.n_labeled == 18
+    assert win.ctl.session.label_of(seen[-1]) is None and win.ctl.session.label_of(seen[-2]) is None
+    qtbot.keyClick(win, Qt.Key.Key_Space)  # a skip, to be restored too
+    _new_class_by_keys(qtbot, win, "other")
+    qtbot.keyClick(win, class_key(len(win.ctl.session.classes)) if len(win.ctl.session.classes) <= 10
+                   else Qt.Key.Key_Return)
+    before = state(win)
+    current = win.ctl.current
+    assert len(before["history"]) == 20 - 2 + 2  # 18 labels + skip + the last label
+    win.close()
+
+    win2 = make_window()
+    win2.open_demo(which)
+    wait_open(qtbot, win2)
+    assert state(win2) == before
+    assert win2.ctl.current == current  # view position restored
+    # Undo history survives the reopen: the last label can still be undone.
+    last = before["history"][-1]
+    qtbot.keyClick(win2, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win2.ctl.session.label_of(last[1][0]) == last[3][0]
+
+
+def test_embedding_runs_in_worker_and_gui_stays_live(qtbot, make_window, tmp_path) -> None:
+    win = make_window()
+    win.opener.cache_dir = tmp_path / "fresh-cache"  # nothing cached: the model really runs
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    progress: list[float] = []
+    win.runner.progress.connect(lambda kind, f, m, e: progress.append(f) if kind == "embed" else None)
+    timer.start()
+    t0 = time.monotonic()
+    win.open_demo("texts")
+    qtbot.waitUntil(lambda: win.runner.is_running("embed"), timeout=60_000)
+    wait_open(qtbot, win)
+    timer.stop()
+    elapsed = time.monotonic() - t0
+    assert progress, "the embedding reported progress"
+    # A 10 ms timer kept firing through the embedding: the GUI thread was never blocked for long.
+    assert len(ticks) > 0.3 * elapsed / 0.010, (len(ticks), elapsed)
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert max(gaps) < 0.5, max(gaps)
+
+
+def test_density_arrives_in_background(qtbot, make_window) -> None:
+    win = make_window()
+    win.open_demo("texts")
+    wait_open(qtbot, win)
+    qtbot.waitUntil(lambda: win.ctl.session.density_kind == "knn", timeout=60_000)
+    assert "knn" in win.status_state.text()
