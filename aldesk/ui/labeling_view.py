@@ -45,8 +45,18 @@ class CandidateModel(QAbstractListModel):
         thumbs.ready.connect(self._on_thumb)
 
     def refresh(self) -> None:
+        new = [c.index for c in self.ctl.cands]
+        if len(new) == len(self.rows) - 1:
+            # The common case after a key: one item left the list. Removing one row keeps the view's
+            # selection and layout instead of rebuilding them (a reset re-queries every row).
+            gone = next((r for r, (a, b) in enumerate(zip(self.rows, new, strict=False)) if a != b), len(new))
+            if self.rows[:gone] + self.rows[gone + 1:] == new:
+                self.beginRemoveRows(QModelIndex(), gone, gone)
+                self.rows = new
+                self.endRemoveRows()
+                return
         self.beginResetModel()
-        self.rows = [c.index for c in self.ctl.cands]
+        self.rows = new
         self.endResetModel()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
@@ -81,9 +81,11 @@ class WhyPanel(QWidget):
         lay.addWidget(self.factors_box)
         lay.addWidget(self.nb_box, 1)
 
-        ctl.current_changed.connect(self.refresh)
-        ctl.labels_changed.connect(self.refresh)
-        ctl.ranking_changed.connect(self.refresh)
+        # One key press emits several of these; refresh once, right after the key's own work.
+        self._refresh_queued = False
+        ctl.current_changed.connect(self.schedule_refresh)
+        ctl.labels_changed.connect(self.schedule_refresh)
+        ctl.ranking_changed.connect(self.schedule_refresh)
         thumbs.ready.connect(self._on_thumb)
 
     def _ensure_bars(self, classes: list[str]) -> None:
@@ -103,7 +105,22 @@ class WhyPanel(QWidget):
                 lab.setText(classes[j])
 
     @Slot()
+    def schedule_refresh(self) -> None:
+        if not self._refresh_queued:
+            self._refresh_queued = True
+            QTimer.singleShot(0, self.refresh)
+
+    @Slot()
     def refresh(self) -> None:
+        self._refresh_queued = False
+        # QProgressBar.setValue repaints synchronously (about 1 ms per bar): batch them into one paint.
+        self.setUpdatesEnabled(False)
+        try:
+            self._refresh()
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def _refresh(self) -> None:
         i = self.ctl.current
         s = self.ctl.session
         self.neighbours.clear()
