@@ -233,3 +233,18 @@ def test_import_is_light() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_image_cancel_keeps_finished_batches(image_folder, tmp_path) -> None:
+    root, _, classes = image_folder
+    ds = Dataset("image", root, sorted(classes))
+    with pytest.raises(Cancelled):
+        embed_dataset(ds, cache_dir=tmp_path, batch_size=4, cancel=lambda: True)
+    res = embed_dataset(ds, cache_dir=tmp_path, batch_size=4)
+    assert res.n_cached == 4 and res.n_computed == len(ds) - 4 and res.ok.all()
+
+
+@pytest.mark.parametrize("kind", ["image", "text"])
+def test_empty_dataset(kind, tmp_path) -> None:
+    res = embed_dataset(Dataset(kind, tmp_path, []), cache_dir=tmp_path)
+    assert res.vectors.shape == (0, default_card(kind).dim) and res.ok.shape == (0,) and res.failed == []
