@@ -44,7 +44,7 @@ class SelectViewBox(pg.ViewBox):
             return "rect"
         return self.select_mode
 
-    def mouseDragEvent(self, ev: object, axis: int | None = None) -> None:  # noqa: N802 - pyqtgraph's name
+    def mouseDragEvent(self, ev: object, axis: int | None = None) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
             super().mouseDragEvent(ev, axis)
             return

@@ -1,0 +1,137 @@
+"""2-D maps of the embeddings (PCA at once, UMAP in the background) and the geometry the map's selection needs.
+
+Qt-free. PCA fits its axes on a sample (an SVD of 20k x d takes well under a second) and projects every item with
+one mat-mul, so the map appears as soon as a project opens. UMAP shows clusters far better but needs numba's JIT
+(~30-45 s in every new process) and minutes at 100k items: the UI runs :func:`umap_2d` in its task runner and
+swaps the result in when it is ready. At large N UMAP is fitted on a sample and the rest is placed with
+``transform`` (chunked, so progress and cancel work).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aldesk.core.progress import CancelFn, ProgressFn, check
+
+PCA_SAMPLE = 20_000
+UMAP_FIT_MAX = 20_000
+TRANSFORM_CHUNK = 5_000
+
+
+def _scale(Y: np.ndarray) -> np.ndarray:
+    """Centre on the median and scale so the bulk spans about [-1, 1] (robust to a few far outliers)."""
+    Y = np.asarray(Y, dtype=np.float32)
+    if Y.shape[0] == 0:
+        return Y.reshape(0, 2)
+    Y = Y - np.median(Y, axis=0)
+    spread = np.percentile(np.abs(Y), 99, axis=0)
+    spread[spread <= 0] = 1.0
+    return (Y / spread).astype(np.float32)
+
+
+def pca_2d(X: np.ndarray, sample: int = PCA_SAMPLE, seed: int = 0) -> np.ndarray:
+    """(N, 2) float32: the first two principal components of ``X``, axes fitted on at most ``sample`` rows."""
+    X = np.asarray(X, dtype=np.float32)
+    n = X.shape[0]
+    if n == 0:
+        return np.zeros((0, 2), np.float32)
+    rows = np.random.default_rng(seed).choice(n, sample, replace=False) if n > sample else np.arange(n)
+    S = X[rows]
+    mean = S.mean(axis=0)
+    if n < 3:
+        Y = np.zeros((n, 2), np.float32)
+        Y[:, 0] = np.arange(n)
+        return _scale(Y)
+    # Thin SVD of the centred sample: its first right singular vectors are the principal axes.
+    _, _, vt = np.linalg.svd(S - mean, full_matrices=False)
+    axes = vt[:2].T
+    if axes.shape[1] < 2:
+        axes = np.pad(axes, ((0, 0), (0, 2 - axes.shape[1])))
+    # Fix the sign so that the same data always gives the same picture (SVD signs are arbitrary).
+    signs = np.sign(axes[np.abs(axes).argmax(axis=0), [0, 1]])
+    signs[signs == 0] = 1
+    Y = (X - mean) @ (axes * signs)
+    return _scale(Y)
+
+
+def umap_2d(
+    X: np.ndarray,
+    *,
+    n_neighbors: int = 15,
+    fit_max: int = UMAP_FIT_MAX,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> np.ndarray:
+    """(N, 2) float32 UMAP layout (cosine metric). Slow and JIT-compiled: call it from a background task.
+
+    Cancel is honoured between steps (the fit itself cannot be interrupted; a superseded result is dropped).
+    """
+    report = progress or (lambda f, m: None)
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    n = X.shape[0]
+    if n < 4:
+        return pca_2d(X)
+    report(0.0, "UMAP: loading numba (the first run compiles for ~30-45 s)…")
+    check(cancel)
+    import umap
+
+    check(cancel)
+    rng = np.random.default_rng(seed)
+    fit_rows = np.sort(rng.choice(n, fit_max, replace=False)) if n > fit_max else np.arange(n)
+    reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, fit_rows.size - 1), metric="cosine",
+                        random_state=seed, low_memory=True, n_jobs=1)
+    report(0.05, f"UMAP: fitting {fit_rows.size:,} items…")
+    # random_state makes UMAP single-threaded anyway; n_jobs=1 says so and silences its warning.
+    Y = np.zeros((n, 2), dtype=np.float32)
+    Y[fit_rows] = reducer.fit_transform(X[fit_rows])
+    check(cancel)
+    rest = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
+    for start in range(0, rest.size, TRANSFORM_CHUNK):
+        check(cancel)
+        chunk = rest[start:start + TRANSFORM_CHUNK]
+        report(0.6 + 0.4 * start / rest.size, f"UMAP: placing {start:,} / {rest.size:,} more items…")
+        Y[chunk] = reducer.transform(X[chunk])
+    report(1.0, "UMAP ready")
+    return _scale(Y)
+
+
+def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Bool mask of ``points`` (N, 2) inside the closed ``polygon`` (M, 2), even-odd rule, vectorised.
+
+    Costs O(N x M): the caller keeps lassos to a few hundred vertices.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    poly = np.asarray(polygon, dtype=np.float64)
+    inside = np.zeros(pts.shape[0], dtype=bool)
+    if poly.shape[0] < 3 or pts.shape[0] == 0:
+        return inside
+    x, y = pts[:, 0], pts[:, 1]
+    # Only points in the polygon's bounding box can be inside: skip the rest (most of the map, usually).
+    lo, hi = poly.min(axis=0), poly.max(axis=0)
+    box = np.flatnonzero((x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1]))
+    if box.size == 0:
+        return inside
+    px, py = x[box], y[box]
+    acc = np.zeros(box.size, dtype=bool)
+    ex0, ey0 = poly[:, 0], poly[:, 1]
+    ex1, ey1 = np.roll(ex0, -1), np.roll(ey0, -1)
+    for ax, ay, bx, by in zip(ex0, ey0, ex1, ey1, strict=True):
+        # A ray from the point towards +x crosses edge a-b when a and b lie on opposite sides of the point's y.
+        crosses = (ay > py) != (by > py)
+        if not crosses.any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xint = ax + (py - ay) * (bx - ax) / (by - ay)
+        acc ^= crosses & (px < xint)
+    inside[box] = acc
+    return inside
+
+
+def simplify_path(path: np.ndarray, max_points: int = 256) -> np.ndarray:
+    """Keep at most ``max_points`` vertices of a freehand path, evenly spaced along it."""
+    path = np.asarray(path, dtype=np.float64)
+    if path.shape[0] <= max_points:
+        return path
+    keep = np.linspace(0, path.shape[0] - 1, max_points).round().astype(int)
+    return path[keep]

@@ -1,0 +1,100 @@
+"""Accuracy while labeling: the audit estimate (honest) beside leave-one-out (optimistic), live after each label."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from aldesk.core.curves import DEFAULT_WINDOW, LooTrace, audit_curve, loo_accuracy
+from aldesk.ui.controller import Controller
+from aldesk.ui.plots.curves import LiveAccuracyPlot
+
+AUDIT_SETTING = "plots/audit_every"
+DEFAULT_AUDIT_EVERY = 10
+
+
+def audit_every_setting(settings: QSettings | None = None) -> int:
+    """The audit interval m (every m-th single label is a uniform random item; 0 = no audits)."""
+    raw = (settings or QSettings()).value(AUDIT_SETTING, DEFAULT_AUDIT_EVERY)
+    try:
+        return max(0, int(raw))
+    except (TypeError, ValueError):
+        return DEFAULT_AUDIT_EVERY
+
+
+class AccuracyPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctl: Controller | None = None
+        self.loo = LooTrace()
+        self.curve = audit_curve([])
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.audit_spin = QSpinBox()
+        self.audit_spin.setRange(0, 200)
+        self.audit_spin.setSpecialValueText("off")
+        self.audit_spin.setPrefix("every ")
+        self.audit_spin.setSuffix(" labels")
+        self.audit_spin.setValue(audit_every_setting())
+        self.audit_spin.setToolTip(
+            "Every m-th item you label is drawn at random from the whole pool instead of picked by the strategy.\n"
+            "The k-NN's guess on those items, recorded before you label them, is an honest accuracy estimate.")
+        self.audit_spin.valueChanged.connect(self._on_audit_every)
+        self.plot = LiveAccuracyPlot()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Audit item:"))
+        top.addWidget(self.audit_spin)
+        top.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.plot, 1)
+        self.refresh()
+
+    def set_controller(self, ctl: Controller | None) -> None:
+        if self.ctl is not None:
+            self.ctl.labels_changed.disconnect(self.refresh)
+        self.ctl = ctl
+        self.loo = LooTrace()
+        if ctl is not None:
+            ctl.session.audit_every = self.audit_spin.value()
+            ctl.labels_changed.connect(self.refresh)
+        self.refresh()
+
+    @Slot(int)
+    def _on_audit_every(self, m: int) -> None:
+        QSettings().setValue(AUDIT_SETTING, m)
+        if self.ctl is not None:
+            # Takes effect from the next ranking (after the next label): the item on screen is not swapped.
+            self.ctl.session.audit_every = m
+
+    def estimate(self) -> tuple[float, float, float] | None:
+        """The current audit estimate (accuracy, low, high of the 95 % band), None before the first audit."""
+        return self.curve.last
+
+    @Slot()
+    def refresh(self) -> None:
+        ctl = self.ctl
+        if ctl is None:
+            self.summary.setText("Open a project to see how well the model does.")
+            self.plot.set_curves(audit_curve([]), LooTrace(), 0)
+            return
+        s = ctl.session
+        self.curve = curve = audit_curve(s.audit_records(), DEFAULT_WINDOW)
+        loo = loo_accuracy(s.knn, len(s.classes))
+        self.loo.update(s.n_labeled, loo)
+        self.plot.set_curves(curve, self.loo, s.n_labeled)
+        parts = []
+        last = curve.last
+        if last is None:
+            m = s.audit_every
+            parts.append("<b>Audit estimate:</b> none yet" + (f" (the first comes with label {m})" if m else
+                                                                " (audit items are off)"))
+        else:
+            acc, lo, hi = last
+            n = int(curve.window_size[-1])
+            parts.append(f"<b>Audit estimate: {acc:.0%}</b> (95 %: {lo:.0%}–{hi:.0%}, last {n} audit items)")
+        if loo is not None:
+            parts.append(f"leave-one-out: {loo:.0%} <i>(optimistic: the labels are the items the strategy "
+                         "chose)</i>")
+        self.summary.setText(" · ".join(parts))

@@ -1,0 +1,47 @@
+"""The plots dock: accuracy while labeling, simulated learning curves, the embedding map, in tabs.
+
+The window creates it once and hands it each opened project's controller (``set_controller``); the dock wires
+itself to the controller's signals and starts its background work (simulate, UMAP) in the window's task runner.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
+
+from aldesk.ui.controller import Controller
+from aldesk.ui.plots.accuracy_panel import AccuracyPanel
+from aldesk.ui.plots.map_panel import MapPanel
+from aldesk.ui.plots.simulate_panel import SimulatePanel
+from aldesk.ui.tasks import TaskRunner
+
+
+class PlotsDock(QDockWidget):
+    """Dock with the tabs Accuracy / Simulate / Map; ``open_item(index)`` asks the window to show an item."""
+
+    open_item = Signal(int)
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__("Plots", parent)
+        self.setObjectName("plots_dock")  # saveState/restoreState find docks by object name
+        self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+        self.tabs = QTabWidget()
+        self.accuracy = AccuracyPanel()
+        self.simulate = SimulatePanel(runner)
+        self.map = MapPanel(runner)
+        self.tabs.addTab(self.accuracy, "Accuracy")
+        self.tabs.addTab(self.simulate, "Simulate")
+        self.tabs.addTab(self.map, "Map")
+        self.setWidget(self.tabs)
+        self.map.open_item.connect(self.open_item)
+        self._shown_once = False
+        self.toggleViewAction().setText("Plots (accuracy, simulate, map)")
+        self.toggleViewAction().setShortcut("Ctrl+M")
+
+    def set_controller(self, ctl: Controller | None) -> None:
+        """Attach to an opened project's controller (None when it closes). Sets the session's audit interval."""
+        for panel in (self.accuracy, self.simulate, self.map):
+            panel.set_controller(ctl)
+        if ctl is not None and not self._shown_once:
+            self._shown_once = True  # appears with the first project; after that the user's choice stands
+            self.show()

@@ -1,0 +1,269 @@
+"""The map tab: PCA at once, UMAP from the task runner when ready; colour toggle; label a selected cluster.
+
+Selecting (Shift+drag lasso, Ctrl+drag rectangle, or the Lasso button) and then pressing a class number shows a
+preview ("N items, the k-NN already agrees with M"); Enter or Apply labels them all in one ``label_many`` action,
+so one Ctrl+Z reverts the whole batch. Items that already have a label are left as they are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from aldesk.core.progress import CancelFn, ProgressFn
+from aldesk.core.projection import pca_2d
+from aldesk.ui.controller import Controller
+from aldesk.ui.plots.map_view import MapPlot, MapStyler, pick_trail, tooltip_html
+from aldesk.ui.tasks import TaskError, TaskRunner
+
+KIND = "umap"
+REFRESH_MS = 120  # a burst of labels costs one restyle of the map
+
+
+class MapPanel(QWidget):
+    open_item = Signal(int)  # the user clicked an item: show it in the labeling view
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.ctl: Controller | None = None
+        self.styler = MapStyler()
+        self.projection = "none"  # "pca" or "umap" once computed
+        self.auto_umap = True  # start UMAP when the map is first shown (tests and benchmarks turn it off)
+        self._pending: tuple[np.ndarray, str] | None = None  # (items, class) waiting for confirmation
+
+        self.colour = QComboBox()
+        self.colour.addItems(["colour: label", "colour: predicted class"])
+        self.colour.setToolTip("Predicted: faint = the k-NN is unsure, bigger points = more uncertain")
+        self.colour.currentIndexChanged.connect(self.restyle)
+        self.lasso = QPushButton("Lasso")
+        self.lasso.setCheckable(True)
+        self.lasso.setToolTip("Drag to select a cluster (or hold Shift while dragging; Ctrl+drag for a rectangle)")
+        self.lasso.toggled.connect(lambda on: setattr(self.plot.vb, "select_mode", "lasso" if on else None))
+        self.umap_button = QPushButton("UMAP")
+        self.umap_button.clicked.connect(self._on_umap_clicked)
+        self.note = QLabel()
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        bar = QHBoxLayout()
+        for w in (self.colour, self.lasso, self.umap_button):
+            bar.addWidget(w)
+        bar.addWidget(self.note, 1)
+
+        self.plot = MapPlot()
+        self.plot.item_clicked.connect(self.open_item)
+        self.plot.selection_changed.connect(self._on_selection)
+        self.plot.class_key.connect(self.preview)
+        self.plot.confirm_key.connect(self.apply)
+        self.plot.escape_key.connect(self._on_escape)
+
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.clicked.connect(self.apply)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self._on_escape)
+        info_row = QHBoxLayout()
+        info_row.addWidget(self.info, 1)
+        info_row.addWidget(self.apply_button)
+        info_row.addWidget(self.cancel_button)
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addWidget(self.plot, 1)
+        lay.addLayout(info_row)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.restyle)
+        runner.progress.connect(self._on_progress)
+        runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
+        runner.cancelled.connect(self._on_cancelled)
+        self._show_info()
+
+    # ------------------------------------------------------------------ state
+    def set_controller(self, ctl: Controller | None) -> None:
+        self.runner.cancel(KIND)
+        if self.ctl is not None:
+            for sig, slot in self._connections(self.ctl):
+                sig.disconnect(slot)
+        self.ctl = ctl
+        self.projection = "none"
+        self._pending = None
+        self.plot.selection = np.zeros(0, np.int64)
+        self.plot.tooltip_for = None
+        if ctl is not None:
+            for sig, slot in self._connections(ctl):
+                sig.connect(slot)
+            self.plot.tooltip_for = lambda i: tooltip_html(ctl.session, ctl.ws.dataset, i)
+            if self.isVisible():
+                self.ensure_layout()
+        self._show_info()
+
+    def _connections(self, ctl: Controller) -> list:
+        return [(ctl.labels_changed, self._schedule), (ctl.ranking_changed, self.update_overlays),
+                (ctl.current_changed, self.update_overlays), (ctl.classes_changed, self._schedule)]
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.ensure_layout()
+
+    def ensure_layout(self) -> None:
+        """PCA now (well under a second at 100k), UMAP in the background, the first time the map is seen."""
+        if self.ctl is None or self.projection != "none":
+            return
+        s = self.ctl.session
+        items = np.flatnonzero(s.eligible)
+        self.set_layout(pca_2d(s.X[items]), items, "pca")
+        self.plot.getPlotItem().getViewBox().autoRange()
+        if self.auto_umap:
+            self.start_umap()
+
+    def set_layout(self, pos: np.ndarray, items: np.ndarray, kind: str) -> None:
+        assert self.ctl is not None
+        self.projection = kind
+        self.plot.set_positions(pos, items, self.ctl.session.n)
+        self.restyle()
+        self._show_info()
+
+    @Slot()
+    def _schedule(self) -> None:
+        if self.isVisible():
+            self._timer.start()
+
+    @Slot()
+    def restyle(self) -> None:
+        ctl = self.ctl
+        if ctl is None or self.projection == "none":
+            return
+        by = "predicted" if self.colour.currentIndex() == 1 else "label"
+        brushes, sizes = self.styler.style(ctl.session, self.plot.items, by)
+        self.plot.set_style(brushes, sizes)
+        self.update_overlays()
+
+    @Slot()
+    def update_overlays(self) -> None:
+        ctl = self.ctl
+        if ctl is None or self.projection == "none":
+            return
+        self.plot.set_overlays([c.index for c in ctl.cands], ctl.current, pick_trail(ctl.session))
+
+    # ------------------------------------------------------------------- UMAP
+    def start_umap(self) -> None:
+        if self.ctl is None:
+            return
+        s = self.ctl.session
+        items = np.flatnonzero(s.eligible)
+        X = s.X if items.size == s.n else s.X[items]
+
+        def task(progress: ProgressFn, cancel: CancelFn) -> tuple[np.ndarray, np.ndarray]:
+            from aldesk.core.projection import umap_2d
+
+            return umap_2d(X, progress=progress, cancel=cancel), items
+
+        self.runner.start(KIND, task)
+        self.umap_button.setText("Stop UMAP")
+        self.note.setText("PCA shown; UMAP computing in the background (first run compiles ~30-45 s)…")
+
+    @Slot()
+    def _on_umap_clicked(self) -> None:
+        if self.runner.is_running(KIND):
+            self.runner.cancel(KIND)
+        else:
+            self.start_umap()
+
+    @Slot(str, float, str, float)
+    def _on_progress(self, kind: str, fraction: float, message: str, elapsed: float) -> None:
+        if kind == KIND:
+            self.note.setText(f"PCA shown · {message} ({elapsed:.0f} s)")
+
+    @Slot(str, object)
+    def _on_finished(self, kind: str, result: object) -> None:
+        if kind != KIND or self.ctl is None:
+            return
+        pos, items = result  # type: ignore[misc]
+        self.umap_button.setText("UMAP")
+        self.set_layout(pos, items, "umap")
+        self.plot.getPlotItem().getViewBox().autoRange()
+
+    @Slot(str, object)
+    def _on_failed(self, kind: str, err: TaskError) -> None:
+        if kind == KIND:
+            self.umap_button.setText("UMAP")
+            self.note.setText(f"UMAP failed ({err.message}); showing PCA.")
+
+    @Slot(str)
+    def _on_cancelled(self, kind: str) -> None:
+        if kind == KIND:
+            self.umap_button.setText("UMAP")
+            self._show_info()
+
+    # ------------------------------------------------------- label a cluster
+    @Slot()
+    def _on_selection(self) -> None:
+        self._pending = None
+        self._show_info()
+
+    @Slot(int)
+    def preview(self, number: int) -> None:
+        """Class key ``number`` (1-based) pressed with items selected: say what labeling them would do."""
+        ctl = self.ctl
+        sel = self.plot.selection
+        if ctl is None or sel.size == 0:
+            return
+        s = ctl.session
+        if not 1 <= number <= len(s.classes):
+            self.info.setText(f"There is no class {number}.")
+            return
+        cls = s.classes[number - 1]
+        targets = sel[s.knn.label[sel] < 0]
+        if targets.size == 0:
+            self.info.setText(f"All {sel.size:,} selected items are labeled already (relabel them in Browse).")
+            return
+        agree = 0
+        if s.n_labeled:
+            p = s.knn.probabilities(len(s.classes), targets)
+            agree = int((p.argmax(axis=1) == number - 1).sum())
+        self._pending = (targets, cls)
+        kept = sel.size - targets.size
+        extra = f" ({kept:,} already labeled stay as they are)" if kept else ""
+        self.info.setText(f"Label {targets.size:,} items as <b>{cls}</b>? The k-NN already agrees with "
+                          f"{agree:,} of them{extra}. Enter = apply, Esc = cancel; Ctrl+Z undoes the whole batch.")
+        self.apply_button.setVisible(True)
+        self.cancel_button.setVisible(True)
+
+    @Slot()
+    def apply(self) -> None:
+        if self._pending is None or self.ctl is None:
+            return
+        targets, cls = self._pending
+        self._pending = None
+        if self.ctl.label_items([int(i) for i in targets], cls):
+            self.plot.set_selection(np.zeros(0, np.int64))
+            self.info.setText(f"Labeled {targets.size:,} items as {cls}. Ctrl+Z undoes the batch.")
+            self.apply_button.hide()
+            self.cancel_button.hide()
+
+    @Slot()
+    def _on_escape(self) -> None:
+        if self._pending is not None:
+            self._pending = None
+            self._show_info()
+        else:
+            self.plot.set_selection(np.zeros(0, np.int64))
+
+    def _show_info(self) -> None:
+        self.apply_button.hide()
+        self.cancel_button.hide()
+        n = self.plot.selection.size
+        if n:
+            self.info.setText(f"{n:,} items selected: press a class number to label them, Esc to clear.")
+        elif self.ctl is None:
+            self.info.setText("Open a project to see its map.")
+        else:
+            self.info.setText("Shift+drag: lasso · Ctrl+drag: rectangle · click a point to open it · "
+                              "right-click: export")
+        if not self.runner.is_running(KIND):
+            self.note.setText({"pca": "PCA (UMAP: press the button)", "umap": "UMAP"}.get(self.projection, ""))

@@ -1,0 +1,242 @@
+"""The embedding map: every item as a point of a 2-D projection, coloured by label or predicted class.
+
+Built for 100k points: ONE ScatterPlotItem holds the bulk and is updated with ``setData``; its brushes come from
+a small table (class x confidence level) so pyqtgraph draws a handful of distinct symbols, not 100k. Candidates,
+the current item, the selection and the path of the last picks are separate small items on top (DESIGN.md
+convention 5). Hover is rate-limited by a SignalProxy and answered by a vectorised nearest-point search.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from aldesk.core.projection import points_in_polygon
+from aldesk.core.session import INTERACTIVE, Session
+from aldesk.ui.plots import style
+from aldesk.ui.plots.lasso import SelectViewBox
+
+ALPHA_LEVELS = (60, 110, 170, 235)  # unlabeled points: faint when the k-NN is unsure, solid when it is sure
+PICK_TRAIL = 30
+HOVER_RADIUS_PX = 6.0
+
+
+class MapPlot(pg.PlotWidget):
+    """The plot widget of the map. Emits item indices (dataset ids), never map rows."""
+
+    item_clicked = Signal(int)
+    selection_changed = Signal()
+    class_key = Signal(int)  # 1-based class number pressed while items are selected
+    confirm_key = Signal()
+    escape_key = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.vb = SelectViewBox()
+        super().__init__(parent, background="w", viewBox=self.vb)
+        p = self.getPlotItem()
+        style.style_plot(p)
+        p.showGrid(x=False, y=False)
+        p.hideAxis("left")
+        p.hideAxis("bottom")
+        p.setAspectLocked(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # Bulk points: one item, no outline (a pen per point costs a second pass per symbol).
+        self.bulk = pg.ScatterPlotItem(pen=None, size=5, pxMode=True, hoverable=False)
+        self.trail = pg.PlotCurveItem(pen=pg.mkPen(QColor(40, 40, 40, 150), width=1.2))
+        self.trail_pts = pg.ScatterPlotItem(size=6, pen=pg.mkPen("#222222"), brush=pg.mkBrush(255, 255, 255, 220))
+        self.cands = pg.ScatterPlotItem(size=11, symbol="o", pen=pg.mkPen(style.HIGHLIGHT, width=1.6),
+                                        brush=None)
+        self.current = pg.ScatterPlotItem(size=18, symbol="o", pen=pg.mkPen("#d1495b", width=2.5), brush=None)
+        self.sel = pg.ScatterPlotItem(size=7, symbol="o", pen=pg.mkPen("#d35400", width=1.3), brush=None)
+        for z, item in enumerate((self.bulk, self.trail, self.trail_pts, self.sel, self.cands, self.current)):
+            item.setZValue(z)
+            p.addItem(item)
+        self.pos = np.zeros((0, 2), np.float32)  # map rows -> view coordinates
+        self.items = np.zeros(0, np.int64)  # map rows -> item ids
+        self.row_of = np.zeros(0, np.int64)  # item id -> map row (-1 when not on the map)
+        self.selection = np.zeros(0, np.int64)  # selected item ids
+        self.tooltip_for: object = None  # callable(item id) -> HTML, set by the owner
+        self.vb.selected.connect(self._on_polygon)
+        self._hover = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_hover)
+        self.scene().sigMouseClicked.connect(self._on_click)
+        self.installEventFilter(self)
+
+    # ------------------------------------------------------------------ data
+    def set_positions(self, pos: np.ndarray, items: np.ndarray, n_items: int) -> None:
+        """New layout: ``pos`` (M, 2) for the items ``items`` (M,) out of ``n_items``."""
+        self.pos = np.ascontiguousarray(pos, dtype=np.float32)
+        self.items = np.asarray(items, dtype=np.int64)
+        self.row_of = np.full(n_items, -1, np.int64)
+        self.row_of[self.items] = np.arange(self.items.size)
+        self.selection = self.selection[self.row_of[self.selection] >= 0] if self.selection.size else self.selection
+
+    def set_style(self, brushes: np.ndarray, sizes: np.ndarray) -> None:
+        self.bulk.setData(x=self.pos[:, 0], y=self.pos[:, 1], brush=brushes, size=sizes)
+
+    def _xy(self, item_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.asarray(item_ids, dtype=np.int64)
+        if ids.size == 0 or self.row_of.size == 0:
+            return np.zeros(0), np.zeros(0)
+        rows = self.row_of[ids]
+        rows = rows[rows >= 0]
+        return self.pos[rows, 0], self.pos[rows, 1]
+
+    def set_overlays(self, candidates: list[int], current: int | None, trail: list[int]) -> None:
+        self.cands.setData(*self._xy(np.array(candidates, np.int64)))
+        self.current.setData(*self._xy(np.array([] if current is None else [current], np.int64)))
+        tx, ty = self._xy(np.array(trail, np.int64))
+        self.trail.setData(tx, ty)
+        self.trail_pts.setData(tx, ty)
+        self.sel.setData(*self._xy(self.selection))
+
+    def set_selection(self, item_ids: np.ndarray) -> None:
+        self.selection = np.asarray(item_ids, dtype=np.int64)
+        self.sel.setData(*self._xy(self.selection))
+        self.selection_changed.emit()
+
+    # ------------------------------------------------------------ interaction
+    def _on_polygon(self, poly: np.ndarray) -> None:
+        inside = points_in_polygon(self.pos, poly)
+        self.set_selection(self.items[inside])
+        self.setFocus()
+
+    def nearest(self, scene_pos: QPointF) -> int | None:
+        """The item under the mouse (within a few pixels), or None."""
+        if self.pos.shape[0] == 0 or not self.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        v = self.vb.mapSceneToView(scene_pos)
+        px, py = self.vb.viewPixelSize()
+        if px <= 0 or py <= 0:
+            return None
+        # Distance in pixels, so the hit radius is the same whatever the zoom and aspect.
+        d2 = ((self.pos[:, 0] - v.x()) / px) ** 2 + ((self.pos[:, 1] - v.y()) / py) ** 2
+        row = int(np.argmin(d2))
+        return int(self.items[row]) if d2[row] <= HOVER_RADIUS_PX**2 else None
+
+    def _on_hover(self, args: tuple) -> None:
+        item = self.nearest(args[0])
+        if item is None or self.tooltip_for is None:
+            QToolTip.hideText()
+            return
+        gp = self.mapToGlobal(self.mapFromScene(args[0]))
+        QToolTip.showText(gp, self.tooltip_for(item), self)
+
+    def _on_click(self, ev: object) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or ev.modifiers() != Qt.KeyboardModifier.NoModifier:  # type: ignore[attr-defined]
+            return
+        item = self.nearest(ev.scenePos())  # type: ignore[attr-defined]
+        if item is not None:
+            ev.accept()  # type: ignore[attr-defined]
+            self.item_clicked.emit(item)
+        elif self.selection.size:
+            self.set_selection(np.zeros(0, np.int64))
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
+        # The window binds digits and Enter as shortcuts (label the current item). While items are selected
+        # here, claim those keys for the map: accepting ShortcutOverride delivers them as key presses instead.
+        if ev.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and self.selection.size:
+            key = ev.key()  # type: ignore[attr-defined]
+            n = _class_number(key)
+            handled = n is not None or key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+            if handled and ev.type() == QEvent.Type.ShortcutOverride:
+                ev.accept()
+                return True
+            if handled:
+                if n is not None:
+                    self.class_key.emit(n)
+                elif key == Qt.Key.Key_Escape:
+                    self.escape_key.emit()
+                else:
+                    self.confirm_key.emit()
+                return True
+        return super().eventFilter(obj, ev)
+
+
+def _class_number(key: int) -> int | None:
+    """Key 1-9 -> class 1-9, key 0 -> class 10 (as in the labeling view)."""
+    if Qt.Key.Key_1.value <= key <= Qt.Key.Key_9.value:
+        return key - Qt.Key.Key_0.value
+    if key == Qt.Key.Key_0.value:
+        return 10
+    return None
+
+
+class MapStyler:
+    """Brushes and sizes of the bulk points from the session's state, via a small shared brush table."""
+
+    def __init__(self) -> None:
+        self._table: list[pg.QtGui.QBrush] = []
+        self._n_classes = -1
+        self._grey = pg.mkBrush(style.UNLABELED)
+
+    def _brush_table(self, n_classes: int) -> np.ndarray:
+        if n_classes != self._n_classes:
+            self._table = [pg.mkBrush(style.color(c, a)) for c in range(n_classes) for a in ALPHA_LEVELS]
+            self._n_classes = n_classes
+        out = np.empty(len(self._table) + 1, dtype=object)
+        out[:-1] = self._table
+        out[-1] = self._grey
+        return out
+
+    def style(self, session: Session, items: np.ndarray, by: str) -> tuple[np.ndarray, np.ndarray]:
+        """(brushes, sizes) for the map rows ``items``; ``by`` is "label" or "predicted"."""
+        k = len(session.classes)
+        table = self._brush_table(max(k, 1))
+        grey = len(table) - 1
+        lab = session.knn.label[items]
+        labeled = lab >= 0
+        code = np.full(items.size, grey, np.int64)
+        sizes = np.where(labeled, 7.0, 4.0)
+        top = len(ALPHA_LEVELS) - 1
+        code[labeled] = lab[labeled] * len(ALPHA_LEVELS) + top
+        if by == "predicted" and session.n_labeled > 0 and k > 0:
+            p = session.knn.probabilities(k, items)
+            pred = p.argmax(axis=1)
+            conf = p.max(axis=1)
+            # Confidence from 1/K (a coin toss) to 1 (sure), in as many steps as there are alpha levels.
+            rel = np.clip((conf - 1.0 / k) / max(1e-9, 1.0 - 1.0 / k), 0.0, 1.0)
+            level = np.minimum((rel * len(ALPHA_LEVELS)).astype(np.int64), top)
+            un = ~labeled
+            code[un] = pred[un] * len(ALPHA_LEVELS) + level[un]
+            sizes[un] = 4.0 + (1.0 - rel[un]) * 2.0  # the unsure ones a little bigger: they are what to label
+        return table[code], sizes
+
+
+def pick_trail(session: Session, n: int = PICK_TRAIL) -> list[int]:
+    """The items of the last ``n`` single labels still in force, oldest first."""
+    out: list[int] = []
+    for a in reversed(session.history):
+        if a.op == "label" and a.origin in INTERACTIVE and len(a.items) == 1:
+            out.append(a.items[0])
+            if len(out) >= n:
+                break
+    return out[::-1]
+
+
+def tooltip_html(session: Session, dataset: object, item: int, image_px: int = 112) -> str:
+    """Tooltip for one item: thumbnail (images) or text snippet, then its label or the k-NN's guess."""
+    lab = session.label_of(item)
+    if lab is not None:
+        state = f"<b>{html.escape(lab)}</b> (labeled)"
+    else:
+        state = "unlabeled"
+        if session.n_labeled and session.classes:
+            # The stored top-k (no mat-vec): hover fires up to 30 times a second.
+            p = session.knn.probabilities(len(session.classes), np.array([item]))[0]
+            best = int(p.argmax())
+            state = f"k-NN guess: <b>{html.escape(session.classes[best])}</b> ({p[best]:.0%})"
+    kind = getattr(dataset, "kind", "text")
+    if kind == "image":
+        path = Path(dataset.path(item))  # type: ignore[attr-defined]
+        body = f'<img src="{html.escape(str(path))}" width="{image_px}"><br>{html.escape(path.name)}'
+    else:
+        text = dataset.text(item)  # type: ignore[attr-defined]
+        text = text if len(text) <= 240 else text[:239] + "…"
+        body = f'<div style="max-width: 320px">{html.escape(text)}</div>'
+    return f"{body}<br>#{item} · {state}<br><i>click to open</i>"
