@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
     QFrame,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QListView,
     QPushButton,
@@ -25,6 +25,7 @@ from aldesk.ui.thumbs import ThumbnailLoader
 
 THUMB = 96
 LARGE = 360
+CLASS_COLUMNS = 6
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -42,6 +43,8 @@ class CandidateModel(QAbstractListModel):
         self.thumbs = thumbs
         self.ds = ctl.ws.dataset
         self.rows: list[int] = []
+        self._placeholder = QPixmap(THUMB, THUMB)
+        self._placeholder.fill(Qt.GlobalColor.lightGray)
         thumbs.ready.connect(self._on_thumb)
 
     def refresh(self) -> None:
@@ -69,7 +72,8 @@ class CandidateModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"#{index.row() + 1}" if self.ds.kind == "image" else snippet(self.ds.text(item), 140)
         if role == Qt.ItemDataRole.DecorationRole and self.ds.kind == "image":
-            return self.thumbs.get(self.ds.path(item), THUMB)
+            # A same-size placeholder until the thumbnail arrives: item sizes stay right from the start.
+            return self.thumbs.get(self.ds.path(item), THUMB) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.ds.keys[item] if self.ds.kind == "image" else snippet(self.ds.text(item), 600)
         if role == Qt.ItemDataRole.UserRole:
@@ -144,7 +148,7 @@ class LabelingView(QWidget):
         self.suggestion = QLabel()
         self.suggestion.setTextFormat(Qt.TextFormat.RichText)
 
-        self.class_bar = QHBoxLayout()
+        self.class_bar = QGridLayout()  # wraps: ten classes must not force a 1500 px wide window
         self.class_buttons: list[QPushButton] = []
         self.new_class_button = QPushButton("New class")
         self.new_class_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -194,13 +198,13 @@ class LabelingView(QWidget):
             b = QPushButton()
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(lambda _=False, n=n: self.class_clicked.emit(n))
-            self.class_bar.addWidget(b)
+            self.class_bar.addWidget(b, (n - 1) // CLASS_COLUMNS, (n - 1) % CLASS_COLUMNS)
             self.class_buttons.append(b)
         self.new_class_button = QPushButton(f"[{self._key_names.get('new_class', 'N')}]  New class…")
         self.new_class_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.new_class_button.clicked.connect(self.new_class_clicked)
-        self.class_bar.addWidget(self.new_class_button)
-        self.class_bar.addStretch(1)
+        k = len(self.class_buttons)
+        self.class_bar.addWidget(self.new_class_button, k // CLASS_COLUMNS, k % CLASS_COLUMNS)
         self._update_class_bar()
 
     @Slot()

@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self.ws: Workspace | None = None
         self.ctl: Controller | None = None
         self._dialogs: list[QWidget] = []  # keep non-modal dialogs alive
+        self.plots = None  # PlotsDock, made with the first project (pyqtgraph's import would slow the start page)
 
         self.stack = QStackedWidget()
         self.start_page = StartPage()
@@ -218,6 +219,11 @@ class MainWindow(QMainWindow):
         self.close_workspace()
         self.ws = ws
         self.ctl = ctl = Controller(ws, self)
+        if self.plots is None:
+            from aldesk.ui.plots.dock import attach
+
+            self.plots = attach(self, self._open_from_browse)
+        self.plots.set_controller(ctl)  # before start(): it sets the session's audit interval
         self.label_view = LabelingView(ctl, self.thumbs)
         self.label_view.set_key_names(self.key_bindings)
         self.label_view.class_clicked.connect(lambda n: ctl.label_number(n))
@@ -251,6 +257,8 @@ class MainWindow(QMainWindow):
         if self.ws is None:
             return
         self.runner.cancel("density")
+        if self.plots is not None:
+            self.plots.set_controller(None)
         if self.ctl is not None:
             self.ctl.flush()
             self.ctl.save_view()

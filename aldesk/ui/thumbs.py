@@ -31,8 +31,9 @@ class _Load(QRunnable):
                                             Qt.AspectRatioMode.KeepAspectRatio))
         img = reader.read()
         if not img.isNull():
-            img = img.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)
+            small = img.width() * 2 <= self.size and img.height() * 2 <= self.size
+            mode = Qt.TransformationMode.FastTransformation if small else Qt.TransformationMode.SmoothTransformation
+            img = img.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio, mode)
         try:
             self.emitter.loaded.emit(self.key, img)
         except RuntimeError:

@@ -127,7 +127,7 @@ class WhyPanel(QWidget):
         if i is None:
             self.predicted.setText("")
             return
-        p = s.predict(i, N_NEIGHBOURS)
+        p = s.predict(i)  # the session's own k: the same prediction the labeling view suggests
         classes = list(s.classes)
         self._ensure_bars(classes)
         for j, c in enumerate(classes):
@@ -146,7 +146,7 @@ class WhyPanel(QWidget):
         self.factor_note.setText(
             f"Density: {s.density_kind} · strategy: {s.strategy.name if hasattr(s.strategy, 'name') else ''}"
             if cand is not None else "Not a current candidate (chosen by hand).")
-        for j, sim, lab in p.neighbours:
+        for j, sim, lab in p.neighbours[:N_NEIGHBOURS]:
             if self.ds.kind == "image":
                 text = f"{lab}  ·  similarity {sim:.2f}\n{self.ds.keys[j]}"
             else:
