@@ -6,8 +6,10 @@ itself to the controller's signals and starts its background work (simulate, UMA
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
 
 from aldesk.ui.controller import Controller
 from aldesk.ui.plots.accuracy_panel import AccuracyPanel
@@ -25,6 +27,7 @@ class PlotsDock(QDockWidget):
         super().__init__("Plots", parent)
         self.setObjectName("plots_dock")  # saveState/restoreState find docks by object name
         self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+        self.setMinimumWidth(360)
         self.tabs = QTabWidget()
         self.accuracy = AccuracyPanel()
         self.simulate = SimulatePanel(runner)
@@ -45,3 +48,16 @@ class PlotsDock(QDockWidget):
         if ctl is not None and not self._shown_once:
             self._shown_once = True  # appears with the first project; after that the user's choice stands
             self.show()
+
+
+def attach(window: QMainWindow, open_item: Callable[[int], None]) -> PlotsDock:
+    """Create the dock in ``window`` (right side, with a View menu entry); ``open_item`` shows an item.
+
+    The window calls this with its first project, so pyqtgraph (~0.3 s to import) does not slow the start page.
+    """
+    dock = PlotsDock(window.runner, window)  # type: ignore[attr-defined] - the main window's one task runner
+    dock.hide()
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    dock.open_item.connect(open_item)
+    window.menuBar().addMenu("&View").addAction(dock.toggleViewAction())
+    return dock
