@@ -190,6 +190,7 @@ class Controller(QObject):
             return False
         self.classes_changed.emit()
         self.labels_changed.emit()
+        self.current_changed.emit()  # the suggestion on screen may name the renamed class
         self._schedule_rerank()
         return True
 

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.key_bindings = keys.bindings(self.settings)
         self.key_actions: dict[str, QAction] = {}
         self._make_actions()
+        self._make_menus()
         self.show_start()
 
     # ------------------------------------------------------------------ actions
@@ -114,6 +115,38 @@ class MainWindow(QMainWindow):
             self.addAction(act)
             self.key_actions[a.name] = act
         self._update_action_state()
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        for text, slot in (("Open image folder…", self.ask_open_images), ("Open CSV of texts…", self.ask_open_texts),
+                           ("Open project…", self.ask_open_project), ("Start page", self._to_start)):
+            file.addAction(text).triggered.connect(slot)
+        file.addSeparator()
+        file.addAction(self.key_actions["quit"])
+        classes = bar.addMenu("&Classes")
+        classes.addAction(self.key_actions["new_class"])
+        self.rename_action = classes.addAction("Rename class…")
+        self.rename_action.triggered.connect(self.ask_rename_class)
+        helpm = bar.addMenu("&Help")
+        helpm.addAction(self.key_actions["help"])
+
+    @Slot()
+    def _to_start(self) -> None:
+        self.close_workspace()
+        self.show_start()
+
+    @Slot()
+    def ask_rename_class(self) -> None:
+        if self.ctl is None or not self.ctl.session.classes:
+            return
+        classes = list(self.ctl.session.classes)
+        old, ok = QInputDialog.getItem(self, "Rename class", "Class:", classes, 0, False)
+        if not ok:
+            return
+        new, ok = QInputDialog.getText(self, "Rename class", f"New name for {old}:", text=old)
+        if ok and new.strip() and new.strip() != old:
+            self.ctl.rename_class(old, new)
 
     def _class_key(self, n: int, *_: object) -> None:
         if self.ctl is not None:

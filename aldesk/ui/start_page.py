@@ -159,7 +159,9 @@ class ProgressPage(QWidget):
     def set_progress(self, fraction: float, message: str, elapsed: float) -> None:
         self.bar.setValue(int(1000 * max(0.0, min(1.0, fraction))))
         self.message.setText(message)
-        self.rate.setText(rate_text(fraction, elapsed, self.total_items))
+        # The embedder reports its own rate; then only the time left is ours to add.
+        total = None if "items/s" in message else self.total_items
+        self.rate.setText(rate_text(fraction, elapsed, total))
 
 
 class ProblemsPanel(QWidget):

@@ -117,3 +117,23 @@ def test_ui_modules_do_not_import_heavy_modules() -> None:
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_help_key_shows_every_binding_and_rename_keeps_labels(qtbot, make_window, monkeypatch) -> None:
+    from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+
+    win = make_window()
+    win.set_workspace(text_workspace())
+    qtbot.keyClick(win, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    assert "Undo" in box.text() and "Ctrl+Z" in box.text() and "Skip" in box.text()
+    box.close()
+    first = win.ctl.current
+    qtbot.keyClick(win, class_key(1))
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("pos", True)))
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("positive", True)))
+    win.rename_action.trigger()
+    assert win.ctl.session.classes[0] == "positive"
+    assert win.ctl.session.label_of(first) == "positive"
+    assert "positive" in win.label_view.class_buttons[0].text()
