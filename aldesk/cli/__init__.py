@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"aldesk {__version__}")
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add aldesk to this user's application menu (.desktop file and icons in ~/.local/share)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         try:
@@ -52,9 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from aldesk.core.progress import Cancelled, UserError
+    from aldesk.logsetup import setup_logging
 
+    setup_logging()  # a rotating file in the user log dir; the UI shows its path in error dialogs
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.install_desktop_entry:
+        from aldesk.desktop_entry import main as install_desktop_entry
+
+        return install_desktop_entry()
     func = getattr(args, "func", None)
     if func is None:
         try:
