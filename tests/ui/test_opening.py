@@ -67,3 +67,22 @@ def test_cancel_embedding_then_resume(qtbot, make_window, tmp_path: Path) -> Non
     qtbot.mouseClick(win.progress_page.resume_btn, Qt.MouseButton.LeftButton)
     wait_open(qtbot, win)
     assert len(win.ws.dataset) == win.ctl.session.n
+
+
+def test_unreadable_items_are_listed_and_dismissable(qtbot, make_window, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for p in sorted((DEMO / "images" / "bag").iterdir())[:6]:
+        shutil.copy(p, folder / p.name)
+    (folder / "broken.png").write_bytes(b"not a png at all")
+    win = make_window()
+    win.open_path(folder, tmp_path / "pics.aldesk", ["bag", "other"])
+    wait_open(qtbot, win)
+    assert win.problems.isVisible()
+    assert any("broken.png" in win.problems.list.item(i).text() for i in range(win.problems.list.count()))
+    assert not win.ctl.session.eligible[win.ws.dataset.keys.index("broken.png")]
+    dismiss = next(b for b in win.problems.findChildren(type(win.progress_page.cancel_btn)) if b.text() == "Dismiss")
+    qtbot.mouseClick(dismiss, Qt.MouseButton.LeftButton)
+    assert not win.problems.isVisible()
