@@ -1,6 +1,6 @@
 """2-D maps of the embeddings (PCA at once, UMAP in the background) and the geometry the map's selection needs.
 
-Qt-free. PCA fits its axes on a sample (an SVD of 20k x d takes well under a second) and projects every item with
+Qt-free. PCA fits its axes on a sample (eigenvectors of a d x d matrix: well under a second) and projects every item with
 one mat-mul, so the map appears as soon as a project opens. UMAP shows clusters far better but needs numba's JIT
 (~30-45 s in every new process) and minutes at 100k items: the UI runs :func:`umap_2d` in its task runner and
 swaps the result in when it is ready. At large N UMAP is fitted on a sample and the rest is placed with
@@ -42,13 +42,15 @@ def pca_2d(X: np.ndarray, sample: int = PCA_SAMPLE, seed: int = 0) -> np.ndarray
         Y = np.zeros((n, 2), np.float32)
         Y[:, 0] = np.arange(n)
         return _scale(Y)
-    # Thin SVD of the centred sample: its first right singular vectors are the principal axes.
-    _, _, vt = np.linalg.svd(S - mean, full_matrices=False)
-    axes = vt[:2].T
-    if axes.shape[1] < 2:
+    # Principal axes = top eigenvectors of the d x d scatter matrix. Cheaper than an SVD of the sample, which
+    # also computes a (sample x d) U nobody needs (measured: 33 s vs 0.2 s for 20k x 384 on 2 busy cores).
+    C = S - mean
+    w, v = np.linalg.eigh((C.T @ C).astype(np.float64))
+    axes = v[:, np.argsort(w)[::-1][:2]].astype(np.float32)
+    if axes.shape[1] < 2:  # 1-d data: the second coordinate is 0
         axes = np.pad(axes, ((0, 0), (0, 2 - axes.shape[1])))
-    # Fix the sign so that the same data always gives the same picture (SVD signs are arbitrary).
-    signs = np.sign(axes[np.abs(axes).argmax(axis=0), [0, 1]])
+    # Fix the sign so that the same data always gives the same picture (eigenvector signs are arbitrary).
+    signs = np.sign(axes[np.abs(axes).argmax(axis=0), [0, 1]]).astype(np.float32)
     signs[signs == 0] = 1
     Y = (X - mean) @ (axes * signs)
     return _scale(Y)

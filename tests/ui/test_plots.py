@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pyqtgraph.exporters
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
@@ -200,7 +201,7 @@ def test_map_colours_and_overlays_follow_the_session(qtbot, make_dock) -> None:
     dock.tabs.setCurrentWidget(dock.map)
     qtbot.waitUntil(lambda: dock.map.projection == "pca")
     plot = dock.map.plot
-    assert len(plot.bulk.data) == 1000
+    assert plot.n_drawn() == 1000
     first = ctl.current
     for n in (1, 2, 3, 1, 2):
         ctl.label_current(ctl.session.classes[n - 1])
@@ -209,8 +210,10 @@ def test_map_colours_and_overlays_follow_the_session(qtbot, make_dock) -> None:
     ctl.flush()
     assert len(plot.cands.data) == len(ctl.cands)
     dock.map.colour.setCurrentIndex(1)
-    brushes = {id(b) for b in plot.bulk.data["brush"]}
-    assert 2 <= len(brushes) <= 3 * 4 + 1  # a shared table, not one brush per point
+    used = [layer for layer in plot.layers if len(layer.data)]
+    assert 2 <= len(used) <= 3 * 5 + 1  # a few style layers, each with one shared brush
+    assert plot.n_drawn() == 1000
+    assert all(len({id(b) for b in layer.data["brush"]}) == 1 for layer in used)
 
 
 def test_simulate_panel_runs_in_background_and_plots(qtbot, make_dock, tmp_path: Path) -> None:
@@ -253,3 +256,51 @@ def test_umap_swaps_in_from_the_task_runner(qtbot, make_dock) -> None:
     assert dock.map.projection == "pca"  # the GUI did not wait
     qtbot.waitUntil(lambda: dock.map.projection == "umap", timeout=300_000)
     assert np.isfinite(dock.map.plot.pos).all() and dock.map.plot.pos.shape == (600, 2)
+
+
+def test_uniform_scatter_draws_the_same_pixels_as_pyqtgraph(qtbot) -> None:
+    from aldesk.ui.plots.fast_scatter import UniformScatter
+
+    pos = np.random.default_rng(0).random((5000, 2))
+    images = []
+    for cls in (pg.ScatterPlotItem, UniformScatter):
+        w = pg.PlotWidget(background="w")
+        qtbot.addWidget(w)
+        item = cls(pen=None)
+        w.addItem(item)
+        w.resize(400, 300)
+        w.show()
+        qtbot.waitExposed(w)
+        item.setData(x=pos[:, 0], y=pos[:, 1], brush=pg.mkBrush(30, 60, 200, 120), size=5)
+        item.setData(x=pos[::2, 0], y=pos[::2, 1], brush=pg.mkBrush(200, 60, 30, 200), size=7)  # restyle
+        images.append(w.grab().toImage())
+    assert images[0] == images[1]
+
+
+def test_dock_in_the_main_window_opens_clicked_items_and_owns_class_keys(qtbot, make_window) -> None:
+    win = make_window()
+    win.set_workspace(text_workspace(800))
+    dock = win.plots
+    assert dock is not None and dock.isVisible()
+    menus = {a.text().replace("&", ""): a.menu() for a in win.menuBar().actions()}
+    assert dock.toggleViewAction() in menus["View"].actions()
+    assert win.ctl.session.audit_every == dock.accuracy.audit_spin.value() == 10
+    dock.map.auto_umap = False
+    dock.tabs.setCurrentWidget(dock.map)
+    qtbot.waitUntil(lambda: dock.map.projection == "pca")
+    plot = dock.map.plot
+    target = int(plot.items[np.argmax(np.abs(plot.pos).sum(axis=1))])
+    win.tabs.setCurrentIndex(1)
+    p = _map_points(dock, np.array([target]))[0]
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=p)
+    assert win.ctl.current == target and win.tabs.currentIndex() == 0
+    # With items selected on the map, a class key labels the selection (after the preview), not the current item.
+    sel = np.array([i for i in range(31) if i != target][:29])
+    plot.set_selection(sel)
+    plot.setFocus()
+    qtbot.keyClick(plot, class_key(1))
+    assert win.ctl.session.label_of(target) is None and win.ctl.session.n_labeled == 0
+    qtbot.keyClick(plot, Qt.Key.Key_Return)
+    assert win.ctl.session.n_labeled == 29
+    qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.ctl.session.n_labeled == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget, QWidget
 
 from aldesk.ui.controller import Controller
 from aldesk.ui.plots.accuracy_panel import AccuracyPanel
@@ -59,5 +59,20 @@ def attach(window: QMainWindow, open_item: Callable[[int], None]) -> PlotsDock:
     dock.hide()
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     dock.open_item.connect(open_item)
-    window.menuBar().addMenu("&View").addAction(dock.toggleViewAction())
+    view_menu(window).addAction(dock.toggleViewAction())
     return dock
+
+
+def view_menu(window: QMainWindow) -> QMenu:
+    """The window's View menu (made, before Help, if the window has none yet)."""
+    bar = window.menuBar()
+    for act in bar.actions():
+        if act.menu() is not None and act.text().replace("&", "") == "View":
+            return act.menu()
+    menu = QMenu("&View", bar)
+    help_act = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+    if help_act is not None:
+        bar.insertMenu(help_act, menu)
+    else:
+        bar.addMenu(menu)
+    return menu

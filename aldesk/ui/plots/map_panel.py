@@ -139,8 +139,7 @@ class MapPanel(QWidget):
         if ctl is None or self.projection == "none":
             return
         by = "predicted" if self.colour.currentIndex() == 1 else "label"
-        brushes, sizes = self.styler.style(ctl.session, self.plot.items, by)
-        self.plot.set_style(brushes, sizes)
+        self.plot.set_style(self.styler.style(ctl.session, self.plot.items, by))
         self.update_overlays()
 
     @Slot()

@@ -1,14 +1,17 @@
 """The embedding map: every item as a point of a 2-D projection, coloured by label or predicted class.
 
-Built for 100k points: ONE ScatterPlotItem holds the bulk and is updated with ``setData``; its brushes come from
-a small table (class x confidence level) so pyqtgraph draws a handful of distinct symbols, not 100k. Candidates,
-the current item, the selection and the path of the last picks are separate small items on top (DESIGN.md
-convention 5). Hover is rate-limited by a SignalProxy and answered by a vectorised nearest-point search.
+Built for 100k points. The bulk is drawn by one ScatterPlotItem per style (class x confidence level, at most a few
+dozen), each holding its points with ONE shared brush and size, updated with ``setData`` of numpy slices. A single
+item with per-point brush arrays was measured first: pyqtgraph then runs Python loops over every point in
+``setData`` (0.4-0.8 s per restyle at 100k, i.e. after every label); grouped, a restyle is numpy-only.
+Candidates, the current item, the selection and the path of the last picks are separate small items on top
+(DESIGN.md convention 5). Hover is rate-limited by a SignalProxy and answered by a vectorised nearest search.
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +23,10 @@ from PySide6.QtWidgets import QToolTip, QWidget
 from aldesk.core.projection import points_in_polygon
 from aldesk.core.session import INTERACTIVE, Session
 from aldesk.ui.plots import style
+from aldesk.ui.plots.fast_scatter import UniformScatter
 from aldesk.ui.plots.lasso import SelectViewBox
 
-ALPHA_LEVELS = (60, 110, 170, 235)  # unlabeled points: faint when the k-NN is unsure, solid when it is sure
+ALPHA_LEVELS = (70, 120, 175, 235)  # unlabeled points: faint when the k-NN is unsure, solid when it is sure
 PICK_TRAIL = 30
 HOVER_RADIUS_PX = 6.0
 
@@ -46,16 +50,17 @@ class MapPlot(pg.PlotWidget):
         p.hideAxis("bottom")
         p.setAspectLocked(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        # Bulk points: one item, no outline (a pen per point costs a second pass per symbol).
-        self.bulk = pg.ScatterPlotItem(pen=None, size=5, pxMode=True, hoverable=False)
+        # Bulk points: one item per style, created on demand and reused; no outline (a pen doubles the work).
+        self.layers: list[pg.ScatterPlotItem] = []
+        self._layer_counts: list[int] = []
         self.trail = pg.PlotCurveItem(pen=pg.mkPen(QColor(40, 40, 40, 150), width=1.2))
         self.trail_pts = pg.ScatterPlotItem(size=6, pen=pg.mkPen("#222222"), brush=pg.mkBrush(255, 255, 255, 220))
         self.cands = pg.ScatterPlotItem(size=11, symbol="o", pen=pg.mkPen(style.HIGHLIGHT, width=1.6),
                                         brush=None)
         self.current = pg.ScatterPlotItem(size=18, symbol="o", pen=pg.mkPen("#d1495b", width=2.5), brush=None)
         self.sel = pg.ScatterPlotItem(size=7, symbol="o", pen=pg.mkPen("#d35400", width=1.3), brush=None)
-        for z, item in enumerate((self.bulk, self.trail, self.trail_pts, self.sel, self.cands, self.current)):
-            item.setZValue(z)
+        for z, item in enumerate((self.trail, self.trail_pts, self.sel, self.cands, self.current)):
+            item.setZValue(100 + z)  # above every bulk layer
             p.addItem(item)
         self.pos = np.zeros((0, 2), np.float32)  # map rows -> view coordinates
         self.items = np.zeros(0, np.int64)  # map rows -> item ids
@@ -76,8 +81,33 @@ class MapPlot(pg.PlotWidget):
         self.row_of[self.items] = np.arange(self.items.size)
         self.selection = self.selection[self.row_of[self.selection] >= 0] if self.selection.size else self.selection
 
-    def set_style(self, brushes: np.ndarray, sizes: np.ndarray) -> None:
-        self.bulk.setData(x=self.pos[:, 0], y=self.pos[:, 1], brush=brushes, size=sizes)
+    def set_style(self, styled: Styled) -> None:
+        """Distribute the points over the style layers (one stable argsort, then numpy slices)."""
+        n_codes = len(styled.brushes)
+        order = np.argsort(styled.codes, kind="stable")
+        counts = np.bincount(styled.codes, minlength=n_codes)
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        p = self.getPlotItem()
+        while len(self.layers) < n_codes:
+            layer = UniformScatter(pen=None, pxMode=True, hoverable=False)
+            p.addItem(layer)
+            self.layers.append(layer)
+            self._layer_counts.append(0)
+        for c, layer in enumerate(self.layers):
+            count = int(counts[c]) if c < n_codes else 0
+            if count == 0:
+                if self._layer_counts[c]:
+                    layer.setData(x=np.zeros(0), y=np.zeros(0))
+                self._layer_counts[c] = 0
+                continue
+            rows = order[bounds[c]:bounds[c + 1]]
+            layer.setData(x=self.pos[rows, 0], y=self.pos[rows, 1], brush=styled.brushes[c], size=styled.sizes[c])
+            layer.setZValue(styled.z[c])
+            self._layer_counts[c] = count
+
+    def n_drawn(self) -> int:
+        """Points currently drawn in the bulk layers."""
+        return int(sum(self._layer_counts))
 
     def _xy(self, item_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ids = np.asarray(item_ids, dtype=np.int64)
@@ -167,45 +197,66 @@ def _class_number(key: int) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Styled:
+    """A style code per map row, and per code its shared brush, point size and drawing order."""
+
+    codes: np.ndarray  # (M,) int
+    brushes: list
+    sizes: list[float]
+    z: list[float]
+
+
 class MapStyler:
-    """Brushes and sizes of the bulk points from the session's state, via a small shared brush table."""
+    """Style codes of the bulk points from the session's state.
+
+    Codes: class c unlabeled at confidence level l -> c*(L+1) + l; class c labeled -> c*(L+1) + L; the last
+    code is grey (unlabeled, colour by label or no prediction yet). Drawn grey first, then faint to solid, then
+    labeled points on top.
+    """
 
     def __init__(self) -> None:
-        self._table: list[pg.QtGui.QBrush] = []
         self._n_classes = -1
-        self._grey = pg.mkBrush(style.UNLABELED)
+        self._styles: tuple[list, list[float], list[float]] = ([], [], [])
 
-    def _brush_table(self, n_classes: int) -> np.ndarray:
+    def _table(self, n_classes: int) -> tuple[list, list[float], list[float]]:
         if n_classes != self._n_classes:
-            self._table = [pg.mkBrush(style.color(c, a)) for c in range(n_classes) for a in ALPHA_LEVELS]
+            n_lv = len(ALPHA_LEVELS)
+            brushes, sizes, z = [], [], []
+            for c in range(n_classes):
+                for lv, alpha in enumerate(ALPHA_LEVELS):
+                    brushes.append(pg.mkBrush(style.color(c, alpha)))
+                    sizes.append(4.0 + 0.7 * (n_lv - 1 - lv))  # unsure points a little bigger: label those
+                    z.append(1.0 + lv)
+                brushes.append(pg.mkBrush(style.color(c)))
+                sizes.append(7.0)
+                z.append(2.0 + n_lv)
+            brushes.append(pg.mkBrush(style.UNLABELED))
+            sizes.append(4.0)
+            z.append(0.0)
+            self._styles = (brushes, sizes, z)
             self._n_classes = n_classes
-        out = np.empty(len(self._table) + 1, dtype=object)
-        out[:-1] = self._table
-        out[-1] = self._grey
-        return out
+        return self._styles
 
-    def style(self, session: Session, items: np.ndarray, by: str) -> tuple[np.ndarray, np.ndarray]:
-        """(brushes, sizes) for the map rows ``items``; ``by`` is "label" or "predicted"."""
-        k = len(session.classes)
-        table = self._brush_table(max(k, 1))
-        grey = len(table) - 1
+    def style(self, session: Session, items: np.ndarray, by: str) -> Styled:
+        """Styles of the map rows ``items``; ``by`` is "label" or "predicted"."""
+        k = max(len(session.classes), 1)
+        brushes, sizes, z = self._table(k)
+        per = len(ALPHA_LEVELS) + 1
+        grey = k * per
         lab = session.knn.label[items]
         labeled = lab >= 0
         code = np.full(items.size, grey, np.int64)
-        sizes = np.where(labeled, 7.0, 4.0)
-        top = len(ALPHA_LEVELS) - 1
-        code[labeled] = lab[labeled] * len(ALPHA_LEVELS) + top
-        if by == "predicted" and session.n_labeled > 0 and k > 0:
-            p = session.knn.probabilities(k, items)
-            pred = p.argmax(axis=1)
+        code[labeled] = lab[labeled] * per + len(ALPHA_LEVELS)
+        if by == "predicted" and session.n_labeled > 0 and session.classes:
+            un = np.flatnonzero(~labeled)
+            p = session.knn.probabilities(len(session.classes), items[un])
             conf = p.max(axis=1)
             # Confidence from 1/K (a coin toss) to 1 (sure), in as many steps as there are alpha levels.
             rel = np.clip((conf - 1.0 / k) / max(1e-9, 1.0 - 1.0 / k), 0.0, 1.0)
-            level = np.minimum((rel * len(ALPHA_LEVELS)).astype(np.int64), top)
-            un = ~labeled
-            code[un] = pred[un] * len(ALPHA_LEVELS) + level[un]
-            sizes[un] = 4.0 + (1.0 - rel[un]) * 2.0  # the unsure ones a little bigger: they are what to label
-        return table[code], sizes
+            level = np.minimum((rel * len(ALPHA_LEVELS)).astype(np.int64), len(ALPHA_LEVELS) - 1)
+            code[un] = p.argmax(axis=1) * per + level
+        return Styled(code, brushes, sizes, z)
 
 
 def pick_trail(session: Session, n: int = PICK_TRAIL) -> list[int]:
