@@ -47,7 +47,7 @@ def image_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
     base = Image.fromarray(images[0]).resize((320, 240)).convert("RGB")
     base.save(root / "photo.jpg", quality=90)
     base.convert("CMYK").save(root / "cmyk.jpg")
-    arr16 = (np.asarray(base.convert("L"), dtype=np.uint16) * 257)
+    arr16 = np.asarray(base.convert("L"), dtype=np.uint16) * 257
     Image.fromarray(arr16).save(root / "gray16.png")
     base.convert("P", palette=Image.Palette.ADAPTIVE).save(root / "palette.png")
     rgba = base.convert("RGBA")
@@ -140,7 +140,8 @@ def test_duplicate_images_and_decompression_bomb(tmp_path, monkeypatch) -> None:
     img.save(tmp_path / "a.png")
     img.save(tmp_path / "b.png")
     Image.new("RGB", (120, 120), (10, 10, 10)).save(tmp_path / "big.png")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)  # 120² > 2 × 5000: Pillow refuses, we report; 60×40 passes
+    # 120² > 2 × 5000: Pillow refuses it and we report it; 60×40 passes.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)
     ds = Dataset("image", tmp_path, ["a.png", "b.png", "big.png"])
     res = embed_dataset(ds, cache_dir=tmp_path / "cache")
     assert res.ok.tolist() == [True, True, False] and res.n_computed == 1
@@ -185,8 +186,13 @@ def test_cancel_raises_and_rerun_resumes(tmp_path, monkeypatch) -> None:
     ds = Dataset("text", tmp_path, texts)
     seen: list[float] = []
     with pytest.raises(Cancelled):
-        embed_dataset(ds, cache_dir=tmp_path, batch_size=8, progress=lambda f, m: seen.append(f),
-                      cancel=lambda: len(seen) >= 3)
+        embed_dataset(
+            ds,
+            cache_dir=tmp_path,
+            batch_size=8,
+            progress=lambda f, m: seen.append(f),
+            cancel=lambda: len(seen) >= 3,
+        )
     # Progress came at the start and after batches 1 and 2; the cancel check after batch 3 stopped the run.
     assert seen == [0.0, 0.2, 0.4]
     res = embed_dataset(ds, cache_dir=tmp_path, batch_size=8)

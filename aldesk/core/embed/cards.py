@@ -72,8 +72,13 @@ class ModelCard:
             "onnx_bytes": _size(self.onnx),
         }
         if self.kind == "image":
-            parts |= {"size": self.image_size, "resize": self.resize, "layout": self.layout,
-                      "scale": list(self.scale), "offset": list(self.offset)}
+            parts |= {
+                "size": self.image_size,
+                "resize": self.resize,
+                "layout": self.layout,
+                "scale": list(self.scale),
+                "offset": list(self.offset),
+            }
         else:
             parts |= {"max_length": self.max_length, "tokenizer_bytes": _size(self.tokenizer)}
         return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -91,7 +96,9 @@ def _resolve(value: str, base: Path, what: str, card_path: Path) -> Path:
         spec = value.removeprefix("package:")
         module, _, rel = spec.partition("/")
         if not module or not rel:
-            raise UserError(f"Model card {card_path}: {what} {value!r} must look like 'package:<module>/<file>'.")
+            raise UserError(
+                f"Model card {card_path}: {what} {value!r} must look like 'package:<module>/<file>'."
+            )
         try:
             root = resources.files(module)
         except ModuleNotFoundError:
@@ -119,7 +126,9 @@ def _three(value: Any, what: str, card_path: Path) -> tuple[float, float, float]
 
 def _normalisation(spec: Any, card_path: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
     if not isinstance(spec, dict):
-        raise UserError(f"Model card {card_path}: 'normalize' must be an object with mean/std or scale/offset.")
+        raise UserError(
+            f"Model card {card_path}: 'normalize' must be an object with mean/std or scale/offset."
+        )
     if "mean" in spec or "std" in spec:
         mean = _three(spec.get("mean", 0.0), "normalize.mean", card_path)
         std = _three(spec.get("std", 1.0), "normalize.std", card_path)
@@ -136,7 +145,9 @@ def _require(data: dict[str, Any], key: str, typ: type | tuple[type, ...], card_
         raise UserError(f"Model card {card_path}: the field {key!r} is missing.")
     value = data[key]
     if not isinstance(value, typ) or isinstance(value, bool) and typ is int:
-        raise UserError(f"Model card {card_path}: the field {key!r} has the wrong type ({type(value).__name__}).")
+        raise UserError(
+            f"Model card {card_path}: the field {key!r} has the wrong type ({type(value).__name__})."
+        )
     return value
 
 
@@ -185,8 +196,15 @@ def load_card(path: str | Path) -> ModelCard:
         raise UserError(f"Model card {card_path}: 'pooling' must be one of {', '.join(_POOLINGS[kind])}.")
     onnx = _resolve(_require(data, "onnx", str, card_path), card_path.parent, "ONNX model", card_path)
     common = {
-        "id": card_id, "kind": kind, "onnx": onnx, "inputs": dict(inputs), "output": output, "dim": dim, "pooling": pooling,
-        "licence": str(data.get("licence", data.get("license", "unknown"))), "name": str(data.get("name", card_id)),
+        "id": card_id,
+        "kind": kind,
+        "onnx": onnx,
+        "inputs": dict(inputs),
+        "output": output,
+        "dim": dim,
+        "pooling": pooling,
+        "licence": str(data.get("licence", data.get("license", "unknown"))),
+        "name": str(data.get("name", card_id)),
         "source": card_path,
     }
     if kind == "image":
@@ -198,9 +216,17 @@ def load_card(path: str | Path) -> ModelCard:
         if layout not in ("NCHW", "NHWC"):
             raise UserError(f"Model card {card_path}: 'layout' must be 'NCHW' or 'NHWC'.")
         scale, offset = _normalisation(_require(data, "normalize", dict, card_path), card_path)
-        return ModelCard(**common, image_size=size, resize=resize, layout=layout,
-                         scale=scale, offset=offset)  # type: ignore[arg-type]
-    tokenizer = _resolve(_require(data, "tokenizer", str, card_path), card_path.parent, "tokenizer", card_path)
+        image_fields = {
+            "image_size": size,
+            "resize": resize,
+            "layout": layout,
+            "scale": scale,
+            "offset": offset,
+        }
+        return ModelCard(**common, **image_fields)  # type: ignore[arg-type]
+    tokenizer = _resolve(
+        _require(data, "tokenizer", str, card_path), card_path.parent, "tokenizer", card_path
+    )
     max_length = data.get("max_length", 256)
     if not isinstance(max_length, int) or max_length < 2:
         raise UserError(f"Model card {card_path}: 'max_length' must be an integer >= 2.")
