@@ -43,6 +43,7 @@ class CandidateModel(QAbstractListModel):
         self.thumbs = thumbs
         self.ds = ctl.ws.dataset
         self.rows: list[int] = []
+        self.card_size = QSize(280, 64)
         self._placeholder = QPixmap(THUMB, THUMB)
         self._placeholder.fill(Qt.GlobalColor.lightGray)
         thumbs.ready.connect(self._on_thumb)
@@ -78,6 +79,8 @@ class CandidateModel(QAbstractListModel):
             return self.ds.keys[item] if self.ds.kind == "image" else snippet(self.ds.text(item), 600)
         if role == Qt.ItemDataRole.UserRole:
             return item
+        if role == Qt.ItemDataRole.SizeHintRole and self.ds.kind == "text":
+            return self.card_size  # fixed card height: the view never measures wrapped text per row
         return None
 
     @Slot(str)
@@ -122,8 +125,9 @@ class LabelingView(QWidget):
             self.strip.setAlternatingRowColors(True)
             self.strip.setMinimumWidth(260)
             self.strip.setMaximumWidth(340)
-            self.strip.setUniformItemSizes(False)
             self.strip.setTextElideMode(Qt.TextElideMode.ElideRight)
+            line = self.strip.fontMetrics().lineSpacing()
+            self.model.card_size = QSize(280, 4 * line + 6)  # four lines of text per card
         self.strip.clicked.connect(self._on_strip_clicked)
 
         self.header = QLabel()
