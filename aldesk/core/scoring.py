@@ -6,7 +6,7 @@ Pure functions over arrays. Every measure is "larger = more worth labeling".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -149,6 +149,9 @@ class Strategy:
     density: str | None = "knn"
     diversity: bool = True
     weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    # Every ``every``-th pick is drawn uniformly from the pool instead (0 = never): what the app's audit items
+    # do, so ``uid@10`` simulates the app's default exactly.
+    every: int = 0
 
     @property
     def is_random(self) -> bool:
@@ -181,6 +184,11 @@ _ALIASES = {"knn_density": ("density", "knn"), "density": ("density", "knn"),
 def parse_strategy(spec: str) -> Strategy:
     """A named strategy (see NAMED) or a product like ``entropy*knn_density^0.5*diversity``."""
     spec = spec.strip().lower()
+    if "@" in spec:
+        base, _, every = spec.rpartition("@")
+        if not every.isdigit() or int(every) < 1:
+            raise ValueError(f"cannot read strategy {spec!r}: after '@' comes how often a random pick is made")
+        return replace(parse_strategy(base), name=spec, every=int(every))
     if spec in NAMED:
         return NAMED[spec]
     measure = density = None

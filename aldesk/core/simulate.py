@@ -111,7 +111,7 @@ def run_fold(
         if cand.size == 0:
             acc[step:] = acc[step - 1] if step else 0.0
             break
-        if strategy.is_random:
+        if strategy.is_random or (strategy.every and (step + 1) % strategy.every == 0):
             pick = cand[rng.integers(cand.size)]
         else:
             probs = knn.probabilities(n_classes, cand) if strategy.measure else None

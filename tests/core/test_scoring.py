@@ -86,3 +86,11 @@ def test_weights_change_ranking_consistently(seed):
     ud = scoring.score(scoring.NAMED["ud"], p, dens, ms)["S"]
     np.testing.assert_allclose(zero, ud, rtol=1e-6)
     assert plain.shape == (30,)
+
+
+def test_parse_strategy_with_random_every_m_picks():
+    s = scoring.parse_strategy("uid@10")
+    assert (s.measure, s.density, s.diversity, s.every, s.name) == ("uncertainty", "knn", True, 10, "uid@10")
+    assert scoring.parse_strategy("margin*diversity@5").every == 5
+    with pytest.raises(ValueError, match="random pick"):
+        scoring.parse_strategy("uid@x")
