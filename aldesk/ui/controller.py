@@ -31,6 +31,7 @@ class Workspace:
     project: Any | None = None  # aldesk.core.project.Project (duck-typed: settings + close)
     problems: list[Problem] = field(default_factory=list)
     title: str = ""
+    vectors_key: str = ""  # identifies the embeddings (model + item contents): keys derived caches
 
 
 class Controller(QObject):

@@ -35,6 +35,24 @@ def default_project_path(data: Path) -> Path:
     return Path(user_data_dir("aldesk")) / "projects" / f"{name}{PROJECT_SUFFIX}"
 
 
+def density_cache_path(vectors_key: str, cache_dir: Path | None = None) -> Path:
+    if cache_dir is None:
+        from platformdirs import user_cache_dir
+
+        cache_dir = Path(user_cache_dir("aldesk"))
+    return Path(cache_dir) / "density" / f"{vectors_key}.npy"
+
+
+def vectors_key(model_id: str, hashes: list[str], ok: np.ndarray) -> str:
+    """Same model, same item contents, same usable items -> same embeddings -> same density."""
+    import hashlib
+
+    h = hashlib.sha1(model_id.encode())
+    h.update("\n".join(hashes).encode())
+    h.update(np.packbits(np.asarray(ok, dtype=bool)).tobytes())
+    return h.hexdigest()
+
+
 @dataclass
 class SetupRequest:
     """What the new-project dialog needs: the data, and what we could guess."""
@@ -139,16 +157,33 @@ class Opener(QObject):
         self.runner.start("embed", embed_)
 
     def compute_density(self, ws: Workspace) -> None:
+        """k-NN density in the background; kept on disk per set of embeddings, so a reopen is instant."""
         vectors = ws.session.X
         eligible = ws.session.eligible.copy()
+        cached = density_cache_path(ws.vectors_key, self.cache_dir) if ws.vectors_key else None
 
         def density(progress: ProgressFn, cancel: CancelFn) -> np.ndarray:
             from aldesk.core.scoring import knn_density
 
+            if cached is not None and cached.exists():
+                try:
+                    out = np.load(cached, allow_pickle=False)
+                    if out.shape == (vectors.shape[0],):
+                        return out.astype(np.float32, copy=False)
+                except (OSError, ValueError):
+                    pass  # a damaged cache file is recomputed below
             out = np.zeros(vectors.shape[0], dtype=np.float32)
             idx = np.flatnonzero(eligible)
             if idx.size > 1:
                 out[idx] = knn_density(np.ascontiguousarray(vectors[idx]), progress=progress, cancel=cancel)
+            if cached is not None:
+                try:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = cached.with_suffix(".tmp.npy")
+                    np.save(tmp, out, allow_pickle=False)
+                    tmp.replace(cached)  # atomic: a half-written file never looks valid
+                except OSError:
+                    pass  # a read-only cache only costs a recompute next time
             return out
 
         self.runner.start("density", density)
@@ -189,7 +224,8 @@ class Opener(QObject):
         problems = list(loaded.dataset.problems) + list(result.failed)
         title = Path(p.path).name
         self._loaded = None  # the workspace owns (and closes) the project from here on
-        self.ready.emit(Workspace(loaded.dataset, session, p, problems, title))
+        key = vectors_key(result.model_id, list(result.hashes), result.ok)
+        self.ready.emit(Workspace(loaded.dataset, session, p, problems, title, key))
 
     @Slot(str, object)
     def _on_failed(self, kind: str, error: object) -> None:

@@ -90,3 +90,21 @@ def test_density_arrives_in_background(qtbot, make_window) -> None:
     wait_open(qtbot, win)
     qtbot.waitUntil(lambda: win.ctl.session.density_kind == "knn", timeout=60_000)
     assert "knn" in win.status_state.text()
+
+
+def test_density_is_cached_for_the_next_open(qtbot, make_window) -> None:
+    from aldesk.ui.opening import density_cache_path
+
+    win = make_window()
+    win.open_demo("texts")
+    wait_open(qtbot, win)
+    qtbot.waitUntil(lambda: win.ctl.session.density_kind == "knn", timeout=60_000)
+    path = density_cache_path(win.ws.vectors_key)
+    assert path.exists()
+    first = win.ctl.session.density.copy()
+    win.close()
+    win2 = make_window()
+    win2.open_demo("texts")
+    wait_open(qtbot, win2)
+    qtbot.waitUntil(lambda: win2.ctl.session.density_kind == "knn", timeout=10_000)
+    assert (win2.ctl.session.density == first).all()
