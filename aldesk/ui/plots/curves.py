@@ -28,15 +28,17 @@ class LiveAccuracyPlot(pg.PlotWidget):
         style.style_plot(p)
         p.setLabel("bottom", "labels given")
         p.setLabel("left", "accuracy")
-        p.setYRange(0, 1.02, padding=0)
+        p.setYRange(-0.02, 1.02, padding=0)
         p.setLimits(yMin=-0.05, yMax=1.1, xMin=-5)
         # x follows the labels as they come (until the user pans or zooms: pyqtgraph then stops auto-ranging).
         p.enableAutoRange(axis="x")
         self.legend = p.addLegend(offset=(-10, -10), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 200))
         band = pg.mkColor(style.AUDIT)
         band.setAlpha(45)
-        self.low = pg.PlotDataItem(pen=None)
-        self.high = pg.PlotDataItem(pen=None)
+        edge = pg.mkPen(band, width=1)
+        # PlotCurveItems with a faint pen: a PlotDataItem with pen=None has no curve for the fill to follow.
+        self.low = pg.PlotCurveItem(pen=edge)
+        self.high = pg.PlotCurveItem(pen=edge)
         self.band = pg.FillBetweenItem(self.low, self.high, brush=pg.mkBrush(band))
         p.addItem(self.low)
         p.addItem(self.high)
@@ -87,11 +89,11 @@ def draw_simulation(plot: pg.PlotItem, result: dict) -> None:
             col = style.color(others)
             others += 1
         l90, l95 = s.get("labels_to_90"), s.get("labels_to_95")
-        reach = [f"{pct} after {n}" if n is not None else f"{pct} not reached"
+        reach = [f"{pct}: {n} labels" if n is not None else f"{pct}: not reached"
                  for pct, n in (("90 %", l90), ("95 %", l95))]
         x = np.arange(1, len(acc) + 1, dtype=float)
         width = 2 if name != "random" else 2.5
-        plot.plot(x, acc, pen=pg.mkPen(col, width=width), name=f"{name}: {reach[0]}, {reach[1]} labels")
+        plot.plot(x, acc, pen=pg.mkPen(col, width=width), name=f"{name} — {reach[0]} · {reach[1]}")
         for at, symbol, dash in ((l90, "t1", Qt.PenStyle.DotLine), (l95, "s", Qt.PenStyle.DashLine)):
             y = _marker_y(acc, at)
             if y is None:

@@ -139,6 +139,7 @@ class MapPanel(QWidget):
         if ctl is None or self.projection == "none":
             return
         by = "predicted" if self.colour.currentIndex() == 1 else "label"
+        self.plot.set_legend(ctl.session.classes)
         self.plot.set_style(self.styler.style(ctl.session, self.plot.items, by))
         self.update_overlays()
 
@@ -265,4 +266,5 @@ class MapPanel(QWidget):
             self.info.setText("Shift+drag: lasso · Ctrl+drag: rectangle · click a point to open it · "
                               "right-click: export")
         if not self.runner.is_running(KIND):
-            self.note.setText({"pca": "PCA (UMAP: press the button)", "umap": "UMAP"}.get(self.projection, ""))
+            self.note.setText({"pca": "layout: PCA (press UMAP for a clearer one)", "umap": "layout: UMAP"}
+                              .get(self.projection, ""))

@@ -53,8 +53,9 @@ class MapPlot(pg.PlotWidget):
         # Bulk points: one item per style, created on demand and reused; no outline (a pen doubles the work).
         self.layers: list[pg.ScatterPlotItem] = []
         self._layer_counts: list[int] = []
-        self.trail = pg.PlotCurveItem(pen=pg.mkPen(QColor(40, 40, 40, 150), width=1.2))
-        self.trail_pts = pg.ScatterPlotItem(size=6, pen=pg.mkPen("#222222"), brush=pg.mkBrush(255, 255, 255, 220))
+        # The path of the last picks: faint, so that it shows where the strategy went without hiding the map.
+        self.trail = pg.PlotCurveItem(pen=pg.mkPen(QColor(40, 40, 40, 70), width=1))
+        self.trail_pts = pg.ScatterPlotItem(size=5, pen=pg.mkPen(QColor(40, 40, 40, 160)), brush=None)
         self.cands = pg.ScatterPlotItem(size=11, symbol="o", pen=pg.mkPen(style.HIGHLIGHT, width=1.6),
                                         brush=None)
         self.current = pg.ScatterPlotItem(size=18, symbol="o", pen=pg.mkPen("#d1495b", width=2.5), brush=None)
@@ -62,6 +63,9 @@ class MapPlot(pg.PlotWidget):
         for z, item in enumerate((self.trail, self.trail_pts, self.sel, self.cands, self.current)):
             item.setZValue(100 + z)  # above every bulk layer
             p.addItem(item)
+        self.legend = p.addLegend(offset=(-5, 5), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 210),
+                                  verSpacing=-6)
+        self._legend_classes: list[str] = []
         self.pos = np.zeros((0, 2), np.float32)  # map rows -> view coordinates
         self.items = np.zeros(0, np.int64)  # map rows -> item ids
         self.row_of = np.zeros(0, np.int64)  # item id -> map row (-1 when not on the map)
@@ -104,6 +108,16 @@ class MapPlot(pg.PlotWidget):
             layer.setData(x=self.pos[rows, 0], y=self.pos[rows, 1], brush=styled.brushes[c], size=styled.sizes[c])
             layer.setZValue(styled.z[c])
             self._layer_counts[c] = count
+
+    def set_legend(self, classes: list[str]) -> None:
+        """Class colours, in key order (number keys label with them)."""
+        if classes == self._legend_classes:
+            return
+        self._legend_classes = list(classes)
+        self.legend.clear()
+        for i, name in enumerate(classes):
+            sample = pg.ScatterPlotItem(pen=None, brush=pg.mkBrush(style.color(i)), size=8)
+            self.legend.addItem(sample, f"{i + 1 if i < 9 else 0 if i == 9 else ' '}  {name}")
 
     def n_drawn(self) -> int:
         """Points currently drawn in the bulk layers."""
