@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QFont, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -127,7 +137,9 @@ class LabelingView(QWidget):
             self.strip.setMaximumWidth(340)
             self.strip.setTextElideMode(Qt.TextElideMode.ElideRight)
             line = self.strip.fontMetrics().lineSpacing()
-            self.model.card_size = QSize(280, 4 * line + 6)  # four lines of text per card
+            self.model.card_size = QSize(200, 4 * line + 6)  # four lines of text per card
+            self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.strip.viewport().installEventFilter(self)
         self.strip.clicked.connect(self._on_strip_clicked)
 
         self.header = QLabel()
@@ -283,6 +295,15 @@ class LabelingView(QWidget):
     @Slot(QModelIndex)
     def _on_strip_clicked(self, index: QModelIndex) -> None:
         self.ctl.jump(self.model.rows[index.row()])
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
+        if ev.type() == QEvent.Type.Resize and obj is self.strip.viewport():
+            # Cards as wide as the strip: text wraps inside instead of running under a scroll bar.
+            w = max(120, self.strip.viewport().width() - 2 * self.strip.spacing() - 2)
+            if w != self.model.card_size.width():
+                self.model.card_size = QSize(w, self.model.card_size.height())
+                self.model.layoutChanged.emit()
+        return super().eventFilter(obj, ev)
 
     def pixmap(self) -> QPixmap:
         return self.image.pixmap()

@@ -24,6 +24,29 @@ shoot() {  # $1 = images|texts ; $2 = keys to press before the shot
     local kind="$1" keys="$2" png="$OUT/labeling-$1.png"
     # A fresh profile (settings, demo project); the embedding cache is shared so a rerun is quick.
     export XDG_CONFIG_HOME="$WORK/$kind/config" XDG_DATA_HOME="$WORK/$kind/data"
+    # Seed the demo project with a few TRUE labels (the demo knows them), so the screenshot shows sensible
+    # predictions and neighbours rather than whatever random keys would have taught the model.
+    "$PY" - "$kind" <<'PYEOF'
+import sys
+from aldesk.cli.app_cmds import demo_paths
+from aldesk.core.project import Project
+from aldesk.core.session import Action
+from aldesk.core.sources import load_source
+
+data, project, classes = demo_paths(sys.argv[1])
+ds = load_source(data)
+from aldesk.core.embed import default_card
+p = Project.create(project, ds, classes, model_id=default_card(ds.kind).id)
+seen: dict[str, int] = {}
+seq = 0
+for i, lab in enumerate(ds.known_labels or []):
+    if lab in classes and seen.get(lab, 0) < 2:
+        seen[lab] = seen.get(lab, 0) + 1
+        p.journal(Action("label", (i,), lab, (None,), origin="user", seq=seq))
+        seq += 1
+p.close()
+print(f"seeded {seq} true labels")
+PYEOF
     export SHOT_PY="$PY" SHOT_KIND="$kind" SHOT_KEYS="$keys" SHOT_PNG="$png" SHOT_W="$W" SHOT_H="$H"
     xvfb-run -a -s "-screen 0 ${W}x${H}x24 -dpi 96" bash -c '
         set -euo pipefail
@@ -39,7 +62,10 @@ PYEOF
         app=$!
         # The title names the project once the demo is embedded and the labeling view is up.
         win=$(timeout 300 xdotool search --sync --name "aldesk — " | head -n1)
-        xdotool windowmove "$win" 0 0 windowsize "$win" "$SHOT_W" "$SHOT_H" windowfocus --sync "$win"
+        sleep 1  # let the first layout settle, or the resize below is undone by it
+        xdotool windowmove "$win" 0 0
+        xdotool windowsize --sync "$win" "$SHOT_W" "$SHOT_H" || true
+        xdotool windowfocus --sync "$win"
         sleep 1
         for k in $SHOT_KEYS; do xdotool key --window "$win" "$k" 2>/dev/null || xdotool key "$k"; sleep 0.4; done
         sleep 2  # density, thumbnails, deferred re-rank
@@ -54,6 +80,6 @@ PYEOF
     awk -v s="$sd" 'BEGIN { exit !(s > 0.05) }' || { echo "shoot.sh: $png looks blank" >&2; exit 1; }
 }
 
-shoot images "1 2 3 4 5 6 7 8 9 0 Return 1 2 Return Return"
-shoot texts "1 2 1 2 2 1 Return Return 1 2 Return"
+shoot images "j j k"
+shoot texts "j k"
 echo "screenshots in $OUT"
