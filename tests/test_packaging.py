@@ -192,6 +192,18 @@ def test_log_path_that_is_a_file_does_not_stop_the_app(tmp_path: Path) -> None:
 # --- the wheel, installed for real (slow) --------------------------------------------------------------------
 
 
+_NONE_REFCOUNT_CHECK = """
+import sys
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication([])
+label = QLabel()
+before = sys.getrefcount(None)
+for _ in range(2000):
+    label.setText("x")
+print(before - sys.getrefcount(None))
+"""
+
+
 def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
 
@@ -206,8 +218,7 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
             "-m",
             "pip",
             "wheel",
-            "--no-deps",
-            "--no-build-isolation",
+            "--no-deps",  # isolated build: a recent setuptools from PyPI (license = "MIT" needs >= 77)
             "-w",
             str(wheels),
             str(ROOT),
@@ -251,6 +262,20 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     aldesk = str(venv / "bin" / "aldesk")
 
     assert _run([aldesk, "--version"], env=env).stdout.strip() == "aldesk 0.1.0"
+    # The Qt binding pip resolved for a user must not be one that aborts mid-session (tests/ui/test_qt_binding.py):
+    # the dependency range in pyproject.toml has to exclude it.
+    guard = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", _NONE_REFCOUNT_CHECK],
+        check=False,  # an abort is the failure we report below, with its stderr
+        env={**env, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+    )
+    qt = _run([str(venv / "bin" / "python"), "-c", "import PySide6; print(PySide6.__version__)"], env=env)
+    assert guard.returncode == 0 and int(guard.stdout) < 100, (
+        f"pip installed PySide6 {qt.stdout.strip()}, which loses references to None (exit {guard.returncode}, "
+        f"{guard.stdout.strip()!r} lost, {guard.stderr.strip()[-300:]!r}): exclude it in pyproject.toml"
+    )
     # The installed package, not the source tree, provides the demo data.
     demo = _run(
         [
