@@ -109,6 +109,21 @@ def _map_points(dock: PlotsDock, items: np.ndarray) -> list[QPoint]:
     return out
 
 
+def _clickable_item(dock: PlotsDock) -> int:
+    """An item with no other point within 8 px and not under the legend, so a click on it is unambiguous."""
+    plot = dock.map.plot
+    px = np.array([[p.x(), p.y()] for p in _map_points(dock, plot.items)], float)
+    legend = plot.mapFromScene(plot.legend.sceneBoundingRect()).boundingRect().adjusted(-10, -10, 10, 10)
+    vp = plot.viewport().rect().adjusted(10, 10, -10, -10)
+    for row in np.argsort(-np.abs(plot.pos).sum(axis=1)):
+        x, y = px[row]
+        d = np.hypot(px[:, 0] - x, px[:, 1] - y)
+        d[row] = np.inf
+        if d.min() > 8 and vp.contains(int(x), int(y)) and not legend.contains(int(x), int(y)):
+            return int(plot.items[row])
+    raise AssertionError("no isolated point on the map")
+
+
 def _drag(qtbot, widget, points: list[QPoint], modifier: Qt.KeyboardModifier) -> None:
     vp = widget.viewport()
     left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
@@ -186,8 +201,7 @@ def test_click_opens_item_and_hover_names_it(qtbot, make_dock) -> None:
     dock.tabs.setCurrentWidget(dock.map)
     qtbot.waitUntil(lambda: dock.map.projection == "pca")
     plot = dock.map.plot
-    # A point with no neighbour within the hit radius, so the click is unambiguous.
-    target = int(plot.items[np.argmax(np.abs(plot.pos).sum(axis=1))])
+    target = _clickable_item(dock)
     p = _map_points(dock, np.array([target]))[0]
     with qtbot.waitSignal(dock.open_item, timeout=2000) as blocker:
         qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=p)
@@ -289,7 +303,7 @@ def test_dock_in_the_main_window_opens_clicked_items_and_owns_class_keys(qtbot, 
     dock.tabs.setCurrentWidget(dock.map)
     qtbot.waitUntil(lambda: dock.map.projection == "pca")
     plot = dock.map.plot
-    target = int(plot.items[np.argmax(np.abs(plot.pos).sum(axis=1))])
+    target = _clickable_item(dock)
     win.tabs.setCurrentIndex(1)
     p = _map_points(dock, np.array([target]))[0]
     qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=p)
