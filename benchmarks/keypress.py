@@ -50,7 +50,7 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
-def run_size(app, n: int, n_keys: int, tmp: Path) -> dict:
+def run_size(app, n: int, n_keys: int, tmp: Path, plots: bool = False) -> dict:
     from aldesk.core.dataset import Dataset
     from aldesk.core.project import Project
     from aldesk.core.scoring import global_density
@@ -60,7 +60,7 @@ def run_size(app, n: int, n_keys: int, tmp: Path) -> dict:
     X = clustered(n)
     ds = Dataset("text", tmp / f"synthetic-{n}.csv", [f"synthetic review {i}: " + "words " * 20 for i in range(n)])
     classes = ["pos", "neg", "mixed"]
-    project = Project.create(tmp / f"bench-{n}.aldesk", ds, classes, model_id="synthetic")
+    project = Project.create(tmp / f"bench-{n}-{int(plots)}.aldesk", ds, classes, model_id="synthetic")
     session = project.open_session(X, density=global_density(X))
     win = MainWindow()
     win.resize(1280, 800)
@@ -68,6 +68,9 @@ def run_size(app, n: int, n_keys: int, tmp: Path) -> dict:
     win.activateWindow()
     QTest.qWaitForWindowExposed(win)
     win.set_workspace(Workspace(ds, session, project, [], f"bench {n}"), density=False)
+    dock = getattr(win, "plots", None)
+    if dock is not None:
+        dock.setVisible(plots)  # the plots dock (another panel) repaints its charts per label when shown
     app.processEvents()
     watch = PaintWatch()
     target = win.label_view.text.viewport()
@@ -107,6 +110,7 @@ def run_size(app, n: int, n_keys: int, tmp: Path) -> dict:
     app.processEvents()
     return {
         "items": n, "dim": X.shape[1], "keys": n_keys, "labeled": labeled,
+        "plots_dock": "shown" if plots and dock is not None else "hidden",
         "key_to_paint_ms": {"median": round(pct(key_ms, 50), 2), "p95": round(pct(key_ms, 95), 2),
                             "max": round(max(key_ms), 2)},
         "key_to_paint_cpu_ms": {"median": round(pct(key_cpu_ms, 50), 2), "p95": round(pct(key_cpu_ms, 95), 2)},
@@ -122,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--keys", type=int, default=60)
+    ap.add_argument("--plots", choices=["hidden", "shown", "both"], default="both",
+                    help="the plots dock: hidden (the labeling view alone), shown, or both runs")
     args = ap.parse_args(argv)
     from aldesk.ui.app import make_app
 
@@ -130,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
            "load_average_1min": round(os.getloadavg()[0], 2), "results": []}
     with tempfile.TemporaryDirectory() as d:
         os.environ["XDG_CONFIG_HOME"] = d  # no user settings (key bindings, recent list) leak in or out
+        modes = {"hidden": [False], "shown": [True], "both": [False, True]}[args.plots]
         for n in args.sizes:
-            out["results"].append(run_size(app, n, args.keys, Path(d)))
+            for plots in modes:
+                out["results"].append(run_size(app, n, args.keys, Path(d), plots))
     print(json.dumps(out, indent=2))
     return 0
 
