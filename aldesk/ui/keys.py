@@ -30,7 +30,8 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("next", "Next candidate", ("Right", "J")),
     KeyAction("prev", "Previous candidate", ("Left", "K")),
     KeyAction("new_class", "New class", ("N",)),
-    KeyAction("help", "Keyboard shortcuts", ("?", "F1")),
+    # "?" is Shift+/ on many layouts and the key event then carries Shift: bind both forms.
+    KeyAction("help", "Keyboard shortcuts", ("?", "Shift+?", "F1")),
     KeyAction("quit", "Quit", ("Ctrl+Q",)),
 )
 BY_NAME = {a.name: a for a in ACTIONS}
@@ -50,7 +51,13 @@ def bindings(settings: QSettings | None = None) -> dict[str, list[QKeySequence]]
 
 def display(seqs: list[QKeySequence]) -> str:
     """How a binding reads on screen: "Space / S"."""
-    names = [s.toString(QKeySequence.SequenceFormat.NativeText) for s in seqs]
+    names = []
+    for s in seqs:
+        name = s.toString(QKeySequence.SequenceFormat.NativeText)
+        if name == "Shift+?":
+            name = "?"
+        if name not in names:
+            names.append(name)
     # "Return" and "Enter" are one key to a user; show it once.
     if "Return" in names and "Enter" in names:
         names.remove("Enter")

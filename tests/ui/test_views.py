@@ -129,6 +129,13 @@ def test_help_key_shows_every_binding_and_rename_keeps_labels(qtbot, make_window
     box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
     assert "Undo" in box.text() and "Ctrl+Z" in box.text() and "Skip" in box.text()
     box.close()
+    qtbot.waitUntil(lambda: not box.isVisible())
+    # "?" typed as Shift+/ (the key event carries Shift) opens it too.
+    qtbot.keyClick(win, Qt.Key.Key_Question, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    for w in QApplication.topLevelWidgets():
+        if isinstance(w, QMessageBox):
+            w.close()
     first = win.ctl.current
     qtbot.keyClick(win, class_key(1))
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("pos", True)))
