@@ -30,6 +30,15 @@ def icons_source() -> Path:
     return Path(aldesk.__file__).resolve().parent / "resources" / "icons" / "hicolor"
 
 
+def icon_files() -> list[Path]:
+    """The bundled PNGs, small to large, for the window icon: ``QIcon()`` + ``addFile(str(p))`` for each.
+
+    Together with ``QGuiApplication.setDesktopFileName(APP_ID)`` (Wayland matches the window to the entry by it).
+    """
+    src = icons_source()
+    return [src / f"{s}x{s}" / "apps" / f"{APP_ID}.png" for s in ICON_SIZES]
+
+
 def data_home() -> Path:
     """``$XDG_DATA_HOME``, or ``~/.local/share`` when it is unset or not absolute (as the XDG spec says)."""
     value = os.environ.get("XDG_DATA_HOME", "")
