@@ -1,0 +1,82 @@
+"""k-NN density of a whole project, computed once and kept on disk beside the embedding cache.
+
+The whole-pool k-NN graph costs seconds (exact) to minutes (pynndescent's JIT + build at large N), so it is built
+in the background and stored as two .npy files (indices, similarities; no pickle) keyed by the model and the
+content hashes of the items: reopening a project loads it in milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+from aldesk.core import scoring
+from aldesk.core.progress import CancelFn, ProgressFn
+
+
+def graph_key(model_id: str, hashes: list[str], eligible: np.ndarray, k: int) -> str:
+    """A stable key for (model, item contents in order, which items take part, k)."""
+    h = hashlib.sha1()
+    h.update(f"{model_id}\0{k}\0".encode())
+    for digest, ok in zip(hashes, eligible, strict=True):
+        h.update(digest.encode() if ok else b"-")
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def default_root() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("aldesk", appauthor=False)) / "graphs"
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "wb") as f:
+        np.save(f, array, allow_pickle=False)
+    os.replace(tmp, path)
+
+
+def load_graph(key: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The stored graph for ``key``, or None when there is none (or it is unreadable)."""
+    base = (root or default_root()) / key
+    try:
+        idx = np.load(base.with_suffix(".idx.npy"), allow_pickle=False)
+        sims = np.load(base.with_suffix(".sim.npy"), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if idx.shape != sims.shape or idx.ndim != 2:
+        return None
+    return idx, sims
+
+
+def knn_density_cached(
+    vectors: np.ndarray,
+    eligible: np.ndarray,
+    key: str | None,
+    *,
+    k: int = scoring.DENSITY_K,
+    root: Path | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> np.ndarray:
+    """Density (N,) over the eligible items (0 elsewhere), from the stored graph when ``key`` has one."""
+    out = np.zeros(vectors.shape[0], dtype=np.float32)
+    idx = np.flatnonzero(eligible)
+    if idx.size < 2:
+        return out
+    graph = load_graph(key, root) if key else None
+    if graph is None or graph[1].shape[0] != idx.size:
+        graph = scoring.knn_graph(np.ascontiguousarray(vectors[idx]), k, progress=progress, cancel=cancel)
+        if key:
+            base = (root or default_root()) / key
+            base.parent.mkdir(parents=True, exist_ok=True)
+            # similarities first, indices last: load_graph needs both, so a kill in between leaves no half graph
+            _save(base.with_suffix(".sim.npy"), graph[1])
+            _save(base.with_suffix(".idx.npy"), graph[0].astype(np.int32))
+    out[idx] = graph[1].mean(axis=1)
+    return out
