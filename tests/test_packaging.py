@@ -43,6 +43,7 @@ def test_bundled_icons_have_every_hicolor_size() -> None:
             # the corners are transparent (rounded tile), the centre is not
             assert img.getpixel((0, 0))[3] == 0
             assert img.getpixel((size // 2, size // 2))[3] == 255
+    assert all(p.is_file() for p in desktop_entry.icon_files())
     svg = (src / "scalable" / "apps" / f"{APP_ID}.svg").read_text(encoding="utf-8")
     assert svg.startswith("<?xml") and "<svg" in svg and 'viewBox="0 0 256 256"' in svg
 
@@ -310,6 +311,13 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     )
     result = json.loads(out.read_text(encoding="utf-8"))
     assert isinstance(result, dict) and result
+
+    # The menu entry from an installed wheel: icons come from the installed package, Exec is this venv's script.
+    _run([aldesk, "--install-desktop-entry"], env=env, cwd=tmp_path)
+    share = Path(env["XDG_DATA_HOME"])
+    keys = _parse_desktop((share / "applications" / f"{APP_ID}.desktop").read_text(encoding="utf-8"))
+    assert keys["Exec"] == aldesk
+    assert (share / "icons" / "hicolor" / "48x48" / "apps" / f"{APP_ID}.png").is_file()
 
     # The app, offscreen: it has no auto-quit switch, so it runs until a timeout kills it. Success is "still
     # running after 8 s, no traceback".
