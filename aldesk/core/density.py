@@ -74,9 +74,12 @@ def knn_density_cached(
         graph = scoring.knn_graph(np.ascontiguousarray(vectors[idx]), k, progress=progress, cancel=cancel)
         if key:
             base = (root or default_root()) / key
-            base.parent.mkdir(parents=True, exist_ok=True)
-            # similarities first, indices last: load_graph needs both, so a kill in between leaves no half graph
-            _save(base.with_suffix(".sim.npy"), graph[1])
-            _save(base.with_suffix(".idx.npy"), graph[0].astype(np.int32))
+            try:
+                base.parent.mkdir(parents=True, exist_ok=True)
+                # similarities first, indices last: load_graph needs both, so a kill in between leaves no half
+                _save(base.with_suffix(".sim.npy"), graph[1])
+                _save(base.with_suffix(".idx.npy"), graph[0].astype(np.int32))
+            except OSError:
+                pass  # a read-only cache only costs a recompute next time
     out[idx] = graph[1].mean(axis=1)
     return out

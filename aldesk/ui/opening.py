@@ -35,14 +35,6 @@ def default_project_path(data: Path) -> Path:
     return Path(user_data_dir("aldesk")) / "projects" / f"{name}{PROJECT_SUFFIX}"
 
 
-def density_cache_path(vectors_key: str, cache_dir: Path | None = None) -> Path:
-    if cache_dir is None:
-        from platformdirs import user_cache_dir
-
-        cache_dir = Path(user_cache_dir("aldesk"))
-    return Path(cache_dir) / "density" / f"{vectors_key}.npy"
-
-
 def vectors_key(model_id: str, hashes: list[str], ok: np.ndarray) -> str:
     """Same model, same item contents, same usable items -> same embeddings -> same density."""
     import hashlib
@@ -160,31 +152,13 @@ class Opener(QObject):
         """k-NN density in the background; kept on disk per set of embeddings, so a reopen is instant."""
         vectors = ws.session.X
         eligible = ws.session.eligible.copy()
-        cached = density_cache_path(ws.vectors_key, self.cache_dir) if ws.vectors_key else None
+        key = ws.vectors_key
+        root = Path(self.cache_dir) / "graphs" if self.cache_dir is not None else None
 
         def density(progress: ProgressFn, cancel: CancelFn) -> np.ndarray:
-            from aldesk.core.scoring import knn_density
+            from aldesk.core.density import knn_density_cached
 
-            if cached is not None and cached.exists():
-                try:
-                    out = np.load(cached, allow_pickle=False)
-                    if out.shape == (vectors.shape[0],):
-                        return out.astype(np.float32, copy=False)
-                except (OSError, ValueError):
-                    pass  # a damaged cache file is recomputed below
-            out = np.zeros(vectors.shape[0], dtype=np.float32)
-            idx = np.flatnonzero(eligible)
-            if idx.size > 1:
-                out[idx] = knn_density(np.ascontiguousarray(vectors[idx]), progress=progress, cancel=cancel)
-            if cached is not None:
-                try:
-                    cached.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = cached.with_suffix(".tmp.npy")
-                    np.save(tmp, out, allow_pickle=False)
-                    tmp.replace(cached)  # atomic: a half-written file never looks valid
-                except OSError:
-                    pass  # a read-only cache only costs a recompute next time
-            return out
+            return knn_density_cached(vectors, eligible, key, root=root, progress=progress, cancel=cancel)
 
         self.runner.start("density", density)
 

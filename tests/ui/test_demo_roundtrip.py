@@ -93,14 +93,14 @@ def test_density_arrives_in_background(qtbot, make_window) -> None:
 
 
 def test_density_is_cached_for_the_next_open(qtbot, make_window) -> None:
-    from aldesk.ui.opening import density_cache_path
+    from aldesk.core.density import load_graph
 
     win = make_window()
     win.open_demo("texts")
     wait_open(qtbot, win)
     qtbot.waitUntil(lambda: win.ctl.session.density_kind == "knn", timeout=60_000)
-    path = density_cache_path(win.ws.vectors_key)
-    assert path.exists()
+    root = win.opener.cache_dir / "graphs" if win.opener.cache_dir else None
+    assert load_graph(win.ws.vectors_key, root) is not None  # the k-NN graph is on disk
     first = win.ctl.session.density.copy()
     win.close()
     win2 = make_window()
