@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("data", type=Path, help="image folder (ImageFolder layout gives labels) or CSV of texts")
     p.add_argument("--strategies", default=None,
-                   help="comma list, e.g. uid,margin,entropy*knn_density*diversity (default: the app's default)")
+                   help="comma list, e.g. uid,margin,entropy*knn_density*diversity; '@m' adds a random pick every m "
+                   "labels as the app's audit does (default: the app's own, uid@10)")
     p.add_argument("--folds", type=int, default=16, help="K of the K-fold split (default 16, as in the seed)")
     p.add_argument("--budget", type=int, default=200, help="labels per fold (default 200)")
     p.add_argument("--seed", type=int, default=0)
@@ -52,10 +53,17 @@ def _progress(quiet: bool):
 
 def run(args: argparse.Namespace) -> int:
     from aldesk.core.embed import embed_dataset, load_card
-    from aldesk.core.session import DEFAULT_K, DEFAULT_STRATEGY
+    from aldesk.core.scoring import parse_strategy
+    from aldesk.core.session import DEFAULT_K, DEFAULT_SIMULATION_STRATEGY
     from aldesk.core.simulate import simulate
     from aldesk.core.sources import load_source
 
+    strategies = [s.strip() for s in (args.strategies or DEFAULT_SIMULATION_STRATEGY).split(",") if s.strip()]
+    for s in strategies:  # before the (slow) embedding, so a typo fails at once
+        try:
+            parse_strategy(s)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
     if not ds.has_known_labels:
         raise UserError(
@@ -69,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"… and {len(res.failed) - 10} more skipped items", file=sys.stderr)
     ok = res.ok
     labels = [lab for lab, good in zip(ds.known_labels, ok, strict=True) if good]
-    strategies = [s for s in (args.strategies or DEFAULT_STRATEGY).split(",") if s.strip()]
     try:
         result = simulate(
             res.vectors[ok], labels, strategies=strategies, folds=args.folds, budget=args.budget,

@@ -18,6 +18,10 @@ from aldesk.core.knn import IncrementalKNN
 
 DEFAULT_K = 10
 DEFAULT_STRATEGY = "uid"
+# The app shows an audit item (a uniform random pick) every DEFAULT_AUDIT_EVERY labels; ``simulate`` runs the app's
+# default as the strategy "uid@10", which makes the same random picks.
+DEFAULT_AUDIT_EVERY = 10
+DEFAULT_SIMULATION_STRATEGY = f"{DEFAULT_STRATEGY}@{DEFAULT_AUDIT_EVERY}"
 DEFAULT_CANDIDATES = 24
 
 UNDOABLE = ("label", "skip", "unskip")
