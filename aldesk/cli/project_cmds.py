@@ -169,7 +169,7 @@ def run_import(args: argparse.Namespace) -> int:
     if r.new_classes:
         print(f"new classes: {', '.join(r.new_classes)}")
     if r.actions:
-        print(f"undo in the app takes {r.actions} step(s) (one per class)")
+        print("one undo in the app reverts this whole import")
     _print_list("labeled otherwise already, kept (use --overwrite to replace)", r.conflicts)
     _print_list("not in the project", r.unmatched)
     return 0

@@ -28,7 +28,7 @@ class ImportReport:
     new_classes: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)  # items not in the project
     conflicts: list[str] = field(default_factory=list)  # labeled otherwise already, kept (no overwrite)
-    actions: int = 0  # undo steps this import takes to revert (one per class)
+    actions: int = 0  # logged label actions (one per class); one undo in the app reverts them all
 
 
 def read_label_csv(path: Path | str) -> list[tuple[str, str]]:
@@ -105,9 +105,12 @@ def import_labels(project: Project, path: Path | str, *, overwrite: bool = False
             actions.append(Action("add_class", cls=name, seq=seq + len(actions), origin="imported"))
             classes.append(name)
             report.new_classes.append(name)
+    group = seq + len(actions)  # one undo reverts the whole import, whatever the number of classes
     for name, items in by_class.items():
         prev = tuple(current.get(i) for i in items)
-        actions.append(Action("label", tuple(items), name, prev, "imported", seq=seq + len(actions)))
+        prev_ids = tuple(-1 if p is None else classes.index(p) for p in prev)
+        actions.append(Action("label", tuple(items), name, prev, "imported", seq=seq + len(actions),
+                              prev_ids=prev_ids, group=group))
         report.labeled += len(items)
         report.actions += 1
     try:

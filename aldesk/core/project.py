@@ -479,6 +479,26 @@ class Project:
                             (action.seq, action.op, action.time, data))
         self._class_ids = ids  # only once the commit succeeded
 
+    @staticmethod
+    def _undo_one(con: sqlite3.Connection, seq: int | None) -> None:
+        row = con.execute("SELECT op, data FROM actions WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise ValueError(f"cannot undo action {seq}: it is not in the log")
+        op, target = row[0], json.loads(row[1])
+        items = [int(i) for i in target["items"]]
+        if op == "label":
+            for i, w in zip(items, target["was"], strict=True):
+                if w is None:
+                    con.execute("DELETE FROM labels WHERE item = ?", (i,))
+                else:
+                    con.execute("INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)", (i, *w))
+        elif op == "skip":
+            con.executemany("DELETE FROM skipped WHERE item = ?", [(i,) for i in items])
+        elif op == "unskip":
+            con.executemany("INSERT OR IGNORE INTO skipped VALUES (?)", [(i,) for i in items])
+        else:
+            raise ValueError(f"action {seq} ({op}) cannot be undone")
+
     def _apply(self, con: sqlite3.Connection, a: Action, ids: dict[str, int]) -> dict:
         for i in a.items:
             if not 0 <= i < self.n_items:
@@ -501,23 +521,8 @@ class Project:
         elif a.op == "unskip":
             con.executemany("DELETE FROM skipped WHERE item = ?", [(i,) for i in a.items])
         elif a.op == "undo":
-            row = con.execute("SELECT op, data FROM actions WHERE seq = ?", (a.target,)).fetchone()
-            if row is None:
-                raise ValueError(f"cannot undo action {a.target}: it is not in the log")
-            op, target = row[0], json.loads(row[1])
-            items = [int(i) for i in target["items"]]
-            if op == "label":
-                for i, w in zip(items, target["was"], strict=True):
-                    if w is None:
-                        con.execute("DELETE FROM labels WHERE item = ?", (i,))
-                    else:
-                        con.execute("INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)", (i, *w))
-            elif op == "skip":
-                con.executemany("DELETE FROM skipped WHERE item = ?", [(i,) for i in items])
-            elif op == "unskip":
-                con.executemany("INSERT OR IGNORE INTO skipped VALUES (?)", [(i,) for i in items])
-            else:
-                raise ValueError(f"action {a.target} ({op}) cannot be undone")
+            for seq in a.undone:  # a grouped undo (one import of several classes) reverts them all, newest first
+                self._undo_one(con, seq)
         elif a.op == "add_class":
             _check_classes([*ids, a.cls])
             ids[a.cls] = con.execute("INSERT INTO classes (name) VALUES (?)", (a.cls,)).lastrowid

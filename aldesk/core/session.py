@@ -52,18 +52,29 @@ class Action:
     predicted: str | None = None
     # Class positions of ``prev`` (-1 = unlabeled): names can be renamed later, positions never change.
     prev_ids: tuple[int, ...] = ()
+    # Actions sharing a group (e.g. one import of several classes) are undone together by one undo, whose
+    # ``targets`` lists their seqs, most recent first.
+    group: int | None = None
+    targets: tuple[int, ...] = ()
+
+    @property
+    def undone(self) -> tuple[int, ...]:
+        """The seqs an undo action reverts, most recent first."""
+        return self.targets or ((self.target,) if self.target is not None else ())
 
     def to_dict(self) -> dict:
         return {"op": self.op, "items": list(self.items), "cls": self.cls, "prev": list(self.prev),
                 "origin": self.origin, "time": self.time, "seq": self.seq, "target": self.target,
-                "predicted": self.predicted, "prev_ids": list(self.prev_ids)}
+                "predicted": self.predicted, "prev_ids": list(self.prev_ids), "group": self.group,
+                "targets": list(self.targets)}
 
     @classmethod
     def from_dict(cls, d: dict) -> Action:
         return cls(op=d["op"], items=tuple(int(i) for i in d.get("items", ())), cls=d.get("cls"),
                    prev=tuple(d.get("prev", ())), origin=d.get("origin", "user"), time=float(d.get("time", 0.0)),
                    seq=int(d.get("seq", -1)), target=d.get("target"), predicted=d.get("predicted"),
-                   prev_ids=tuple(int(c) for c in d.get("prev_ids", ())))
+                   prev_ids=tuple(int(c) for c in d.get("prev_ids", ())), group=d.get("group"),
+                   targets=tuple(int(t) for t in d.get("targets", ())))
 
 
 @dataclass(frozen=True)
@@ -95,10 +106,11 @@ def undo_stack(actions: Iterable[Action]) -> list[Action]:
         if a.op in UNDOABLE:
             stack.append(a)
         elif a.op == "undo":
-            for j in range(len(stack) - 1, -1, -1):
-                if stack[j].seq == a.target:
-                    del stack[j]
-                    break
+            for t in a.undone:
+                for j in range(len(stack) - 1, -1, -1):
+                    if stack[j].seq == t:
+                        del stack[j]
+                        break
     return stack
 
 
@@ -355,7 +367,16 @@ class Session:
         if not self.history:
             return None
         target = self.history[-1]
-        self._commit(Action("undo", target.items, target.cls, target.prev, target.origin, target=target.seq))
+        targets: tuple[int, ...] = ()
+        if target.group is not None:
+            group = []
+            for a in reversed(self.history):
+                if a.group != target.group:
+                    break
+                group.append(a.seq)
+            targets = tuple(group)
+        self._commit(Action("undo", target.items, target.cls, target.prev, target.origin, target=target.seq,
+                            targets=targets))
         return target
 
     def add_class(self, name: str) -> Action:
@@ -388,21 +409,8 @@ class Session:
         elif a.op == "unskip":
             self.skipped[list(a.items)] = False
         elif a.op == "undo":
-            target = self._pop(a.target)
-            if target.op == "label":
-                if len(target.prev_ids) == len(target.items):
-                    prev = target.prev_ids
-                else:  # logs written before prev_ids existed: names (right unless a class was renamed since)
-                    prev = tuple(-1 if p is None else self._class_index(p) for p in target.prev)
-                for i, p in zip(target.items, prev, strict=True):
-                    if p < 0:
-                        self.knn.remove(i)
-                    else:
-                        self.knn.add(i, p)
-            elif target.op == "skip":
-                self.skipped[list(target.items)] = False
-            elif target.op == "unskip":
-                self.skipped[list(target.items)] = True
+            for seq in a.undone:
+                self._revert(self._pop(seq))
         elif a.op == "add_class":
             self.classes.append(a.cls)
         elif a.op == "rename_class":
@@ -411,6 +419,23 @@ class Session:
             raise ValueError(f"unknown action {a.op!r}")
         if log and a.op in UNDOABLE:
             self.history.append(a)
+
+    def _revert(self, target: Action) -> None:
+        """Undo one label/skip/unskip action in memory."""
+        if target.op == "label":
+            if len(target.prev_ids) == len(target.items):
+                prev = target.prev_ids
+            else:  # logs written before prev_ids existed: names (right unless a class was renamed since)
+                prev = tuple(-1 if p is None else self._class_index(p) for p in target.prev)
+            for i, p in zip(target.items, prev, strict=True):
+                if p < 0:
+                    self.knn.remove(i)
+                else:
+                    self.knn.add(i, p)
+        elif target.op == "skip":
+            self.skipped[list(target.items)] = False
+        elif target.op == "unskip":
+            self.skipped[list(target.items)] = True
 
     def _pop(self, seq: int | None) -> Action:
         for j in range(len(self.history) - 1, -1, -1):
