@@ -247,12 +247,8 @@ def _class_folders(classes: Iterable[str], report: ExportReport) -> dict[str, st
     return folders
 
 
-def _write_imagefolder(rows, dataset, out, mode, report, progress, cancel) -> None:
-    _empty_folder(out)
-    folders = _class_folders(dict.fromkeys(_row_label(r) for r in rows), report)
-    used: dict[str, set[str]] = {f: set() for f in folders.values()}
-    for f in folders.values():
-        (out / f).mkdir()
+def _present_images(rows, dataset, report, progress, cancel):
+    """(row, source file) for the rows whose image exists; missing ones go to ``report.missing``."""
     for n, r in enumerate(rows):
         if n % 256 == 0:
             check(cancel)
@@ -262,6 +258,16 @@ def _write_imagefolder(rows, dataset, out, mode, report, progress, cancel) -> No
         if not src.is_file():
             report.missing.append(r.item)
             continue
+        yield r, src
+
+
+def _write_imagefolder(rows, dataset, out, mode, report, progress, cancel) -> None:
+    _empty_folder(out)
+    folders = _class_folders(dict.fromkeys(_row_label(r) for r in rows), report)
+    used: dict[str, set[str]] = {f: set() for f in folders.values()}
+    for f in folders.values():
+        (out / f).mkdir()
+    for r, src in _present_images(rows, dataset, report, progress, cancel):
         folder = folders[_row_label(r)]
         _place(src, out / folder / _unique(safe_name(Path(r.item).name), r.item, used[folder]), mode, report)
 
@@ -275,15 +281,7 @@ def _write_hf_imagefolder(rows, dataset, out, mode, report, progress, cancel) ->
     split.mkdir()
     used: set[str] = set()
     meta = []
-    for n, r in enumerate(rows):
-        if n % 256 == 0:
-            check(cancel)
-            if progress:
-                progress(n / max(1, len(rows)), "exporting images")
-        src = dataset.root / r.item
-        if not src.is_file():
-            report.missing.append(r.item)
-            continue
+    for r, src in _present_images(rows, dataset, report, progress, cancel):
         name = safe_name(Path(r.item).name)
         if name.startswith(FORMULA_START) or name.startswith("'"):
             name = "_" + name
