@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 from aldesk.ui import keys
 from aldesk.ui.browse import BrowseView
 from aldesk.ui.controller import Controller, Workspace
+from aldesk.ui.hints import NEVER_SETTING as NEVER_HINTS
+from aldesk.ui.hints import PROJECT_SETTING, HintsOverlay, should_show
 from aldesk.ui.labeling_view import LabelingView
 from aldesk.ui.new_project_dialog import NewProjectDialog
 from aldesk.ui.opening import Opener, SetupRequest
@@ -46,6 +48,7 @@ class MainWindow(QMainWindow):
         self.ws: Workspace | None = None
         self.ctl: Controller | None = None
         self._dialogs: list[QWidget] = []  # keep non-modal dialogs alive
+        self.hints: HintsOverlay | None = None  # the first-run overlay while it is shown
         self.plots = None  # PlotsDock, made with the first project (pyqtgraph's import would slow the start page)
 
         self.stack = QStackedWidget()
@@ -130,6 +133,7 @@ class MainWindow(QMainWindow):
         self.rename_action.triggered.connect(self.ask_rename_class)
         helpm = bar.addMenu("&Help")
         helpm.addAction(self.key_actions["help"])
+        helpm.addAction("Show the first-run hints").triggered.connect(self.show_hints)
 
     @Slot()
     def _to_start(self) -> None:
@@ -285,11 +289,36 @@ class MainWindow(QMainWindow):
         if density:
             self.opener.compute_density(ws)
         self._update_status()
+        if should_show(self.settings, ws.project):
+            self.show_hints()
+
+    def show_hints(self) -> None:
+        """The first-run overlay over the labeling view (keys, what S(x) means); also Help > Show hints."""
+        if self.ctl is None:
+            return
+        names = {k: keys.display(v) for k, v in self.key_bindings.items()}
+        self.tabs.setCurrentIndex(0)
+        overlay = self.hints = HintsOverlay(self.label_view, names)
+        ws = self.ws
+
+        def done(never_again: bool) -> None:
+            self.hints = None
+            if never_again:
+                self.settings.setValue(NEVER_HINTS, True)
+            if ws is not None and ws.project is not None and ws is self.ws:
+                ws.project.set_setting(PROJECT_SETTING, True)
+
+        overlay.dismissed.connect(done)
+        # Labeling by any route (a click on a class button, the map) also means the user is past the hints.
+        self.ctl.labels_changed.connect(overlay.dismiss)
+        overlay.show()
 
     def close_workspace(self) -> None:
         if self.ws is None:
             return
         self.runner.cancel("density")
+        if self.hints is not None:
+            self.hints.dismiss()
         if self.plots is not None:
             self.plots.set_controller(None)
         if self.ctl is not None:

@@ -25,6 +25,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    # The first-run hints overlay is off unless a test is about it (tests/ui/test_hints.py turns it on).
+    QSettings().setValue("hints/never", True)
     yield
     QThreadPool.globalInstance().waitForDone(30000)
 
