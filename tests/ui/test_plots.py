@@ -81,6 +81,9 @@ def test_audit_estimate_tracks_true_accuracy_on_real_texts(qtbot, make_dock, dem
     s = ctl.session
     records = s.audit_records()
     assert len(records) >= 35
+    # The chart redraws once the labels pause (never on a key's path): wait for it, as a user would.
+    qtbot.waitUntil(lambda: dock.accuracy.plot.audit.getData()[0] is not None
+                    and len(dock.accuracy.plot.audit.getData()[0]) == len(records))
     curve = dock.accuracy.plot.audit.getData()
     assert curve[0] is not None and len(curve[0]) == len(records)
     # True accuracy now: the k-NN's predictions on every still-unlabeled item against the known labels.
@@ -95,7 +98,7 @@ def test_audit_estimate_tracks_true_accuracy_on_real_texts(qtbot, make_dock, dem
     assert loo_x[-1] == s.n_labeled and 0 <= loo_y[-1] <= 1
     # Leave-one-out is measured on the items the strategy chose: here it is not lower than the audit.
     ctl.undo()
-    assert dock.accuracy.plot.loo.getData()[0][-1] == s.n_labeled
+    qtbot.waitUntil(lambda: dock.accuracy.plot.loo.getData()[0][-1] == s.n_labeled)
 
 
 def _map_points(dock: PlotsDock, items: np.ndarray) -> list[QPoint]:
@@ -222,7 +225,7 @@ def test_map_colours_and_overlays_follow_the_session(qtbot, make_dock) -> None:
     qtbot.waitUntil(lambda: len(plot.trail.getData()[0]) == 5)
     assert plot.trail.getData()[0][0] == plot.pos[plot.row_of[first], 0]
     ctl.flush()
-    assert len(plot.cands.data) == len(ctl.cands)
+    qtbot.waitUntil(lambda: len(plot.cands.data) == len(ctl.cands))  # the markers follow once the keys pause
     dock.map.colour.setCurrentIndex(1)
     used = [layer for layer in plot.layers if len(layer.data)]
     assert 2 <= len(used) <= 3 * 5 + 1  # a few style layers, each with one shared brush
@@ -318,3 +321,19 @@ def test_dock_in_the_main_window_opens_clicked_items_and_owns_class_keys(qtbot, 
     assert win.ctl.session.n_labeled == 29
     qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert win.ctl.session.n_labeled == 0
+
+
+def test_charts_redraw_once_after_a_burst_of_keys(qtbot, make_window) -> None:
+    win = make_window()
+    win.set_workspace(text_workspace(800), density=False)
+    dock = win.plots
+    assert dock.isVisible() and dock.accuracy.isVisible()
+    draws: list[int] = []
+    real = dock.accuracy.plot.set_curves
+    dock.accuracy.plot.set_curves = lambda *a: (draws.append(a[2]), real(*a))  # type: ignore[method-assign]
+    for n in (1, 2, 3, 1, 2, 3):
+        qtbot.keyClick(win, class_key(n))
+    assert win.ctl.session.n_labeled == 6 and draws == []  # the keys did not pay for the chart
+    qtbot.waitUntil(lambda: draws == [6])  # one redraw, after the burst
+    qtbot.wait(300)
+    assert draws == [6]

@@ -49,6 +49,11 @@ class PlotsDock(QDockWidget):
             self._shown_once = True  # appears with the first project; after that the user's choice stands
             self.show()
 
+    def flush(self) -> None:
+        """Redraw the charts now if a redraw is pending (they redraw once the user pauses labeling)."""
+        self.accuracy.flush()
+        self.map.flush()
+
 
 def attach(window: QMainWindow, open_item: Callable[[int], None]) -> PlotsDock:
     """Create the dock in ``window`` (right side, with a View menu entry); ``open_item`` shows an item.

@@ -20,6 +20,7 @@ from aldesk.ui.tasks import TaskError, TaskRunner
 
 KIND = "umap"
 REFRESH_MS = 120  # a burst of labels costs one restyle of the map
+OVERLAY_MS = 100  # the candidate / current / trail markers follow the keys once the user pauses
 
 
 class MapPanel(QWidget):
@@ -77,6 +78,11 @@ class MapPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.restyle)
+        self._overlay_timer = QTimer(self)
+        self._overlay_timer.setSingleShot(True)
+        self._overlay_timer.setInterval(OVERLAY_MS)
+        self._overlay_timer.timeout.connect(self.update_overlays)
+        self._stale = False  # labels arrived while the map was hidden: restyle when it shows
         runner.progress.connect(self._on_progress)
         runner.finished.connect(self._on_finished)
         runner.failed.connect(self._on_failed)
@@ -103,12 +109,29 @@ class MapPanel(QWidget):
         self._show_info()
 
     def _connections(self, ctl: Controller) -> list:
-        return [(ctl.labels_changed, self._schedule), (ctl.ranking_changed, self.update_overlays),
-                (ctl.current_changed, self.update_overlays), (ctl.classes_changed, self._schedule)]
+        return [(ctl.labels_changed, self._schedule), (ctl.ranking_changed, self._schedule_overlays),
+                (ctl.current_changed, self._schedule_overlays), (ctl.classes_changed, self._schedule)]
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.ensure_layout()
+        if self._stale:
+            self._stale = False
+            self.restyle()
+
+    @Slot()
+    def _schedule_overlays(self) -> None:
+        if self.isVisible():
+            self._overlay_timer.start()
+        else:
+            self._stale = True
+
+    def flush(self) -> None:
+        """Run pending restyles now (before a screenshot, in tests)."""
+        for timer, slot in ((self._timer, self.restyle), (self._overlay_timer, self.update_overlays)):
+            if timer.isActive():
+                timer.stop()
+                slot()
 
     def ensure_layout(self) -> None:
         """PCA now (well under a second at 100k), UMAP in the background, the first time the map is seen."""
@@ -132,6 +155,8 @@ class MapPanel(QWidget):
     def _schedule(self) -> None:
         if self.isVisible():
             self._timer.start()
+        else:
+            self._stale = True
 
     @Slot()
     def restyle(self) -> None:
