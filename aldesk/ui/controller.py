@@ -195,6 +195,18 @@ class Controller(QObject):
         self._schedule_rerank()
         return True
 
+    def set_strategy(self, spec: str) -> bool:
+        """Switch the query strategy (saved with the project); the next ranking uses it, the item on screen stays."""
+        try:
+            self.session.set_strategy(spec)
+        except ValueError as exc:
+            self.message.emit(str(exc))
+            return False
+        self.set_setting("session/strategy", self.session.strategy.name)
+        self._schedule_rerank()
+        self.labels_changed.emit()  # the status bar names the strategy
+        return True
+
     def set_density(self, density: Any, kind: str = "knn") -> None:
         self.session.set_density(density, kind)
         self._schedule_rerank()
@@ -249,6 +261,14 @@ class Controller(QObject):
         self.current = fresh[0].index if fresh else None
         self.ranking_changed.emit()
         self.current_changed.emit()
+
+    def setting(self, key: str, default: Any) -> Any:
+        """A setting of the open project (``default`` without a project or when it is unreadable)."""
+        return self._setting(key, default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        if self.ws.project is not None:
+            self.ws.project.set_setting(key, value)
 
     def _setting(self, key: str, default: Any) -> Any:
         p = self.ws.project

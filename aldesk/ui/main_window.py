@@ -33,6 +33,7 @@ from aldesk.ui.tasks import TaskError, TaskRunner
 from aldesk.ui.thumbs import ThumbnailLoader
 from aldesk.ui.why_panel import WhyPanel
 
+STATE_SETTING = "window/state"  # QMainWindow.saveState: the plots dock's size, side and visibility
 STAGE_TITLES = {"loading": "Reading the data…", "embedding": "Embedding items…", "density": "Density…"}
 
 
@@ -131,6 +132,10 @@ class MainWindow(QMainWindow):
         classes.addAction(self.key_actions["new_class"])
         self.rename_action = classes.addAction("Rename class…")
         self.rename_action.triggered.connect(self.ask_rename_class)
+        settings = bar.addMenu("&Settings")
+        self.settings_action = settings.addAction("Labeling settings (strategy, k, audit)…")
+        self.settings_action.setShortcut("Ctrl+,")
+        self.settings_action.triggered.connect(self.ask_settings)
         helpm = bar.addMenu("&Help")
         helpm.addAction(self.key_actions["help"])
         helpm.addAction("Show the first-run hints").triggered.connect(self.show_hints)
@@ -256,11 +261,16 @@ class MainWindow(QMainWindow):
         self.close_workspace()
         self.ws = ws
         self.ctl = ctl = Controller(ws, self)
+        first_dock = self.plots is None
         if self.plots is None:
             from aldesk.ui.plots.dock import attach
 
             self.plots = attach(self, self._open_from_browse)
         self.plots.set_controller(ctl)  # before start(): it sets the session's audit interval
+        state = self.settings.value(STATE_SETTING) if first_dock else None
+        if state:
+            # The user's own dock size and visibility from the last run (else a quarter of the window).
+            self.restoreState(state)
         self.label_view = LabelingView(ctl, self.thumbs)
         self.label_view.set_key_names(self.key_bindings)
         self.label_view.class_clicked.connect(lambda n: ctl.label_number(n))
@@ -313,7 +323,7 @@ class MainWindow(QMainWindow):
         self.ctl.labels_changed.connect(overlay.dismiss)
         overlay.show()
 
-    def close_workspace(self) -> None:
+    def close_workspace(self, keep_project: bool = False) -> None:
         if self.ws is None:
             return
         self.runner.cancel("density")
@@ -328,7 +338,7 @@ class MainWindow(QMainWindow):
             w = self.tabs.widget(0)
             self.tabs.removeTab(0)
             w.deleteLater()
-        if self.ws.project is not None:
+        if self.ws.project is not None and not keep_project:
             self.ws.project.close()
         self.ws = None
         if self.ctl is not None:
@@ -391,6 +401,63 @@ class MainWindow(QMainWindow):
         dlg.open()
 
     @Slot()
+    def ask_settings(self) -> None:
+        """The project's labeling settings; applied on OK (a new k rebuilds the session from the project)."""
+        from aldesk.ui.settings_dialog import AUDIT_SETTING, K_SETTING, LabelingSettings, SettingsDialog
+
+        if self.ctl is None or self.ws is None:
+            self.statusBar().showMessage("Open a project first: the settings belong to a project.", 5000)
+            return
+        s = self.ctl.session
+        current = LabelingSettings(s.strategy.name, s.knn.k, s.audit_every)
+        dlg = SettingsDialog(current, can_change_k=self.ws.project is not None, parent=self)
+        self._dialogs.append(dlg)
+        ctl = self.ctl
+
+        def done(result: int) -> None:
+            self._dialogs.remove(dlg)
+            dlg.deleteLater()
+            if result != SettingsDialog.DialogCode.Accepted or ctl is not self.ctl:
+                return
+            new = dlg.value()
+            if new.strategy != s.strategy.name:
+                ctl.set_strategy(new.strategy)
+            if new.audit_every != s.audit_every:
+                if self.plots is not None:
+                    self.plots.accuracy.audit_spin.setValue(new.audit_every)  # saves it and updates the panel
+                else:
+                    s.audit_every = new.audit_every
+                    ctl.set_setting(AUDIT_SETTING, new.audit_every)
+            if new.k != s.knn.k:
+                ctl.set_setting(K_SETTING, new.k)
+                self.rebuild_session(new.k)
+
+        dlg.finished.connect(done)
+        dlg.open()
+
+    def rebuild_session(self, k: int) -> None:
+        """A new Session with k neighbours, restored from the project file (the k-NN's k is fixed per Session)."""
+        import dataclasses
+
+        ws, ctl = self.ws, self.ctl
+        if ws is None or ctl is None or ws.project is None:
+            return
+        old = ws.session
+        ctl.flush()
+        ctl.save_view()
+        knn_density = old.density_kind == "knn"
+        try:
+            new = ws.project.open_session(old.X, eligible=old.eligible, k=k, strategy=old.strategy,
+                                          density=old.density if knn_density else None,
+                                          audit_every=old.audit_every)
+        except Exception as exc:  # noqa: BLE001 - shown to the user; the old session stays usable
+            self.show_error(TaskError(f"Could not apply k = {k}: {exc}", "", True, exc))
+            return
+        self.close_workspace(keep_project=True)
+        self.set_workspace(dataclasses.replace(ws, session=new), density=not knn_density)
+        self.statusBar().showMessage(f"k = {k}: the k-NN now asks {k} labeled neighbours.", 5000)
+
+    @Slot()
     def show_help(self) -> None:
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
@@ -415,6 +482,8 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------------- close
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.plots is not None:
+            self.settings.setValue(STATE_SETTING, self.saveState())
         self.close_workspace()
         self.runner.shutdown()
         self.thumbs.shutdown()

@@ -191,7 +191,7 @@ class Opener(QObject):
         try:
             p = loaded.project
             p.set_hashes(result.hashes)
-            session = p.open_session(result.vectors, eligible=result.ok)
+            session = p.open_session(result.vectors, eligible=result.ok, **session_settings(p))
         except UserError as exc:
             self.error.emit(TaskError(str(exc), "", True, exc))
             return
@@ -217,3 +217,21 @@ class Opener(QObject):
         if self._loaded is not None:
             self._loaded.project.close()
             self._loaded = None
+
+
+def session_settings(project: Any) -> dict[str, Any]:
+    """The project's saved strategy and k (Settings dialog) as ``open_session`` keywords; bad values are dropped."""
+    from aldesk.core.scoring import parse_strategy
+    from aldesk.ui.settings_dialog import K_SETTING, STRATEGY_SETTING
+
+    out: dict[str, Any] = {}
+    strategy = project.get_setting(STRATEGY_SETTING, None)
+    if isinstance(strategy, str):
+        try:
+            out["strategy"] = parse_strategy(strategy)
+        except ValueError:
+            pass  # a hand-edited value: the default strategy, rather than a project that does not open
+    k = project.get_setting(K_SETTING, None)
+    if isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= 1000:
+        out["k"] = k
+    return out

@@ -337,3 +337,22 @@ def test_charts_redraw_once_after_a_burst_of_keys(qtbot, make_window) -> None:
     qtbot.waitUntil(lambda: draws == [6])  # one redraw, after the burst
     qtbot.wait(300)
     assert draws == [6]
+
+
+def test_dock_starts_at_a_quarter_and_keeps_the_users_size(qtbot, make_window) -> None:
+    win = make_window()
+    win.resize(1280, 800)
+    win.set_workspace(text_workspace(300), density=False)
+    qtbot.waitUntil(lambda: win.plots.isVisible())
+    qtbot.wait(50)
+    share = win.plots.width() / win.width()
+    assert 0.2 <= share <= 0.3, share
+    assert win.label_view.width() > 1.5 * win.plots.width()  # the labeling view keeps most of the room
+    # The user hides the dock (View > Plots): the next start keeps it hidden.
+    win.plots.toggleViewAction().trigger()
+    assert not win.plots.isVisible()
+    win.close()
+    win2 = make_window()
+    win2.set_workspace(text_workspace(300), density=False)
+    qtbot.wait(50)
+    assert win2.plots is not None and not win2.plots.isVisible()

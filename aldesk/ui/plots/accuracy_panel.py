@@ -15,6 +15,7 @@ from aldesk.ui.controller import Controller
 from aldesk.ui.plots.curves import LiveAccuracyPlot
 
 AUDIT_SETTING = "plots/audit_every"
+PROJECT_AUDIT_SETTING = "session/audit_every"  # = settings_dialog.AUDIT_SETTING (that module needs no pyqtgraph)
 DEFAULT_AUDIT_EVERY = 10
 REDRAW_MS = 150  # a burst of labels costs one redraw, after the burst
 
@@ -69,6 +70,11 @@ class AccuracyPanel(QWidget):
         self.ctl = ctl
         self.loo = LooTrace()
         if ctl is not None:
+            saved = ctl.setting(PROJECT_AUDIT_SETTING, None)  # this project's own m (Settings dialog)
+            if isinstance(saved, int) and saved >= 0:
+                self.audit_spin.blockSignals(True)
+                self.audit_spin.setValue(saved)
+                self.audit_spin.blockSignals(False)
             ctl.session.audit_every = self.audit_spin.value()
             ctl.labels_changed.connect(self._schedule)
         self.refresh()
@@ -90,10 +96,12 @@ class AccuracyPanel(QWidget):
 
     @Slot(int)
     def _on_audit_every(self, m: int) -> None:
-        QSettings().setValue(AUDIT_SETTING, m)
+        QSettings().setValue(AUDIT_SETTING, m)  # the default for projects that have no m of their own
         if self.ctl is not None:
+            self.ctl.set_setting(PROJECT_AUDIT_SETTING, m)
             # Takes effect from the next ranking (after the next label): the item on screen is not swapped.
             self.ctl.session.audit_every = m
+            self.refresh()  # "the first comes with label m" follows the new m
 
     def estimate(self) -> tuple[float, float, float] | None:
         """The current audit estimate (accuracy, low, high of the 95 % band), None before the first audit."""

@@ -17,6 +17,8 @@ from aldesk.ui.plots.map_panel import MapPanel
 from aldesk.ui.plots.simulate_panel import SimulatePanel
 from aldesk.ui.tasks import TaskRunner
 
+DEFAULT_WIDTH_FRACTION = 0.25
+
 
 class PlotsDock(QDockWidget):
     """Dock with the tabs Accuracy / Simulate / Map; ``open_item(index)`` asks the window to show an item."""
@@ -27,7 +29,7 @@ class PlotsDock(QDockWidget):
         super().__init__("Plots", parent)
         self.setObjectName("plots_dock")  # saveState/restoreState find docks by object name
         self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(280)
         self.tabs = QTabWidget()
         self.accuracy = AccuracyPanel()
         self.simulate = SimulatePanel(runner)
@@ -48,6 +50,12 @@ class PlotsDock(QDockWidget):
         if ctl is not None and not self._shown_once:
             self._shown_once = True  # appears with the first project; after that the user's choice stands
             self.show()
+            win = self.parentWidget()
+            if isinstance(win, QMainWindow):
+                # A quarter of the window: the labeling view is the main job and keeps most of the room; the
+                # splitter handle (or View > Plots, Ctrl+M) gives the charts more when the user wants them.
+                width = max(self.minimumWidth(), round(DEFAULT_WIDTH_FRACTION * win.width()))
+                win.resizeDocks([self], [width], Qt.Orientation.Horizontal)
 
     def flush(self) -> None:
         """Redraw the charts now if a redraw is pending (they redraw once the user pauses labeling)."""
