@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from aldesk import __version__
 from aldesk.ui.main_window import MainWindow
+
+# Start-up measurement (benchmarks/cold_start.py, packaging smoke tests): with this set to 1, the app prints
+# "aldesk-shown <time.time()>" on stdout when the main window first paints, then quits with exit code 0.
+EXIT_AFTER_SHOWN = "ALDESK_EXIT_AFTER_SHOWN"
+
+
+class _QuitOnFirstPaint(QObject):
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.property("fired"):
+            self.setProperty("fired", True)
+            print(f"aldesk-shown {time.time():.6f}", flush=True)
+            QTimer.singleShot(0, QCoreApplication.quit)
+        return False
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -27,6 +42,8 @@ def run(then: Callable[[MainWindow], None] | None = None) -> int:
     """Show the window, then run ``then(window)`` from the event loop (so the window paints first)."""
     app = make_app()
     win = MainWindow()
+    if os.environ.get(EXIT_AFTER_SHOWN):
+        win.installEventFilter(_QuitOnFirstPaint(win))
     win.show()
     if then is not None:
         QTimer.singleShot(0, lambda: then(win))

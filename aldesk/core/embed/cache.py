@@ -10,18 +10,22 @@ A shard counts only once its ``.keys.npy`` exists (written last, after the vecto
 a temporary name and moved into place with ``os.replace``, so a process killed mid-write leaves at worst an
 orphan temporary file, never a half shard. Rows are buffered in memory and written as one shard every few
 thousand rows or seconds (and on close), so 100k items make tens of files, not 100k; :meth:`compact` merges small
-shards. Lookups are a dict from hash to (shard, row) built from the key files (~2 MB at 100k items); vectors are
-read through memory maps. Nothing is pickled.
+shards. Lookups are a dict from hash to one int (shard number << 32 | row) built from the key files (~150 MB of
+Python objects at 1M items); vectors are read through memory maps, in bounded chunks whose pages are released
+right after the copy, so reading 1M x 384 vectors costs the output array and not a second 1.5 GB of mapped pages.
+Nothing is pickled.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import re
 import secrets
 import time
 from collections.abc import Iterable
+from itertools import repeat
 from pathlib import Path
 from typing import Self
 
@@ -30,6 +34,45 @@ import numpy as np
 FORMAT = 1
 _KEY_DTYPE = "S40"
 _ORPHAN_AGE_S = 3600.0  # another process may be writing a younger one
+_READ_CHUNK = 16384  # rows copied per step in get_many (6 MB at d=384): bounds temporaries and mapped pages
+_ROW_BITS = 32  # an index value is shard_number << 32 | row
+
+
+class _Shard:
+    """One shard's vectors, memory-mapped read-only (our own mmap, so pages can be released after a copy)."""
+
+    def __init__(self, path: Path, dim: int, rows: int) -> None:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"{path.name}: .npy format {version}")
+            offset = fh.tell()
+            if shape != (rows, dim) or fortran or dtype != np.dtype(np.float32):
+                raise ValueError(f"{path.name}: unexpected array {shape} {dtype}")
+            size = os.fstat(fh.fileno()).st_size
+            if size < offset + rows * dim * 4:
+                raise ValueError(f"{path.name}: truncated")
+            self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if rows else None
+        self.offset = offset
+        self.row_bytes = dim * 4
+        self.vecs = (np.frombuffer(self._mm, np.float32, rows * dim, offset).reshape(rows, dim)
+                     if self._mm is not None else np.zeros((0, dim), np.float32))
+
+    def release(self, lo: int, hi: int) -> None:
+        """Drop rows [lo, hi) from this process's resident pages (they stay in the OS page cache)."""
+        if self._mm is None or not hasattr(self._mm, "madvise"):
+            return
+        start = (self.offset + lo * self.row_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
+        stop = min(len(self._mm), self.offset + hi * self.row_bytes)
+        if stop > start:
+            try:
+                self._mm.madvise(mmap.MADV_DONTNEED, start, stop - start)
+            except (OSError, ValueError, AttributeError):
+                pass  # only a memory optimisation
 
 
 def default_root() -> Path:
@@ -81,12 +124,15 @@ class EmbeddingCache:
         self.dim = dim
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
-        self._index: dict[bytes, tuple[str, int]] = {}
+        # hex digest -> shard number << 32 | row; str keys, so lookups need no encoding
+        self._index: dict[str, int] = {}
         self._shard_rows: dict[str, int] = {}
-        self._maps: dict[str, np.ndarray] = {}
-        self._pending_keys: list[bytes] = []
+        self._maps: dict[str, _Shard] = {}
+        self._numbers: dict[str, int] = {}  # shard name -> its number in _by_number
+        self._by_number: list[str | None] = []
+        self._pending_keys: list[str] = []
         self._pending_vecs: list[np.ndarray] = []
-        self._pending_index: dict[bytes, int] = {}
+        self._pending_index: dict[str, int] = {}
         self._last_flush = time.monotonic()
         self.dir.mkdir(parents=True, exist_ok=True)
         self._check_meta(model_id, fingerprint)
@@ -117,15 +163,14 @@ class EmbeddingCache:
             vec_path = self.dir / f"{shard}.vec.npy"
             try:
                 keys = np.load(keys_path, allow_pickle=False)
-                vecs = np.load(vec_path, mmap_mode="r", allow_pickle=False)
-            except (OSError, ValueError):
+                if keys.ndim != 1:
+                    continue
+                vecs = _Shard(vec_path, self.dim, len(keys))
+                # ascii str keys (numpy decodes S40 -> U40 in C); a bad byte makes the shard unreadable
+                keys = keys.astype(f"U{keys.dtype.itemsize}").tolist()
+            except (OSError, ValueError, UnicodeDecodeError):
                 continue  # unreadable shard: ignore it, its items will simply be embedded again
-            if keys.ndim != 1 or vecs.shape != (len(keys), self.dim):
-                continue
-            self._shard_rows[shard] = len(keys)
-            self._maps[shard] = vecs
-            for row, key in enumerate(keys.tolist()):
-                self._index[key] = (shard, row)
+            self._add_shard(shard, vecs, keys)
         # Orphans: a kill between the two os.replace calls, or a temp file of a killed writer.
         for path in self.dir.iterdir():
             name = path.name
@@ -139,6 +184,22 @@ class EmbeddingCache:
                 except OSError:
                     pass
 
+    def _add_shard(self, shard: str, vecs: _Shard, keys: list[str]) -> None:
+        number = len(self._by_number)
+        self._by_number.append(shard)
+        self._numbers[shard] = number
+        self._shard_rows[shard] = len(keys)
+        self._maps[shard] = vecs
+        base = number << _ROW_BITS
+        self._index.update(zip(keys, range(base, base + len(keys))))  # later shards win, like before
+
+    def _drop_shard(self, shard: str) -> None:
+        self._maps.pop(shard, None)
+        self._shard_rows.pop(shard, None)
+        number = self._numbers.pop(shard, None)
+        if number is not None:
+            self._by_number[number] = None
+
     # -- reading -------------------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._index) + sum(1 for k in self._pending_index if k not in self._index)
@@ -146,27 +207,65 @@ class EmbeddingCache:
     def __contains__(self, digest: object) -> bool:
         if not isinstance(digest, str):
             return False
-        key = digest.encode("ascii")
-        return key in self._index or key in self._pending_index
+        return digest in self._index or digest in self._pending_index
 
-    def get_many(self, digests: Iterable[str]) -> np.ndarray:
-        """Vectors for hashes that are all in the cache, in the given order."""
-        keys = [d.encode("ascii") for d in digests]
-        out = np.empty((len(keys), self.dim), dtype=np.float32)
-        by_shard: dict[str, tuple[list[int], list[int]]] = {}
-        for i, key in enumerate(keys):
-            pos = self._pending_index.get(key)
-            if pos is not None:
-                out[i] = self._pending_vecs[pos]
-                continue
-            shard, row = self._index[key]
-            dst, src = by_shard.setdefault(shard, ([], []))
-            dst.append(i)
-            src.append(row)
-        for shard, (dst, src) in by_shard.items():
-            order = np.argsort(src)  # sequential reads through the memory map
-            out[np.asarray(dst)[order]] = self._maps[shard][np.asarray(src)[order]]
+    def get_many(
+        self, digests: list[str] | Iterable[str], out: np.ndarray | None = None, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Vectors for hashes that are all in the cache, in the given order (KeyError for one that is not).
+
+        With ``out`` (float32 (m, dim)), vector i is written to ``out[rows[i]]`` (``out[i]`` if ``rows`` is
+        None) with no intermediate copy, and ``out`` is returned: reading 1M cached vectors then costs the
+        output array only.
+        """
+        digests = digests if isinstance(digests, list) else list(digests)
+        if out is None:
+            out = np.empty((len(digests), self.dim), dtype=np.float32)
+        found = self.read_into(digests, out, rows)
+        if not found.all():
+            raise KeyError(digests[int(np.argmin(found))])
         return out
+
+    def read_into(self, digests: list[str], out: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Write the cached vector of ``digests[i]`` to ``out[rows[i]]`` (``out[i]`` if ``rows`` is None) for
+        every hash in the cache; returns bool (n,), which were. One lookup pass, chunked sequential reads."""
+        n = len(digests)
+        if out.dtype != np.float32 or out.ndim != 2 or out.shape[1] != self.dim:
+            raise ValueError(f"out must be float32 (m, {self.dim}), got {out.dtype} {out.shape}")
+        dst_rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+        if dst_rows.shape != (n,):
+            raise ValueError(f"{n} hashes but {dst_rows.shape} rows")
+        codes = np.fromiter(map(self._index.get, digests, repeat(-1)), dtype=np.int64, count=n)
+        found = codes >= 0
+        pending = self._pending_index
+        for i in np.flatnonzero(~found).tolist():
+            pos = pending.get(digests[i])
+            if pos is not None:
+                out[dst_rows[i]] = self._pending_vecs[pos]
+                found[i] = True
+        order = np.argsort(codes, kind="stable")  # by shard, then row: sequential reads
+        order = order[np.searchsorted(codes[order], 0) :]  # drop the -1s
+        codes = codes[order]
+        shard_no = codes >> _ROW_BITS
+        src_all = codes & ((1 << _ROW_BITS) - 1)
+        dst_all = dst_rows[order]
+        bounds = (np.flatnonzero(np.diff(shard_no)) + 1).tolist()
+        for lo, hi in zip([0, *bounds], [*bounds, codes.size], strict=True):
+            if lo == hi:
+                continue
+            shard = self._maps[self._by_number[int(shard_no[lo])]]
+            for s in range(lo, hi, _READ_CHUNK):
+                e = min(hi, s + _READ_CHUNK)
+                src, dst = src_all[s:e], dst_all[s:e]
+                a, b = int(src[0]), int(src[-1]) + 1
+                block = shard.vecs[a:b] if b - a == e - s else shard.vecs[src]  # sorted: a run is a slice
+                d0 = int(dst[0])
+                if int(dst[-1]) - d0 + 1 == e - s and (e - s < 2 or bool((np.diff(dst) == 1).all())):
+                    out[d0 : d0 + e - s] = block
+                else:
+                    out[dst] = block
+                shard.release(a, b)
+        return found
 
     # -- writing -------------------------------------------------------------------------------------------
     def put(self, digests: list[str], vectors: np.ndarray) -> None:
@@ -175,7 +274,7 @@ class EmbeddingCache:
         if vectors.shape != (len(digests), self.dim):
             raise ValueError(f"expected ({len(digests)}, {self.dim}) vectors, got {vectors.shape}")
         for digest, vec in zip(digests, vectors, strict=True):
-            key = digest.encode("ascii")
+            key = str(digest.encode("ascii"), "ascii")  # same check as before: a hex digest is ascii
             if key in self._index or key in self._pending_index:
                 continue
             self._pending_index[key] = len(self._pending_keys)
@@ -186,7 +285,7 @@ class EmbeddingCache:
         ):
             self.flush()
 
-    def _write_shard(self, keys: list[bytes], vecs: np.ndarray) -> str:
+    def _write_shard(self, keys: list[str], vecs: np.ndarray) -> str:
         shard = f"{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
         _atomic_save(self.dir / f"{shard}.vec.npy", np.ascontiguousarray(vecs, dtype=np.float32))
         _atomic_save(self.dir / f"{shard}.keys.npy", np.asarray(keys, dtype=_KEY_DTYPE))
@@ -199,10 +298,7 @@ class EmbeddingCache:
             return
         keys, vecs = self._pending_keys, np.stack(self._pending_vecs)
         shard = self._write_shard(keys, vecs)
-        self._shard_rows[shard] = len(keys)
-        self._maps[shard] = np.load(self.dir / f"{shard}.vec.npy", mmap_mode="r", allow_pickle=False)
-        for row, key in enumerate(keys):
-            self._index[key] = (shard, row)
+        self._add_shard(shard, _Shard(self.dir / f"{shard}.vec.npy", self.dim, len(keys)), keys)
         self._pending_keys, self._pending_vecs, self._pending_index = [], [], {}
 
     def compact(self, max_shards: int = 16, small_rows: int = 16384, target_rows: int = 65536) -> None:
@@ -223,16 +319,16 @@ class EmbeddingCache:
             if len(group) < 2:
                 continue
             keys_parts = [np.load(self.dir / f"{s}.keys.npy", allow_pickle=False) for s in group]
-            vecs = np.concatenate([np.asarray(self._maps[s]) for s in group])
+            vecs = np.concatenate([self._maps[s].vecs for s in group])
             keys = np.concatenate(keys_parts)
-            merged = self._write_shard(keys.tolist(), vecs)
-            self._shard_rows[merged] = len(keys)
-            self._maps[merged] = np.load(self.dir / f"{merged}.vec.npy", mmap_mode="r", allow_pickle=False)
-            for row, key in enumerate(keys.tolist()):
-                self._index[key] = (merged, row)
+            keys = keys.astype(f"U{keys.dtype.itemsize}").tolist()
+            merged = self._write_shard(keys, vecs)
+            del vecs
             for shard in group:
-                self._maps.pop(shard, None)
-                self._shard_rows.pop(shard, None)
+                self._drop_shard(shard)
+            # after the drops: the merged shard's rows must win in the index
+            self._add_shard(merged, _Shard(self.dir / f"{merged}.vec.npy", self.dim, len(keys)), keys)
+            for shard in group:
                 # Keys first: without its keys file a shard no longer counts, even if the vectors linger.
                 for suffix in (".keys.npy", ".vec.npy"):
                     try:
