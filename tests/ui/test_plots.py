@@ -19,7 +19,7 @@ from aldesk.ui.controller import Controller, Workspace
 from aldesk.ui.plots.curves import export_curves_png
 from aldesk.ui.plots.dock import PlotsDock
 from aldesk.ui.tasks import TaskRunner
-from tests.ui.helpers import class_key, text_workspace
+from tests.ui.helpers import class_key, clustered, text_workspace
 
 DEMO_TEXTS = Path(__file__).resolve().parents[2] / "aldesk" / "resources" / "demo" / "texts.csv"
 
@@ -356,3 +356,39 @@ def test_dock_starts_at_a_quarter_and_keeps_the_users_size(qtbot, make_window) -
     win2.set_workspace(text_workspace(300), density=False)
     qtbot.wait(50)
     assert win2.plots is not None and not win2.plots.isVisible()
+
+
+def test_map_tooltip_uses_cached_thumbnails(qtbot, make_dock, tmp_path: Path) -> None:
+    import base64
+
+    from PySide6.QtGui import QColor, QImage
+    from PySide6.QtWidgets import QToolTip
+
+    n = 60
+    for i in range(n):
+        img = QImage(640, 480, QImage.Format.Format_RGB32)  # bigger than the tooltip: it must be scaled down
+        img.fill(QColor(4 * i, 100, 200))
+        assert img.save(str(tmp_path / f"img{i:02d}.png"))
+    ds = Dataset("image", tmp_path, [f"img{i:02d}.png" for i in range(n)])
+    dock, _ = make_dock(Workspace(ds, Session(clustered(n), ["a", "b"]), None, [], "images"))
+    dock.tabs.setCurrentWidget(dock.map)
+    qtbot.waitUntil(lambda: dock.map.projection == "pca")
+    plot = dock.map.plot
+    target = int(plot.items[0])
+    first = dock.map.tooltip(target)
+    assert "loading thumbnail" in first and "img00.png" not in first.split("<br>")[0]
+    # The hovered item's tooltip is shown again once the loader has the thumbnail.
+    plot.hovered = target
+    plot._hover_global = plot.mapToGlobal(plot.rect().center())
+    shown: list[str] = []
+    real = plot.refresh_tooltip
+    plot.refresh_tooltip = lambda: (shown.append(plot.tooltip_for(plot.hovered)), real())  # type: ignore[method-assign]
+    qtbot.waitUntil(lambda: "data:image/png;base64," in dock.map.tooltip(target))
+    html = dock.map.tooltip(target)
+    b64 = html.split("data:image/png;base64,")[1].split('"')[0]
+    thumb = QImage.fromData(base64.b64decode(b64))
+    assert max(thumb.width(), thumb.height()) <= 112  # the thumbnail, not the 640 px file
+    assert f"img{target:02d}.png" in html and f"#{target}" in html
+    # Re-shown with the thumbnail once it arrived (offscreen, the tooltip then hides: no cursor over the plot).
+    assert len(shown) == 1 and "data:image/png" in shown[0] and "data:image/png" in QToolTip.text()
+    QToolTip.hideText()

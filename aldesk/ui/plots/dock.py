@@ -16,6 +16,7 @@ from aldesk.ui.plots.accuracy_panel import AccuracyPanel
 from aldesk.ui.plots.map_panel import MapPanel
 from aldesk.ui.plots.simulate_panel import SimulatePanel
 from aldesk.ui.tasks import TaskRunner
+from aldesk.ui.thumbs import ThumbnailLoader
 
 DEFAULT_WIDTH_FRACTION = 0.25
 
@@ -25,7 +26,8 @@ class PlotsDock(QDockWidget):
 
     open_item = Signal(int)
 
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None,
+                 thumbs: ThumbnailLoader | None = None) -> None:
         super().__init__("Plots", parent)
         self.setObjectName("plots_dock")  # saveState/restoreState find docks by object name
         self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
@@ -33,7 +35,7 @@ class PlotsDock(QDockWidget):
         self.tabs = QTabWidget()
         self.accuracy = AccuracyPanel()
         self.simulate = SimulatePanel(runner)
-        self.map = MapPanel(runner)
+        self.map = MapPanel(runner, thumbs)
         self.tabs.addTab(self.accuracy, "Accuracy")
         self.tabs.addTab(self.simulate, "Simulate")
         self.tabs.addTab(self.map, "Map")
@@ -68,7 +70,8 @@ def attach(window: QMainWindow, open_item: Callable[[int], None]) -> PlotsDock:
 
     The window calls this with its first project, so pyqtgraph (~0.3 s to import) does not slow the start page.
     """
-    dock = PlotsDock(window.runner, window)  # type: ignore[attr-defined] - the main window's one task runner
+    # The main window's one task runner and its thumbnail loader.
+    dock = PlotsDock(window.runner, window, getattr(window, "thumbs", None))  # type: ignore[attr-defined]
     dock.hide()
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     dock.open_item.connect(open_item)

@@ -15,20 +15,29 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from aldesk.core.progress import CancelFn, ProgressFn
 from aldesk.core.projection import pca_2d
 from aldesk.ui.controller import Controller
-from aldesk.ui.plots.map_view import MapPlot, MapStyler, pick_trail, tooltip_html
+from aldesk.ui.plots.map_view import MapPlot, MapStyler, pick_trail, pixmap_data_uri, tooltip_html
 from aldesk.ui.tasks import TaskError, TaskRunner
+from aldesk.ui.thumbs import ThumbnailLoader
 
 KIND = "umap"
 REFRESH_MS = 120  # a burst of labels costs one restyle of the map
+TIP_PX = 112  # tooltip thumbnail size
+TIP_CACHE = 256  # encoded tooltip thumbnails kept (a few hundred short strings)
 OVERLAY_MS = 100  # the candidate / current / trail markers follow the keys once the user pauses
 
 
 class MapPanel(QWidget):
     open_item = Signal(int)  # the user clicked an item: show it in the labeling view
 
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, runner: TaskRunner, thumbs: ThumbnailLoader | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
+        # Tooltip thumbnails come from the window's loader (decoded off the GUI thread, cached), never from the
+        # full file per hover; a panel made on its own (tests, screenshots) gets a loader of its own.
+        self.thumbs = thumbs if thumbs is not None else ThumbnailLoader(self)
+        self.thumbs.ready.connect(self._on_thumb)
+        self._tip_uris: dict[str, str] = {}
         self.ctl: Controller | None = None
         self.styler = MapStyler()
         self.projection = "none"  # "pca" or "umap" once computed
@@ -103,10 +112,34 @@ class MapPanel(QWidget):
         if ctl is not None:
             for sig, slot in self._connections(ctl):
                 sig.connect(slot)
-            self.plot.tooltip_for = lambda i: tooltip_html(ctl.session, ctl.ws.dataset, i)
+            self.plot.tooltip_for = self.tooltip
             if self.isVisible():
                 self.ensure_layout()
         self._show_info()
+
+    def tooltip(self, item: int) -> str:
+        """The hover tooltip of ``item``: its cached thumbnail (or "loading", and a re-show when it arrives)."""
+        ctl = self.ctl
+        assert ctl is not None
+        ds = ctl.ws.dataset
+        src = None
+        if ds.kind == "image":
+            key = self.thumbs.key(ds.path(item), TIP_PX)
+            src = self._tip_uris.get(key)
+            if src is None:
+                pm = self.thumbs.get(ds.path(item), TIP_PX)
+                if pm is not None:
+                    if len(self._tip_uris) >= TIP_CACHE:
+                        self._tip_uris.pop(next(iter(self._tip_uris)))
+                    src = self._tip_uris[key] = pixmap_data_uri(pm)
+        return tooltip_html(ctl.session, ds, item, src)
+
+    @Slot(str)
+    def _on_thumb(self, key: str) -> None:
+        ctl, item = self.ctl, self.plot.hovered
+        if ctl is not None and item is not None and ctl.ws.dataset.kind == "image" \
+                and key == self.thumbs.key(ctl.ws.dataset.path(item), TIP_PX):
+            self.plot.refresh_tooltip()
 
     def _connections(self, ctl: Controller) -> list:
         return [(ctl.labels_changed, self._schedule), (ctl.ranking_changed, self._schedule_overlays),
