@@ -319,8 +319,11 @@ class MainWindow(QMainWindow):
                 ws.project.set_setting(PROJECT_SETTING, True)
 
         overlay.dismissed.connect(done)
-        # Labeling by any route (a click on a class button, the map) also means the user is past the hints.
-        self.ctl.labels_changed.connect(overlay.dismiss)
+        # Labeling by any route (a click on a class button, the map) also means the user is past the hints; but
+        # labels_changed also fires for the density arriving or a class added, which must not close them.
+        session = self.ctl.session
+        actions = len(session.history)
+        self.ctl.labels_changed.connect(lambda: len(session.history) != actions and overlay.dismiss())
         overlay.show()
 
     def close_workspace(self, keep_project: bool = False) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -30,6 +31,33 @@ FACTORS = (
 )
 
 
+class ValueBar(QWidget):
+    """A bar with its value written BESIDE it: text drawn on the bar crosses the fill edge and gets hard to read."""
+
+    def __init__(self, tip: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setMaximumHeight(self.fontMetrics().height() + 4)
+        self.value = QLabel()
+        self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.value.setMinimumWidth(self.fontMetrics().horizontalAdvance("100%") + 4)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(6)
+        lay.addWidget(self.bar, 1)
+        lay.addWidget(self.value)
+        self.setToolTip(tip)
+
+    def set(self, fraction: float | None, text: str) -> None:
+        self.bar.setValue(0 if fraction is None else round(1000 * fraction))
+        self.value.setText(text)
+
+    def text(self) -> str:
+        return self.value.text()
+
+
 class WhyPanel(QWidget):
     """Explains the current item; click a neighbour to jump to it."""
 
@@ -45,16 +73,13 @@ class WhyPanel(QWidget):
         self.predicted.setTextFormat(Qt.TextFormat.RichText)
         self.probs_box = QGroupBox("Class probabilities")
         self.probs_grid = QGridLayout(self.probs_box)
-        self.bars: list[tuple[QLabel, QProgressBar]] = []
+        self.bars: list[tuple[QLabel, ValueBar]] = []
 
         self.factors_box = QGroupBox("Why this item")
         form = QFormLayout(self.factors_box)
-        self.factor_values: dict[str, QProgressBar] = {}
+        self.factor_values: dict[str, ValueBar] = {}
         for key, tip in FACTORS:
-            bar = QProgressBar()
-            bar.setRange(0, 1000)
-            bar.setTextVisible(True)
-            bar.setToolTip(tip)
+            bar = ValueBar(tip)
             lab = QLabel(key)
             lab.setToolTip(tip)
             form.addRow(lab, bar)
@@ -63,7 +88,8 @@ class WhyPanel(QWidget):
         self.factor_note.setWordWrap(True)
         form.addRow(self.factor_note)
 
-        self.nb_box = QGroupBox("Nearest labeled items (click to open)")
+        self.nb_box = QGroupBox("Nearest labeled · similarity")
+        self.nb_box.setToolTip("The labeled items the k-NN votes with; click one to open it")
         nl = QVBoxLayout(self.nb_box)
         self.neighbours = QListWidget()  # at most N_NEIGHBOURS rows: widgets items are fine here
         self.neighbours.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -90,9 +116,7 @@ class WhyPanel(QWidget):
 
     def _ensure_bars(self, classes: list[str]) -> None:
         while len(self.bars) < len(classes):
-            lab, bar = QLabel(), QProgressBar()
-            bar.setRange(0, 1000)
-            bar.setFormat("%p%")
+            lab, bar = QLabel(), ValueBar()
             row = len(self.bars)
             self.probs_grid.addWidget(lab, row, 0)
             self.probs_grid.addWidget(bar, row, 1)
@@ -131,27 +155,36 @@ class WhyPanel(QWidget):
         classes = list(s.classes)
         self._ensure_bars(classes)
         for j, c in enumerate(classes):
-            self.bars[j][1].setValue(round(1000 * p.probabilities.get(c, 0.0)))
+            v = p.probabilities.get(c, 0.0)
+            self.bars[j][1].set(v, f"{v:.0%}")
         if p.predicted is None:
             self.predicted.setText("<b>No prediction yet</b><br>label a few items first")
         else:
             self.predicted.setText(
                 f"Predicted: <b>{p.predicted}</b> ({p.probabilities.get(p.predicted, 0.0):.0%})")
         cand = self.ctl.candidate(i)
+        audit = bool(getattr(cand, "audit", False))
         for key, _ in FACTORS:
-            v = getattr(cand, key, None) if cand is not None else None
-            bar = self.factor_values[key]
-            bar.setValue(0 if v is None else round(1000 * v))
-            bar.setFormat("—" if v is None else f"{v:.2f}")
-        self.factor_note.setText(
-            f"Density: {s.density_kind} · strategy: {s.strategy.name if hasattr(s.strategy, 'name') else ''}"
-            if cand is not None else "Not a current candidate (chosen by hand).")
+            v = getattr(cand, key, None) if cand is not None and not audit else None
+            self.factor_values[key].set(v, "—" if v is None else f"{v:.2f}")
+        if cand is None:
+            note = "Not a current candidate (chosen by hand)."
+        elif audit:
+            note = ("<b>Audit item</b>: a random pick, not the strategy's. The model's guess on it, made before "
+                    "you label it, measures the accuracy honestly (Plots › Accuracy).")
+        else:
+            note = f"Density: {s.density_kind} · strategy: {s.strategy.name if hasattr(s.strategy, 'name') else ''}"
+        self.factor_note.setText(note)
         for j, sim, lab in p.neighbours[:N_NEIGHBOURS]:
             if self.ds.kind == "image":
-                text = f"{lab}  ·  similarity {sim:.2f}\n{self.ds.keys[j]}"
+                # The file name only (the folder often repeats the label): two short lines fit the column.
+                key = self.ds.keys[j]
+                text = f"{lab}  ·  {sim:.2f}\n{key.rsplit('/', 1)[-1]}"
             else:
-                text = f"{lab}  ·  similarity {sim:.2f}\n{snippet(self.ds.text(j), 120)}"
+                key = snippet(self.ds.text(j), 400)
+                text = f"{lab}  ·  {sim:.2f}\n{snippet(self.ds.text(j), 120)}"
             it = QListWidgetItem(text)
+            it.setToolTip(key)
             it.setData(Qt.ItemDataRole.UserRole, j)
             if self.ds.kind == "image":
                 pm = self.thumbs.get(self.ds.path(j), NB_THUMB)

@@ -72,6 +72,7 @@ def main() -> int:
     for _ in range(args.labels):  # a user who always gives the true label, pausing between labels
         ctl.label_current(labels[ctl.current])
         ctl.flush()
+        dock.flush()  # the pause: the charts redraw (they never do on a key's own path)
         app.processEvents()
     dock.tabs.setCurrentWidget(dock.accuracy)
     app.processEvents()
@@ -90,7 +91,10 @@ def main() -> int:
     centre = plot.pos[np.argmin(np.abs(plot.pos - np.percentile(plot.pos, 70, axis=0)).sum(axis=1))]
     near = np.linalg.norm(plot.pos - centre, axis=1) < 0.35
     plot.set_selection(plot.items[near])
-    dock.map.preview(1 + classes.index(session.label_of(int(plot.items[near][0])) or classes[0]))
+    # The class key a user would press for this cluster: the commonest true label in it.
+    picked = [labels[i] for i in plot.items[near] if labels[i]]
+    dock.map.preview(1 + classes.index(max(set(picked), key=picked.count) if picked else classes[0]))
+    dock.flush()
     app.processEvents()
     dock.map.grab().save(str(args.out / "plot-map.png"))
     dock.set_controller(None)

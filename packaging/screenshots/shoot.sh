@@ -82,4 +82,8 @@ PYEOF
 
 shoot images "j j k"
 shoot texts "j k"
+# The README's overview: the whole window with the plots dock, after 120 true labels given with key presses.
+"$PY" "$HERE/overview.py" --out "$OUT/overview.png"
+# The first-run hints overlay, as a new user sees it (no key pressed yet).
+"$PY" "$HERE/overview.py" --labels 0 --out "$OUT/first-run-hints.png"
 echo "screenshots in $OUT"

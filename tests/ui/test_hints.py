@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
@@ -45,6 +46,10 @@ def test_any_class_key_dismisses_and_labels(qtbot, make_window) -> None:
     overlay = win.hints
     text = " ".join(lab.text() for lab in overlay.findChildren(QLabel))
     assert "U·I·D" in text and "audit" in text and "Ctrl+Z" in text and "Space / S" in text
+    # The k-NN density arriving in the background (it refreshes the status) leaves the hints up.
+    win.ctl.set_density(np.ones(win.ctl.session.n, np.float32))
+    qtbot.wait(20)
+    assert win.hints is overlay and overlay.isVisible()
     first = win.ctl.current
     qtbot.keyClick(win, class_key(1))
     assert win.hints is None and not overlay.isVisible()

@@ -144,3 +144,25 @@ def test_help_key_shows_every_binding_and_rename_keeps_labels(qtbot, make_window
     assert win.ctl.session.classes[0] == "positive"
     assert win.ctl.session.label_of(first) == "positive"
     assert "positive" in win.label_view.class_buttons[0].text()
+
+
+def test_why_panel_values_beside_bars_and_audit_items_explained(qtbot, make_window) -> None:
+    win = make_window()
+    win.set_workspace(text_workspace(), density=False)
+    win.plots.accuracy.audit_spin.setValue(3)  # every 3rd label is an audit item
+    why = win.why
+    seen_audit = seen_pick = False
+    for n in (1, 2, 3, 1, 2, 3, 1, 2, 3):
+        qtbot.keyClick(win, class_key(n))
+        win.ctl.flush()
+        why.refresh()
+        cand = win.ctl.candidate()
+        values = {k: bar.text() for k, bar in why.factor_values.items()}
+        assert not any(bar.bar.isTextVisible() for bar in why.factor_values.values())  # text beside, not on
+        if cand is not None and cand.audit:
+            seen_audit = True
+            assert set(values.values()) == {"—"} and "Audit item" in why.factor_note.text()
+        elif cand is not None:
+            seen_pick = True
+            assert values["U"] == f"{cand.U:.2f}" and "strategy" in why.factor_note.text()
+    assert seen_audit and seen_pick

@@ -30,8 +30,9 @@ class LiveAccuracyPlot(pg.PlotWidget):
         p.setLabel("left", "accuracy")
         p.setYRange(-0.02, 1.02, padding=0)
         p.setLimits(yMin=-0.05, yMax=1.1, xMin=-5)
-        # x follows the labels as they come (until the user pans or zooms: pyqtgraph then stops auto-ranging).
-        p.enableAutoRange(axis="x")
+        # x runs from 0 to the labels given so far (at least 10), until the user pans or zooms the plot.
+        self._follow_x = True
+        p.getViewBox().sigRangeChangedManually.connect(self._stop_following)
         self.legend = p.addLegend(offset=(-10, -10), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 200))
         band = pg.mkColor(style.AUDIT)
         band.setAlpha(45)
@@ -45,9 +46,9 @@ class LiveAccuracyPlot(pg.PlotWidget):
         p.addItem(self.band)
         self.audit = p.plot(pen=pg.mkPen(style.AUDIT, width=2), symbol="o", symbolSize=5,
                             symbolBrush=style.AUDIT, symbolPen=None,
-                            name="audit estimate (random items), 95 % band")
+                            name="audit (random items), 95 % band")
         self.loo = p.plot(pen=pg.mkPen(style.LOO, width=2, style=Qt.PenStyle.DashLine),
-                          name="leave-one-out on the labels (optimistic)")
+                          name="leave-one-out (optimistic)")
 
     def set_curves(self, audit: AuditCurve, loo: LooTrace, n_labeled: int) -> None:
         x = audit.labels.astype(np.float64)
@@ -56,6 +57,12 @@ class LiveAccuracyPlot(pg.PlotWidget):
         self.high.setData(x, audit.high)
         self.band.setVisible(len(audit) > 1)
         self.loo.setData(np.asarray(loo.labels, float), np.asarray(loo.accuracy, float))
+        if self._follow_x:
+            # From 0, not autorange: with one point autorange shows "19.6 … 20.4", which reads as noise.
+            self.getPlotItem().setXRange(0, max(10, n_labeled), padding=0.02)
+
+    def _stop_following(self, *_: object) -> None:
+        self._follow_x = False
 
 
 def _marker_y(acc: list[float], at: int | None) -> float | None:
