@@ -36,7 +36,7 @@ def hint_html(k: dict[str, str]) -> str:
     """The overlay's text; ``k`` maps action names to the on-screen key names (``keys.display``)."""
     rows = [
         (f"{k.get('class_1', '1')} … {k.get('class_9', '9')}, {k.get('class_10', '0')}",
-         "label with class 1 … 9, 10 (the keys are on the buttons)"),
+         "label with class 1 … 9, 10 (see the buttons)"),
         (k.get("accept", "Enter"), "accept the model's suggestion"),
         (k.get("skip", "Space / S"), "skip (not sure, come back later)"),
         (k.get("undo", "Ctrl+Z"), "undo, as far back as you like"),

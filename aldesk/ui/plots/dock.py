@@ -2,6 +2,11 @@
 
 The window creates it once and hands it each opened project's controller (``set_controller``); the dock wires
 itself to the controller's signals and starts its background work (simulate, UMAP) in the window's task runner.
+
+Layout: it appears with the first project, docked right at a quarter of the window (the labeling view is the main
+job; the honest accuracy estimate is worth seeing without a click). View › Plots (Ctrl+M) hides it; its size,
+side and visibility are saved on quit and restored on the next start. Charts redraw once the user pauses
+(coalescing timers in the panels), never on a key's path.
 """
 
 from __future__ import annotations
