@@ -1,6 +1,6 @@
 """Open a 1M-item text project the way the app does, in a fresh process: time per step and peak RSS.
 
-    python benchmarks/open_1m.py [--n 1000000] [--dir /tmp/aldesk-open-1m] [--rebuild]
+    python benchmarks/open_1m.py [--n 1000000] [--dir /tmp/aldesk-open-1m] [--rebuild] [--labels 0]
 
 Build (once, cached in ``--dir``): synthetic short unique texts -> ``Project.create``; an embedding cache for the
 bundled text model filled through ``EmbeddingCache.put`` with random unit vectors, in pipeline-sized batches,
@@ -10,7 +10,8 @@ Measure (always in a NEW Python process, so nothing is warm but the OS page cach
 ``aldesk/ui/opening.py`` in order — Project.open, dataset(), embed_dataset (all hits), set_hashes,
 open_session, first candidates() — and ``ru_maxrss`` (peak RSS, which counts the memory-mapped cache pages
 that were touched). Prints one JSON object; ``--drop-vectors-check`` skips the sanity check that the vectors
-came back right.
+came back right. ``--labels L`` opens a copy of the project with L labels already given (journaled as single
+labels), to see what reopening a project with labels costs.
 """
 
 from __future__ import annotations
@@ -77,7 +78,26 @@ def build(root: Path, n: int) -> None:
                       "cache_fill_s": round(time.perf_counter() - t, 2)}), file=sys.stderr)
 
 
-def measure(root: Path, check: bool) -> dict:
+def with_labels(root: Path, n_labels: int) -> Path:
+    """A copy of the built project with ``n_labels`` single labels in its log (made once)."""
+    from aldesk.core.project import Project
+    from aldesk.core.session import Action
+
+    path = root / f"big-L{n_labels}.aldesk"
+    if not path.exists():
+        tmp = root / f".{path.name}.tmp"
+        shutil.copy(root / "big.aldesk", tmp)
+        items = np.random.default_rng(3).choice(Project.open(tmp).n_items, n_labels, replace=False)
+        with Project.open(tmp) as p:
+            p.journal_many([Action("label", (int(i),), ("neg", "pos")[j % 2], (None,), seq=j)
+                            for j, i in enumerate(items)])
+        for b in root.glob(".*.backups"):
+            shutil.rmtree(b, ignore_errors=True)
+        os.replace(tmp, path)
+    return path
+
+
+def measure(root: Path, check: bool, project: str = "big.aldesk") -> dict:
     """The app's open path, step by step (run in a fresh process)."""
     t_all = time.perf_counter()
     steps: dict[str, float] = {}
@@ -92,7 +112,7 @@ def measure(root: Path, check: bool) -> dict:
     from aldesk.core.project import Project
 
     t = step("import_s", t)
-    p = Project.open(root / "big.aldesk")
+    p = Project.open(root / project)
     t = step("project_open_s", t)
     ds = p.dataset()
     t = step("dataset_s", t)
@@ -105,7 +125,7 @@ def measure(root: Path, check: bool) -> dict:
     session.candidates()
     t = step("first_candidates_s", t)
     total = time.perf_counter() - t_all
-    out = {"n": len(ds), "dim": int(res.vectors.shape[1]), "n_cached": res.n_cached,
+    out = {"n": len(ds), "labels": session.n_labeled, "dim": int(res.vectors.shape[1]), "n_cached": res.n_cached,
            "n_computed": res.n_computed, "vectors_dtype": str(res.vectors.dtype),
            "vectors_type": type(res.vectors).__name__, "open_total_s": round(total, 3), **steps,
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
@@ -125,18 +145,20 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/aldesk-open-1m"))
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--repeat", type=int, default=1, help="fresh processes to run (figures of each)")
+    ap.add_argument("--labels", type=int, default=0, help="labels already in the project")
     ap.add_argument("--drop-vectors-check", action="store_true")
-    ap.add_argument("--_measure", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--_measure", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     root = args.dir.absolute()
     if args._measure:
-        print(json.dumps(measure(root, not args.drop_vectors_check)))
+        print(json.dumps(measure(root, not args.drop_vectors_check, args._measure)))
         return
     stamp = root / f"built-{args.n}"
     if args.rebuild or not stamp.exists():
         build(root, args.n)
         stamp.touch()
-    cmd = [sys.executable, __file__, "--_measure", "--dir", str(root)]
+    project = with_labels(root, args.labels).name if args.labels else "big.aldesk"
+    cmd = [sys.executable, __file__, "--_measure", project, "--dir", str(root)]
     if args.drop_vectors_check:
         cmd.append("--drop-vectors-check")
     for _ in range(args.repeat):
