@@ -35,7 +35,23 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         QCoreApplication.setApplicationName("aldesk")
         QCoreApplication.setApplicationVersion(__version__)
         app = QApplication(argv if argv is not None else sys.argv[:1])
+        _set_identity(app)
     return app  # type: ignore[return-value]
+
+
+def _set_identity(app: QApplication) -> None:
+    """Window icon and desktop-file id, so docks/taskbars (Wayland included) match the window to its entry."""
+    from PySide6.QtGui import QIcon
+
+    from aldesk.desktop_entry import APP_ID, icon_files
+
+    QApplication.setDesktopFileName(APP_ID)
+    icon = QIcon()
+    for f in icon_files():
+        if f.is_file():
+            icon.addFile(str(f))
+    if not icon.isNull():
+        app.setWindowIcon(icon)
 
 
 def run(then: Callable[[MainWindow], None] | None = None) -> int:
