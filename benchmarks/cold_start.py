@@ -25,22 +25,39 @@ from pathlib import Path
 
 def one_run(platform: str, extra: list[str]) -> float:
     with tempfile.TemporaryDirectory(prefix="aldesk-cold-") as tmp:
-        env = dict(os.environ, ALDESK_EXIT_AFTER_SHOWN="1", QT_QPA_PLATFORM=platform,
-                   XDG_CONFIG_HOME=f"{tmp}/config", XDG_DATA_HOME=f"{tmp}/data", XDG_CACHE_HOME=f"{tmp}/cache",
-                   ALDESK_LOG_DIR=f"{tmp}/logs")
+        env = dict(
+            os.environ,
+            ALDESK_EXIT_AFTER_SHOWN="1",
+            QT_QPA_PLATFORM=platform,
+            XDG_CONFIG_HOME=f"{tmp}/config",
+            XDG_DATA_HOME=f"{tmp}/data",
+            XDG_CACHE_HOME=f"{tmp}/cache",
+            ALDESK_LOG_DIR=f"{tmp}/logs",
+        )
         t0 = time.time()
-        done = subprocess.run([sys.executable, "-m", "aldesk", *extra], check=False, env=env, capture_output=True, text=True,
-                              timeout=120, cwd=Path(tmp))
+        done = subprocess.run(
+            [sys.executable, "-m", "aldesk", *extra],
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=Path(tmp),
+        )
         lines = [ln for ln in done.stdout.splitlines() if ln.startswith("aldesk-shown ")]
         if done.returncode != 0 or not lines:
-            raise SystemExit(f"aldesk did not show its window (exit {done.returncode}):\n{done.stderr[-2000:]}")
+            raise SystemExit(
+                f"aldesk did not show its window (exit {done.returncode}):\n{done.stderr[-2000:]}"
+            )
         return float(lines[0].split()[1]) - t0
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--platform", default="offscreen", help="QT_QPA_PLATFORM (xcb under Xvfb for a real server)")
+    ap.add_argument(
+        "--platform", default="offscreen", help="QT_QPA_PLATFORM (xcb under Xvfb for a real server)"
+    )
     ap.add_argument("extra", nargs="*", help="arguments passed to aldesk")
     args = ap.parse_args()
     load = os.getloadavg()
@@ -49,11 +66,19 @@ def main() -> None:
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     python_s = time.perf_counter() - t0
-    print(json.dumps({
-        "platform": args.platform, "runs": args.runs, "first_s": round(times[0], 3),
-        "median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3),
-        "python_startup_s": round(python_s, 3), "loadavg_before": [round(x, 2) for x in load],
-    }))
+    print(
+        json.dumps(
+            {
+                "platform": args.platform,
+                "runs": args.runs,
+                "first_s": round(times[0], 3),
+                "median_s": round(statistics.median(times), 3),
+                "max_s": round(max(times), 3),
+                "python_startup_s": round(python_s, 3),
+                "loadavg_before": [round(x, 2) for x in load],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

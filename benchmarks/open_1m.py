@@ -30,9 +30,41 @@ from pathlib import Path
 import numpy as np
 
 WORDS = [
-    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima",
-    "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey",
-    "xray", "yankee", "zulu", "red", "green", "blue", "cheap", "broken", "great", "awful", "fast", "slow",
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+    "uniform",
+    "victor",
+    "whiskey",
+    "xray",
+    "yankee",
+    "zulu",
+    "red",
+    "green",
+    "blue",
+    "cheap",
+    "broken",
+    "great",
+    "awful",
+    "fast",
+    "slow",
 ]
 
 
@@ -74,8 +106,17 @@ def build(root: Path, n: int) -> None:
             digests = [hashlib.sha1(k.encode("utf-8", "surrogatepass")).hexdigest() for k in chunk]
             cache.put(digests, unit_vectors(len(chunk), card.dim, 7, s))
         cache.compact()
-    print(json.dumps({"built": str(root), "n": n, "create_s": round(t_create, 2),
-                      "cache_fill_s": round(time.perf_counter() - t, 2)}), file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "built": str(root),
+                "n": n,
+                "create_s": round(t_create, 2),
+                "cache_fill_s": round(time.perf_counter() - t, 2),
+            }
+        ),
+        file=sys.stderr,
+    )
 
 
 def with_labels(root: Path, n_labels: int) -> Path:
@@ -89,8 +130,12 @@ def with_labels(root: Path, n_labels: int) -> Path:
         shutil.copy(root / "big.aldesk", tmp)
         items = np.random.default_rng(3).choice(Project.open(tmp).n_items, n_labels, replace=False)
         with Project.open(tmp) as p:
-            p.journal_many([Action("label", (int(i),), ("neg", "pos")[j % 2], (None,), seq=j)
-                            for j, i in enumerate(items)])
+            p.journal_many(
+                [
+                    Action("label", (int(i),), ("neg", "pos")[j % 2], (None,), seq=j)
+                    for j, i in enumerate(items)
+                ]
+            )
         for b in root.glob(".*.backups"):
             shutil.rmtree(b, ignore_errors=True)
         os.replace(tmp, path)
@@ -125,10 +170,18 @@ def measure(root: Path, check: bool, project: str = "big.aldesk") -> dict:
     session.candidates()
     t = step("first_candidates_s", t)
     total = time.perf_counter() - t_all
-    out = {"n": len(ds), "labels": session.n_labeled, "dim": int(res.vectors.shape[1]), "n_cached": res.n_cached,
-           "n_computed": res.n_computed, "vectors_dtype": str(res.vectors.dtype),
-           "vectors_type": type(res.vectors).__name__, "open_total_s": round(total, 3), **steps,
-           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    out = {
+        "n": len(ds),
+        "labels": session.n_labeled,
+        "dim": int(res.vectors.shape[1]),
+        "n_cached": res.n_cached,
+        "n_computed": res.n_computed,
+        "vectors_dtype": str(res.vectors.dtype),
+        "vectors_type": type(res.vectors).__name__,
+        "open_total_s": round(total, 3),
+        **steps,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
     if check:
         for i in (0, len(ds) // 2, len(ds) - 1):
             s = i - i % 4096

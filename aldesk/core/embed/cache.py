@@ -59,8 +59,11 @@ class _Shard:
             self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if rows else None
         self.offset = offset
         self.row_bytes = dim * 4
-        self.vecs = (np.frombuffer(self._mm, np.float32, rows * dim, offset).reshape(rows, dim)
-                     if self._mm is not None else np.zeros((0, dim), np.float32))
+        self.vecs = (
+            np.frombuffer(self._mm, np.float32, rows * dim, offset).reshape(rows, dim)
+            if self._mm is not None
+            else np.zeros((0, dim), np.float32)
+        )
 
     def release(self, lo: int, hi: int) -> None:
         """Drop rows [lo, hi) from this process's resident pages (they stay in the OS page cache)."""
@@ -210,7 +213,10 @@ class EmbeddingCache:
         return digest in self._index or digest in self._pending_index
 
     def get_many(
-        self, digests: list[str] | Iterable[str], out: np.ndarray | None = None, rows: np.ndarray | None = None
+        self,
+        digests: list[str] | Iterable[str],
+        out: np.ndarray | None = None,
+        rows: np.ndarray | None = None,
     ) -> np.ndarray:
         """Vectors for hashes that are all in the cache, in the given order (KeyError for one that is not).
 

@@ -67,7 +67,9 @@ def _zeros_f32(n: int, dim: int) -> np.ndarray:
     nbytes = n * dim * 4
     if nbytes < 64 << 20:
         return np.zeros((n, dim), dtype=np.float32)
-    flags = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0) | getattr(mmap, "MAP_POPULATE", 0)
+    flags = (
+        getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0) | getattr(mmap, "MAP_POPULATE", 0)
+    )
     try:
         buf = mmap.mmap(-1, nbytes, flags=flags) if flags else mmap.mmap(-1, nbytes)
     except (OSError, ValueError, OverflowError):
