@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
-# Weight of a neighbour = max(sim, 0) + EPS, so that a neighbour at similarity <= 0 still votes a little.
-EPS = 1e-3
-# Total smoothing mass spread evenly over the classes (a Dirichlet-like prior).
+# Weight of a neighbour = exp((sim - 1) / TAU): a softmax kernel over cosine similarity. Embeddings put most
+# items at similarity 0.8-0.95 (images) or 0.3-0.7 (texts); a linear weight then makes the k votes nearly equal,
+# so with few labels the most frequent class wins everywhere. The kernel lets the closest neighbours decide.
+# Measured with `aldesk simulate` (4 folds, 400 labels, uid@10 vs random, k = 10): on Fashion-MNIST AUC 0.465 ->
+# 0.482 (accuracy after 10 labels 0.15 -> 0.28), on Rotten Tomatoes unchanged (0.649 -> 0.648, whole-pool
+# accuracy 0.720 -> 0.718). TAU = 0.05 / 0.02 helped images more but cost texts 0.01 / 0.03 of whole-pool
+# accuracy, so 0.1 is the value that is good on both.
+TAU = 0.1
+# Smoothing mass spread evenly over the classes, as a fraction of the row's total vote (so it is scale-free).
 PRIOR = 0.1
 # Rows computed per block when a block of similarities is needed (bounds the temporary to ~64 MB).
 CHUNK = 16384
 
 
-def weight(sim: np.ndarray) -> np.ndarray:
-    return np.maximum(sim, 0.0) + EPS
+def weight(sim: np.ndarray | float) -> np.ndarray:
+    return np.exp((np.asarray(sim, dtype=np.float64) - 1.0) / TAU)
 
 
 class IncrementalKNN:
@@ -216,9 +222,7 @@ class IncrementalKNN:
                 w_self = np.where(slots, weight(self.sim[own[hit]]), 0.0).sum(axis=1)
                 v[hit, lab[hit]] -= w_self
                 t[hit] -= w_self
-        p = v + PRIOR / n_classes
-        p /= (t + PRIOR)[:, None]
-        return p
+        return _normalise(v, t, n_classes)
 
     def max_similarity(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Similarity to the closest labeled item (-inf where nothing is labeled)."""
@@ -234,14 +238,25 @@ class IncrementalKNN:
         k = self.k if k is None else k
         lab = self.labeled
         lab = lab[lab != index]
-        scores = np.full(n_classes, PRIOR / n_classes, dtype=np.float64)
         if lab.size == 0:
-            return scores / scores.sum(), []
+            return np.full(n_classes, 1.0 / n_classes), []
         s = self.X[lab] @ self.X[index]
         kk = min(k, lab.size)
         top = np.argpartition(-s, kk - 1)[:kk] if kk < lab.size else np.arange(lab.size)
         top = top[np.argsort(-s[top], kind="stable")]
         neighbours = [(int(lab[t]), float(s[t])) for t in top]
+        votes = np.zeros((1, n_classes), dtype=np.float64)
         for j, sj in neighbours:
-            scores[self.label[j]] += max(sj, 0.0) + EPS
-        return scores / scores.sum(), neighbours
+            votes[0, self.label[j]] += float(weight(sj))
+        return _normalise(votes, votes.sum(axis=1), n_classes)[0], neighbours
+
+
+def _normalise(votes: np.ndarray, total: np.ndarray, n_classes: int) -> np.ndarray:
+    """(votes + prior) / (total + prior mass), the prior being PRIOR x the row's total; uniform where empty."""
+    p = votes + (PRIOR / n_classes) * total[:, None]
+    denom = (1.0 + PRIOR) * total
+    empty = denom <= 0
+    p /= np.where(empty, 1.0, denom)[:, None]
+    if empty.any():
+        p[empty] = 1.0 / n_classes
+    return p
