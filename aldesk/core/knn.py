@@ -186,6 +186,8 @@ class IncrementalKNN:
 
     def add_many(self, indices: np.ndarray, classes: np.ndarray) -> None:
         """Store many labels at once (reopening a project): one block recomputation instead of many mat-vecs."""
+        if len(indices) == 0:
+            return  # nothing to store: a fresh project must not pay a pass over every row (0.4 s at 1M)
         for i, c in zip(indices, classes, strict=True):
             i, c = int(i), int(c)
             self._ensure_classes(c)

@@ -139,6 +139,40 @@ def cdf(values: np.ndarray) -> np.ndarray:
     return out
 
 
+class PresortedCDF:
+    """:func:`cdf` over any subset of one fixed vector (the density): sorted once, then O(N) per subset.
+
+    The pool shrinks by one item per label while the density never changes, so re-sorting it for every
+    re-rank (~20 ms at 1M) is wasted; a counting pass over the stored order gives the same average ranks.
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        v = np.asarray(values)
+        self.n = v.size
+        self.order = np.argsort(v, kind="stable")
+        s = v[self.order]
+        new_block = np.ones(self.n, dtype=bool)
+        if self.n > 1:
+            np.not_equal(s[1:], s[:-1], out=new_block[1:])
+        self.block = (np.cumsum(new_block) - 1).astype(np.int64)  # tie-block id per sorted position
+        self.n_blocks = int(self.block[-1]) + 1 if self.n else 0
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """cdf(values[rows]), for distinct ``rows``."""
+        rows = np.asarray(rows)
+        if rows.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        mask = np.zeros(self.n, dtype=bool)
+        mask[rows] = True
+        in_pool = mask[self.order]
+        counts = np.bincount(self.block[in_pool], minlength=self.n_blocks)
+        before = np.cumsum(counts) - counts
+        avg = ((before + (counts + 1) / 2.0) / rows.size).astype(np.float32)
+        full = np.empty(self.n, dtype=np.float32)
+        full[self.order] = avg[self.block]
+        return full[rows]
+
+
 # ------------------------------------------------------------------ strategy
 @dataclass(frozen=True)
 class Strategy:
@@ -218,9 +252,11 @@ def score(
     probs: np.ndarray | None,
     density: np.ndarray | None,
     max_sim: np.ndarray | None,
+    density_cdf: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Raw measures, their CDFs and S over one pool. Returns a dict with keys among
-    measure / density / diversity (raw), U / I / D (CDFs) and S."""
+    measure / density / diversity (raw), U / I / D (CDFs) and S. ``density_cdf``, when given, is the density's
+    CDF over this pool computed already (see :class:`PresortedCDF`)."""
     n = next(a.shape[0] for a in (probs, density, max_sim) if a is not None)
     out: dict[str, np.ndarray] = {}
     S = np.ones(n, dtype=np.float32)
@@ -232,7 +268,7 @@ def score(
         S *= out["U"] if a == 1.0 else out["U"] ** a
     if strategy.density is not None:
         out["density"] = density
-        out["I"] = cdf(density)
+        out["I"] = cdf(density) if density_cdf is None else density_cdf
         S *= out["I"] if b == 1.0 else out["I"] ** b
     if strategy.diversity:
         d = diversity(max_sim)

@@ -154,6 +154,7 @@ class Session:
         self.density = scoring.global_density(vectors) if density is None else np.asarray(density, np.float32)
         if density is not None:
             self.density_kind = "knn"
+        self._density_cdf: scoring.PresortedCDF | None = None  # sorted once, lazily, per density
         self.journal = journal
         self.n_candidates = n_candidates
         self.rng = np.random.default_rng(seed)
@@ -202,6 +203,7 @@ class Session:
             raise ValueError("density must have one value per item")
         self.density = np.asarray(density, dtype=np.float32)
         self.density_kind = kind
+        self._density_cdf = None
         self._ranking = None
 
     def set_strategy(self, strategy: str | scoring.Strategy) -> None:
@@ -228,8 +230,13 @@ class Session:
             order, _ = scoring.select(self.strategy, n, self.rng, pool_size=pool.size)
             parts = {"S": np.zeros(pool.size, np.float32)}
         else:
-            dens = self.density[pool] if self.strategy.density else None
-            parts = scoring.score(self.strategy, probs, dens, self.knn.max_similarity(pool))
+            dens = dcdf = None
+            if self.strategy.density:
+                dens = self.density[pool]
+                if self._density_cdf is None:
+                    self._density_cdf = scoring.PresortedCDF(self.density)
+                dcdf = self._density_cdf.of(pool)
+            parts = scoring.score(self.strategy, probs, dens, self.knn.max_similarity(pool), dcdf)
             order = scoring.top_n(parts["S"], n)
         has_labels = self.knn.n_labeled > 0 and len(self.classes) > 0
         out = []

@@ -94,3 +94,12 @@ def test_parse_strategy_with_random_every_m_picks():
     assert scoring.parse_strategy("margin*diversity@5").every == 5
     with pytest.raises(ValueError, match="random pick"):
         scoring.parse_strategy("uid@x")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=60), st.integers(0, 2**31 - 1))
+def test_presorted_cdf_equals_cdf_of_the_subset(vals, seed):
+    v = np.array(vals, dtype=np.float32)  # small integers: plenty of ties
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(v.size, size=rng.integers(1, v.size + 1), replace=False)
+    np.testing.assert_allclose(scoring.PresortedCDF(v).of(rows), scoring.cdf(v[rows]), rtol=1e-6)
