@@ -103,3 +103,17 @@ def test_presorted_cdf_equals_cdf_of_the_subset(vals, seed):
     rng = np.random.default_rng(seed)
     rows = rng.choice(v.size, size=rng.integers(1, v.size + 1), replace=False)
     np.testing.assert_allclose(scoring.PresortedCDF(v).of(rows), scoring.cdf(v[rows]), rtol=1e-6)
+
+
+def test_top_k_rows_matches_argpartition_with_ties_and_tails():
+    rng = np.random.default_rng(5)
+    for n in (50, 1000, 1000 + 37):
+        S = rng.normal(size=(40, n)).astype(np.float32)
+        S[:, ::7] = np.round(S[:, ::7], 1)  # ties
+        S[3, :] = 0.5  # a row of equal values
+        for k in (1, 5, 10):
+            got = scoring._top_k_rows(S, k)
+            ref = np.argpartition(-S, k - 1, axis=1)[:, :k]
+            np.testing.assert_allclose(np.sort(np.take_along_axis(S, got, 1), 1),
+                                       np.sort(np.take_along_axis(S, ref, 1), 1))
+            assert all(len(set(row)) == k for row in got)
