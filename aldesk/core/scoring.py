@@ -288,7 +288,8 @@ def score(
     S = np.ones(n, dtype=np.float32)
     a, b, c = strategy.weights
     if strategy.measure is not None:
-        m = MEASURE_FUNCS[strategy.measure](probs)
+        # float32 for the ranking: numpy's SIMD argsort is ~3x faster on it than on float64
+        m = MEASURE_FUNCS[strategy.measure](probs).astype(np.float32, copy=False)
         out["measure"] = m
         out["U"] = cdf(m)
         S *= out["U"] if a == 1.0 else out["U"] ** a

@@ -85,3 +85,21 @@ def test_knn_accuracy_beats_chance_on_clusters():
     te = np.arange(1, 1000, 2)
     acc = (knn.probabilities(5, te).argmax(axis=1) == y[te]).mean()
     assert acc > 0.9
+
+
+def test_filling_phase_with_undo_equals_recompute():
+    # fewer labels than k: the whole-column fast path, interleaved with removals
+    X, y = clustered(300, 8, 3, seed=9)
+    inc = IncrementalKNN(X, 10)
+    for i in (5, 17, 40, 41, 99, 120):
+        inc.add(i, int(y[i]))
+    inc.remove(17)
+    inc.remove(120)
+    for i in (200, 201, 7, 8, 9, 10, 11):  # crosses k = 10 on the way
+        inc.add(i, int(y[i]))
+    kept = list(inc.labeled)
+    ref = IncrementalKNN(X, 10)
+    ref.add_many(np.array(kept), y[kept])
+    _same_neighbours(inc, ref)
+    np.testing.assert_allclose(inc.probabilities(3), ref.probabilities(3), rtol=1e-6)
+    np.testing.assert_allclose(inc.max_similarity(), ref.max_similarity(), rtol=1e-6)
