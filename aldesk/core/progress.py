@@ -21,15 +21,6 @@ class UserError(Exception):
     """An error the user can act on. Its message is shown as is (no traceback)."""
 
 
-def no_progress(fraction: float, message: str) -> None:  # noqa: ARG001 - the callback shape
-    """A progress callback that ignores everything."""
-
-
-def never_cancel() -> bool:
-    """A cancel check that never cancels."""
-    return False
-
-
 def check(cancel: CancelFn | None) -> None:
     """Raise :class:`Cancelled` if ``cancel`` says so."""
     if cancel is not None and cancel():
