@@ -43,3 +43,24 @@ def state(win) -> dict:
         "skipped": sorted(int(i) for i in np.flatnonzero(s.skipped)),
         "history": [(a.op, a.items, a.cls, a.prev) for a in s.history],
     }
+
+
+def drive_app_under_xvfb(data: Path, project: Path, classes: str, keys_script: str):
+    """Start the real app on ``data`` under Xvfb, wait for its window, focus it, then run ``keys_script`` (bash,
+    with ``$app`` = the app's pid). Returns the CompletedProcess of xvfb-run."""
+    import os
+    import subprocess
+    import sys
+
+    script = f"""
+set -e
+"{sys.executable}" -m aldesk open "{data}" --project "{project}" --classes {classes} &
+app=$!
+win=$(timeout 240 xdotool search --sync --name "aldesk — " | head -n1)
+xdotool windowfocus --sync "$win"
+{keys_script}
+"""
+    env = dict(os.environ)
+    env.pop("QT_QPA_PLATFORM", None)  # the app runs on the Xvfb display, not offscreen
+    return subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "bash", "-c", script],
+                          env=env, capture_output=True, text=True, timeout=400, check=False)

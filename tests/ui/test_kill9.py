@@ -9,18 +9,16 @@ in flight.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import aldesk
 from aldesk.core.project import Project
+from tests.ui.helpers import drive_app_under_xvfb
 
 DATA = Path(aldesk.__file__).parent / "resources" / "demo" / "texts.csv"
 
@@ -33,22 +31,13 @@ def test_sigkill_mid_session_keeps_every_acknowledged_label(tmp_path: Path, roun
     rng = random.Random(round_)
     n_keys = rng.randint(6, 14)
     keys = " ".join(rng.choice("12") for _ in range(n_keys))
-    script = f"""
-set -e
-"{sys.executable}" -m aldesk open "{DATA}" --project "{project}" --classes fresh,rotten &
-app=$!
-win=$(timeout 240 xdotool search --sync --name "aldesk — " | head -n1)
-xdotool windowfocus --sync "$win"
+    r = drive_app_under_xvfb(DATA, project, "fresh,rotten", f"""
 sleep 3
 for k in {keys}; do xdotool key "$k"; sleep 0.35; done
 sleep 0.{rng.randint(0, 9)}
 kill -9 $app
 wait $app || true
-"""
-    env = dict(os.environ)
-    env.pop("QT_QPA_PLATFORM", None)
-    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "bash", "-c", script],
-                       env=env, capture_output=True, text=True, timeout=400, check=False)
+""")
     assert r.returncode == 0, r.stdout + r.stderr
     con = sqlite3.connect(project)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

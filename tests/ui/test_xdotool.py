@@ -6,10 +6,7 @@ The expected labels come from replaying the same keys on the same data in an off
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from PySide6.QtCore import Qt
 
 import aldesk
 from aldesk.core.project import Project
-from tests.ui.helpers import wait_open
+from tests.ui.helpers import drive_app_under_xvfb, wait_open
 
 KEYS = ["1", "2", "2", "space", "1", "ctrl+z", "2", "Return", "j", "1", "2", "ctrl+z", "ctrl+z", "1", "Return"]
 QT_KEYS = {
@@ -33,21 +30,12 @@ DATA = Path(aldesk.__file__).parent / "resources" / "demo" / "texts.csv"
 @pytest.mark.skipif(not (shutil.which("xvfb-run") and shutil.which("xdotool")), reason="needs xvfb-run and xdotool")
 def test_xdotool_keys_then_ctrl_q_leave_exactly_those_labels(qtbot, make_window, tmp_path: Path) -> None:
     project = tmp_path / "x.aldesk"
-    script = f"""
-set -e
-"{sys.executable}" -m aldesk open "{DATA}" --project "{project}" --classes fresh,rotten &
-app=$!
-win=$(timeout 240 xdotool search --sync --name "aldesk — " | head -n1)
-xdotool windowfocus --sync "$win"
+    r = drive_app_under_xvfb(DATA, project, "fresh,rotten", f"""
 sleep 4  # the background k-NN density lands (well under a second for 400 texts) before the first key
 for k in {" ".join(KEYS)}; do xdotool key "$k"; sleep 0.5; done
 xdotool key ctrl+q
 wait $app
-"""
-    env = dict(os.environ)
-    env.pop("QT_QPA_PLATFORM", None)  # the app runs on the Xvfb display, not offscreen
-    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "bash", "-c", script],
-                       env=env, capture_output=True, text=True, timeout=400, check=False)
+""")
     assert r.returncode == 0, r.stdout + r.stderr
     with Project.open(project) as p:
         got_labels, got_skipped, got_classes = p.labels(), p.skipped(), p.classes
