@@ -1,4 +1,7 @@
-"""k-NN density of a whole project, computed once and kept on disk beside the embedding cache.
+"""What is costly to recompute on reopening a project, kept on disk beside the embedding cache.
+
+k-NN density of a whole project, computed once; and the labeled neighbours of every item (the k-NN's state),
+stored when a project closes so that reopening a large labeled project skips an N x L x d rebuild.
 
 The whole-pool k-NN graph costs seconds (exact) to minutes (pynndescent's JIT + build at large N), so it is built
 in the background and stored as two .npy files (indices, similarities; no pickle) keyed by the model and the
@@ -85,3 +88,36 @@ def knn_density_cached(
                 pass  # a read-only cache only costs a recompute next time
     out[idx] = graph[1].mean(axis=1)
     return out
+
+
+# ------------------------------------------------------------ k-NN state
+def knn_state_key(vectors_key: str, labeled: np.ndarray, k: int) -> str:
+    """Key of the k-NN's neighbour slots: the vectors and the SET of labeled items (order-free), and k."""
+    h = hashlib.sha1(f"knn\0{vectors_key}\0{k}\0".encode())
+    h.update(np.sort(np.asarray(labeled, dtype=np.int64)).tobytes())
+    return h.hexdigest()
+
+
+def save_knn_state(nbr: np.ndarray, sim: np.ndarray, key: str, root: Path | None = None) -> bool:
+    """Store the slots (int32 indices, float32 similarities); False when the cache cannot be written."""
+    base = (root or default_root()) / key
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        _save(base.with_suffix(".knnsim.npy"), sim)
+        _save(base.with_suffix(".knnidx.npy"), nbr.astype(np.int32, copy=False))
+    except OSError:
+        return False
+    return True
+
+
+def load_knn_state(key: str, n: int, k: int, root: Path | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The stored slots for ``key`` if they fit (n, k), else None."""
+    base = (root or default_root()) / key
+    try:
+        nbr = np.load(base.with_suffix(".knnidx.npy"), allow_pickle=False)
+        sim = np.load(base.with_suffix(".knnsim.npy"), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if nbr.shape != (n, k) or sim.shape != (n, k) or (nbr.size and int(nbr.max()) >= n):
+        return None
+    return nbr, sim

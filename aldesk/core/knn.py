@@ -218,6 +218,27 @@ class IncrementalKNN:
             self.label[i] = c
         self.rebuild()
 
+    def set_labels_with_slots(
+        self, indices: np.ndarray, classes: np.ndarray, nbr: np.ndarray, sim: np.ndarray
+    ) -> None:
+        """Like :meth:`add_many`, but with neighbour slots computed before (a stored state): no similarity work.
+
+        The caller guarantees ``nbr``/``sim`` are the top-k slots of exactly these labeled items.
+        """
+        if nbr.shape != self.nbr.shape or sim.shape != self.sim.shape:
+            raise ValueError("stored neighbour slots do not fit these vectors")
+        for i, c in zip(indices, classes, strict=True):
+            i, c = int(i), int(c)
+            self._ensure_classes(c)
+            if self.label[i] < 0:
+                self._pos[i] = len(self._labeled)
+                self._labeled.append(i)
+            self.label[i] = c
+        self.nbr[:] = nbr
+        self.sim[:] = sim
+        for start in range(0, self.n, CHUNK * 4):
+            self._refresh(np.arange(start, min(self.n, start + CHUNK * 4)))
+
     # ------------------------------------------------------------ prediction
     def probabilities(
         self, n_classes: int, rows: np.ndarray | None = None, *, exclude_self: bool = False

@@ -549,15 +549,24 @@ class Project:
         return {}
 
     # ------------------------------------------------------------------ session
-    def open_session(self, vectors: np.ndarray, eligible: np.ndarray | None = None, **session_kwargs: Any) -> Session:
-        """A labeling session over ``vectors`` (one row per item), restored to the saved state and journaling here."""
+    def open_session(
+        self,
+        vectors: np.ndarray,
+        eligible: np.ndarray | None = None,
+        *,
+        slots: Any = None,
+        **session_kwargs: Any,
+    ) -> Session:
+        """A labeling session over ``vectors`` (one row per item), restored to the saved state and journaling here.
+
+        ``slots``: see :meth:`Session.restore` (stored k-NN neighbour slots, to skip the rebuild)."""
         if vectors.shape[0] != self.n_items:
             raise ProjectError(
                 f"The embeddings have {vectors.shape[0]} rows but the project has {self.n_items} items; "
                 "embed the project's own items."
             )
         session = Session(vectors, self.classes, eligible=eligible, journal=self.journal, **session_kwargs)
-        session.restore(self.labels(), self.skipped(), self.actions())
+        session.restore(self.labels(), self.skipped(), self.actions(), slots=slots)
         return session
 
 

@@ -463,10 +463,13 @@ class Session:
         labels: dict[int, str],
         skipped: Iterable[int],
         actions: list[Action],
+        slots: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray] | None] | None = None,
     ) -> None:
         """Reopen from a project's materialised state: labels and skips in one block, undo stack from the log.
 
-        ``self.classes`` must already be the project's current class list.
+        ``self.classes`` must already be the project's current class list. ``slots(labeled)``, when given, may
+        return stored neighbour slots for exactly these labeled items (see aldesk.core.density), which replaces
+        the N x L x d rebuild.
         """
         idx = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
         cls = np.fromiter((self._class_index(c) for c in labels.values()), dtype=np.int32, count=len(labels))
@@ -479,7 +482,11 @@ class Session:
         if idx.size:
             perm = np.argsort([order.get(int(i), 1 << 62) for i in idx], kind="stable")
             idx, cls = idx[perm], cls[perm]
-        self.knn.add_many(idx, cls)
+        stored = slots(idx) if slots is not None and idx.size >= self.knn.k else None
+        if stored is not None:
+            self.knn.set_labels_with_slots(idx, cls, *stored)
+        else:
+            self.knn.add_many(idx, cls)
         self.skipped[:] = False
         self.skipped[np.fromiter(skipped, dtype=np.int64)] = True
         self.history = undo_stack(actions)

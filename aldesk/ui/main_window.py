@@ -342,6 +342,7 @@ class MainWindow(QMainWindow):
             self.tabs.removeTab(0)
             w.deleteLater()
         if self.ws.project is not None and not keep_project:
+            self.opener.save_knn_state(self.ws)
             self.ws.project.close()
         self.ws = None
         if self.ctl is not None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from aldesk.core.dataset import Dataset
 from aldesk.core.progress import CancelFn, ProgressFn, UserError
+from aldesk.core.session import DEFAULT_K
 from aldesk.ui.controller import Workspace
 from aldesk.ui.tasks import TaskError, TaskRunner
 
@@ -153,7 +154,7 @@ class Opener(QObject):
         vectors = ws.session.X
         eligible = ws.session.eligible.copy()
         key = ws.vectors_key
-        root = Path(self.cache_dir) / "graphs" if self.cache_dir is not None else None
+        root = self.graph_root()
 
         def density(progress: ProgressFn, cancel: CancelFn) -> np.ndarray:
             from aldesk.core.density import knn_density_cached
@@ -191,15 +192,38 @@ class Opener(QObject):
         try:
             p = loaded.project
             p.set_hashes(result.hashes)
-            session = p.open_session(result.vectors, eligible=result.ok, **session_settings(p))
+            key = vectors_key(result.model_id, list(result.hashes), result.ok)
+            settings = session_settings(p)
+            k = int(settings.get("k", DEFAULT_K))
+            root = self.graph_root()
+
+            def slots(labeled: np.ndarray) -> Any:
+                # the neighbour slots stored when this project last closed: no N x L x d rebuild on the GUI thread
+                from aldesk.core.density import knn_state_key, load_knn_state
+
+                return load_knn_state(knn_state_key(key, labeled, k), len(result.ok), k, root)
+
+            session = p.open_session(result.vectors, eligible=result.ok, slots=slots, **settings)
         except UserError as exc:
             self.error.emit(TaskError(str(exc), "", True, exc))
             return
         problems = list(loaded.dataset.problems) + list(result.failed)
         title = Path(p.path).name
         self._loaded = None  # the workspace owns (and closes) the project from here on
-        key = vectors_key(result.model_id, list(result.hashes), result.ok)
         self.ready.emit(Workspace(loaded.dataset, session, p, problems, title, key))
+
+    def graph_root(self) -> Path | None:
+        """Where density graphs and k-NN states are stored (None: the default user cache)."""
+        return Path(self.cache_dir) / "graphs" if self.cache_dir is not None else None
+
+    def save_knn_state(self, ws: Workspace) -> None:
+        """Store the session's neighbour slots so the next open skips the rebuild (matters at 100k+ items)."""
+        knn = ws.session.knn
+        if not ws.vectors_key or knn.n_labeled < knn.k:
+            return
+        from aldesk.core.density import knn_state_key, save_knn_state
+
+        save_knn_state(knn.nbr, knn.sim, knn_state_key(ws.vectors_key, knn.labeled, knn.k), self.graph_root())
 
     @Slot(str, object)
     def _on_failed(self, kind: str, error: object) -> None:

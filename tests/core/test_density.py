@@ -43,3 +43,38 @@ def test_damaged_graph_file_is_recomputed(tmp_path):
     (tmp_path / f"{key}.idx.npy").write_bytes(b"garbage")
     b = knn_density_cached(X, e, key, root=tmp_path)
     np.testing.assert_allclose(a, b)
+
+
+def test_stored_knn_state_restores_the_same_session(tmp_path):
+    from aldesk.core.density import knn_state_key, load_knn_state, save_knn_state
+    from aldesk.core.session import Action, Session
+
+    X, y = clustered(800, 16, 4, seed=2)
+    classes = ["a", "b", "c", "d"]
+    log: list[Action] = []
+    s = Session(X, classes, k=5, journal=log.append)
+    for _ in range(30):
+        c = s.candidates(1)[0]
+        s.label(c.index, classes[y[c.index]])
+    s.undo()
+    key = knn_state_key("vec", s.knn.labeled, 5)
+    assert save_knn_state(s.knn.nbr, s.knn.sim, key, tmp_path)
+
+    calls = []
+
+    def slots(labeled):
+        calls.append(1)
+        return load_knn_state(knn_state_key("vec", labeled, 5), len(X), 5, tmp_path)
+
+    fast = Session(X, classes, k=5)
+    fast.restore(s.labels, [], log, slots=slots)
+    slow = Session(X, classes, k=5)
+    slow.restore(s.labels, [], log)
+    assert calls == [1]
+    # the stored slots come from mat-vecs, the rebuild from a mat-mul: float32 rounding differs slightly
+    np.testing.assert_allclose(fast.knn.probabilities(4), slow.knn.probabilities(4), rtol=1e-5)
+    assert [c.index for c in fast.candidates(10)] == [c.index for c in slow.candidates(10)]
+    # a different labeled set, or damaged files, are not used
+    assert load_knn_state(knn_state_key("vec", s.knn.labeled[:-1], 5), len(X), 5, tmp_path) is None
+    (tmp_path / f"{key}.knnidx.npy").write_bytes(b"junk")
+    assert load_knn_state(key, len(X), 5, tmp_path) is None
