@@ -21,8 +21,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from rerank import clustered
 
+from aldesk.core.actions import Action
 from aldesk.core.density import knn_state_key, load_knn_state, save_knn_state
-from aldesk.core.session import Action, Session
+from aldesk.core.session import Session
 
 
 def main() -> None:

@@ -11,10 +11,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aldesk.core.actions import Action
 from aldesk.core.export import FORMULA_START, unsafe_cell
 from aldesk.core.progress import UserError
 from aldesk.core.project import Project
-from aldesk.core.session import Action
 
 DELIMITERS = ",;\t"
 

@@ -25,10 +25,11 @@ from typing import Any, Self
 import numpy as np
 
 from aldesk import __version__
+from aldesk.core.actions import Action
 from aldesk.core.dataset import Dataset
 from aldesk.core.migrations import CURRENT_SCHEMA, SCHEMA_VERSION, migrate
 from aldesk.core.progress import UserError
-from aldesk.core.session import Action, Session
+from aldesk.core.session import Session
 
 SUFFIX = ".aldesk"
 KEEP_BACKUPS = 3

@@ -46,8 +46,9 @@ def test_damaged_graph_file_is_recomputed(tmp_path):
 
 
 def test_stored_knn_state_restores_the_same_session(tmp_path):
+    from aldesk.core.actions import Action
     from aldesk.core.density import knn_state_key, load_knn_state, save_knn_state
-    from aldesk.core.session import Action, Session
+    from aldesk.core.session import Session
 
     X, y = clustered(800, 16, 4, seed=2)
     classes = ["a", "b", "c", "d"]

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from aldesk.core.session import Action, Session, undo_stack
+from aldesk.core.actions import Action, undo_stack
+from aldesk.core.session import Session
 from tests.core.conftest import clustered
 
 CLASSES = ["a", "b", "c", "d"]

@@ -1,0 +1,74 @@
+"""The labeling log: every state change of a session is an :class:`Action`, journaled before it applies."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+UNDOABLE = ("label", "skip", "unskip")
+# Origins of labels given one by one in the labeling view (they count towards the audit rhythm).
+INTERACTIVE = ("user", "audit", "suggestion")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One user action.
+
+    op: "label" (items get ``cls``; ``prev`` holds their previous labels, None = unlabeled), "skip", "unskip",
+    "undo" (``target`` = seq of the undone action), "add_class" (``cls`` = new name), "rename_class"
+    (``prev`` = (old name,), ``cls`` = new name).
+    origin: "user" | "batch" | "imported" | "audit" | "suggestion".
+    seq: position in the log, given by the session (0, 1, 2, …).
+    """
+
+    op: str
+    items: tuple[int, ...] = ()
+    cls: str | None = None
+    prev: tuple[str | None, ...] = ()
+    origin: str = "user"
+    time: float = field(default_factory=time.time)
+    seq: int = -1
+    target: int | None = None
+    # For audit labels: what the k-NN predicted just before the label was given (None = no prediction yet).
+    predicted: str | None = None
+    # Class positions of ``prev`` (-1 = unlabeled): names can be renamed later, positions never change.
+    prev_ids: tuple[int, ...] = ()
+    # Actions sharing a group (e.g. one import of several classes) are undone together by one undo, whose
+    # ``targets`` lists their seqs, most recent first.
+    group: int | None = None
+    targets: tuple[int, ...] = ()
+
+    @property
+    def undone(self) -> tuple[int, ...]:
+        """The seqs an undo action reverts, most recent first."""
+        return self.targets or ((self.target,) if self.target is not None else ())
+
+    def to_dict(self) -> dict:
+        return {"op": self.op, "items": list(self.items), "cls": self.cls, "prev": list(self.prev),
+                "origin": self.origin, "time": self.time, "seq": self.seq, "target": self.target,
+                "predicted": self.predicted, "prev_ids": list(self.prev_ids), "group": self.group,
+                "targets": list(self.targets)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Action:
+        return cls(op=d["op"], items=tuple(int(i) for i in d.get("items", ())), cls=d.get("cls"),
+                   prev=tuple(d.get("prev", ())), origin=d.get("origin", "user"), time=float(d.get("time", 0.0)),
+                   seq=int(d.get("seq", -1)), target=d.get("target"), predicted=d.get("predicted"),
+                   prev_ids=tuple(int(c) for c in d.get("prev_ids", ())), group=d.get("group"),
+                   targets=tuple(int(t) for t in d.get("targets", ())))
+
+
+def undo_stack(actions: Iterable[Action]) -> list[Action]:
+    """The undoable actions still in force after a log (undo pops the most recent)."""
+    stack: list[Action] = []
+    for a in actions:
+        if a.op in UNDOABLE:
+            stack.append(a)
+        elif a.op == "undo":
+            for t in a.undone:
+                for j in range(len(stack) - 1, -1, -1):
+                    if stack[j].seq == t:
+                        del stack[j]
+                        break
+    return stack
