@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from aldesk.core.dataset import Dataset
-from aldesk.core.progress import CancelFn, ProgressFn, UserError
+from aldesk.core.progress import CancelFn, ProgressFn
 from aldesk.core.session import DEFAULT_K
 from aldesk.ui.controller import Workspace
 from aldesk.ui.tasks import TaskError, TaskRunner
@@ -145,9 +145,29 @@ class Opener(QObject):
 
             card_path = loaded.project.card_path
             card = load_card(card_path) if card_path else default_card(loaded.dataset.kind)
-            return embed_dataset(loaded.dataset, card, cache_dir=cache_dir, progress=progress, cancel=cancel)
+            result = embed_dataset(loaded.dataset, card, cache_dir=cache_dir, progress=progress, cancel=cancel)
+            # Still in the worker: storing hashes and restoring the session (a k-NN rebuild when no stored state
+            # fits: seconds at 1M items) must not freeze the window. Project is thread-safe (one lock).
+            progress(1.0, "Restoring labels…")
+            session, key = self._restore(loaded.project, result)
+            return result, session, key
 
         self.runner.start("embed", embed_)
+
+    def _restore(self, p: Any, result: Any) -> tuple[Any, str]:
+        p.set_hashes(result.hashes)
+        key = vectors_key(result.model_id, list(result.hashes), result.ok)
+        settings = session_settings(p)
+        k = int(settings.get("k", DEFAULT_K))
+        root = self.graph_root()
+
+        def slots(labeled: np.ndarray) -> Any:
+            # the neighbour slots stored when this project last closed: no N x L x d rebuild
+            from aldesk.core.density import knn_state_key, load_knn_state
+
+            return load_knn_state(knn_state_key(key, labeled, k), len(result.ok), k, root)
+
+        return p.open_session(result.vectors, eligible=result.ok, slots=slots, **settings), key
 
     def compute_density(self, ws: Workspace) -> None:
         """k-NN density in the background; kept on disk per set of embeddings, so a reopen is instant."""
@@ -186,27 +206,11 @@ class Opener(QObject):
         else:
             self.need_setup.emit(req)
 
-    def _after_embed(self, result: Any) -> None:
+    def _after_embed(self, out: Any) -> None:
         loaded = self._loaded
         assert loaded is not None
-        try:
-            p = loaded.project
-            p.set_hashes(result.hashes)
-            key = vectors_key(result.model_id, list(result.hashes), result.ok)
-            settings = session_settings(p)
-            k = int(settings.get("k", DEFAULT_K))
-            root = self.graph_root()
-
-            def slots(labeled: np.ndarray) -> Any:
-                # the neighbour slots stored when this project last closed: no N x L x d rebuild on the GUI thread
-                from aldesk.core.density import knn_state_key, load_knn_state
-
-                return load_knn_state(knn_state_key(key, labeled, k), len(result.ok), k, root)
-
-            session = p.open_session(result.vectors, eligible=result.ok, slots=slots, **settings)
-        except UserError as exc:
-            self.error.emit(TaskError(str(exc), "", True, exc))
-            return
+        result, session, key = out
+        p = loaded.project
         problems = list(loaded.dataset.problems) + list(result.failed)
         title = Path(p.path).name
         self._loaded = None  # the workspace owns (and closes) the project from here on
