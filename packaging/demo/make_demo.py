@@ -15,7 +15,7 @@ Outputs:
   a SHA-256 of the text so the selection is deterministic, spread over many movies and labels interleave.
 - with ``--eval-out DIR`` (keep it outside the repo): ``DIR/rt_full.csv`` (every fresh/rotten snippet of the
   full corpus, deduplicated) and ``DIR/fmnist_5000/<class>/*.png`` (500 per class from the training set, 28 px,
-  so it never overlaps the demo images).
+  so it never overlaps the demo images), and ``DIR/digits/<digit>/*.png`` (scikit-learn's bundled UCI digits).
 
 Run from the repo root: ``.venv/bin/python packaging/demo/make_demo.py [--eval-out /tmp/aldesk-eval]``.
 The output is byte-for-byte reproducible for the same inputs and Pillow version.
@@ -178,6 +178,25 @@ def main(argv: list[str] | None = None) -> None:
         train_images, train_labels = fmnist(fm_dir, "train")
         n = write_imagefolder(train_images, train_labels, out / "fmnist_5000", EVAL_PER_CLASS, 28, "train")
         print(f"eval images: {n} -> {out / 'fmnist_5000'}")
+        write_digits(out / "digits")
+
+
+def write_digits(folder: Path) -> None:
+    """UCI handwritten digits, from the copy bundled inside scikit-learn (a pynndescent dependency): 1,797
+    8 x 8 images as 64 px PNGs in an ImageFolder layout. A third public set, unlike the other two."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        print("eval digits: skipped (scikit-learn is not installed)")
+        return
+    from PIL import Image
+
+    d = load_digits()
+    for i, (img, target) in enumerate(zip(d.images, d.target, strict=True)):
+        (folder / str(target)).mkdir(parents=True, exist_ok=True)
+        pixels = (img / 16 * 255).astype("uint8")
+        Image.fromarray(pixels).resize((64, 64), Image.NEAREST).save(folder / str(target) / f"{i:04d}.png")
+    print(f"eval digits: {len(d.images)} -> {folder}")
 
 
 if __name__ == "__main__":
