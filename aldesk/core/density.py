@@ -44,17 +44,37 @@ def _save(path: Path, array: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-def load_graph(key: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-    """The stored graph for ``key``, or None when there is none (or it is unreadable)."""
-    base = (root or default_root()) / key
+def _save_pair(base: Path, kind: str, idx: np.ndarray, sims: np.ndarray) -> bool:
+    """Store (indices as int32, similarities) as two .npy files; False when the cache cannot be written.
+
+    Similarities first, indices last: a reader needs both, so a kill in between leaves no half pair.
+    """
     try:
-        idx = np.load(base.with_suffix(".idx.npy"), allow_pickle=False)
-        sims = np.load(base.with_suffix(".sim.npy"), allow_pickle=False)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        _save(base.with_suffix(f".{kind}sim.npy"), sims)
+        _save(base.with_suffix(f".{kind}idx.npy"), idx.astype(np.int32, copy=False))
+    except OSError:
+        return False
+    return True
+
+
+def _load_pair(base: Path, kind: str, n: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A stored (indices, similarities) pair of equal 2-D shape (n rows when given), or None."""
+    try:
+        idx = np.load(base.with_suffix(f".{kind}idx.npy"), allow_pickle=False)
+        sims = np.load(base.with_suffix(f".{kind}sim.npy"), allow_pickle=False)
     except (OSError, ValueError):
         return None
-    if idx.shape != sims.shape or idx.ndim != 2:
+    if idx.shape != sims.shape or idx.ndim != 2 or (n is not None and idx.shape[0] != n):
+        return None
+    if idx.size and (int(idx.min()) < 0 or (n is not None and int(idx.max()) >= n)):
         return None
     return idx, sims
+
+
+def load_graph(key: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The stored graph for ``key``, or None when there is none (or it is unreadable)."""
+    return _load_pair((root or default_root()) / key, "")
 
 
 def knn_density_cached(
@@ -77,15 +97,8 @@ def knn_density_cached(
         # all items eligible (the usual case): no 1.5 GB copy at 1M
         sub = vectors if idx.size == vectors.shape[0] else np.ascontiguousarray(vectors[idx])
         graph = scoring.knn_graph(sub, k, progress=progress, cancel=cancel)
-        if key:
-            base = (root or default_root()) / key
-            try:
-                base.parent.mkdir(parents=True, exist_ok=True)
-                # similarities first, indices last: load_graph needs both, so a kill in between leaves no half
-                _save(base.with_suffix(".sim.npy"), graph[1])
-                _save(base.with_suffix(".idx.npy"), graph[0].astype(np.int32))
-            except OSError:
-                pass  # a read-only cache only costs a recompute next time
+        if key:  # a read-only cache only costs a recompute next time
+            _save_pair((root or default_root()) / key, "", graph[0], graph[1])
     out[idx] = graph[1].mean(axis=1)
     return out
 
@@ -100,24 +113,10 @@ def knn_state_key(vectors_key: str, labeled: np.ndarray, k: int) -> str:
 
 def save_knn_state(nbr: np.ndarray, sim: np.ndarray, key: str, root: Path | None = None) -> bool:
     """Store the slots (int32 indices, float32 similarities); False when the cache cannot be written."""
-    base = (root or default_root()) / key
-    try:
-        base.parent.mkdir(parents=True, exist_ok=True)
-        _save(base.with_suffix(".knnsim.npy"), sim)
-        _save(base.with_suffix(".knnidx.npy"), nbr.astype(np.int32, copy=False))
-    except OSError:
-        return False
-    return True
+    return _save_pair((root or default_root()) / key, "knn", nbr, sim)
 
 
 def load_knn_state(key: str, n: int, k: int, root: Path | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The stored slots for ``key`` if they fit (n, k), else None."""
-    base = (root or default_root()) / key
-    try:
-        nbr = np.load(base.with_suffix(".knnidx.npy"), allow_pickle=False)
-        sim = np.load(base.with_suffix(".knnsim.npy"), allow_pickle=False)
-    except (OSError, ValueError):
-        return None
-    if nbr.shape != (n, k) or sim.shape != (n, k) or (nbr.size and int(nbr.max()) >= n):
-        return None
-    return nbr, sim
+    pair = _load_pair((root or default_root()) / key, "knn", n)
+    return pair if pair is not None and pair[0].shape[1] == k else None
