@@ -109,10 +109,21 @@ def run_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_info(args: argparse.Namespace) -> int:
-    from aldesk.core.project import Project
+def _open_to_read(path: Path, doing: str) -> Project:
+    """For commands that only read: opened as usual (lock, backup, migration) when no other aldesk has it open for
+    writing, else read-only, as the other aldesk last saved it."""
+    from aldesk.core.project import Project, ProjectLocked
 
-    with Project.open(args.project) as p:
+    try:
+        return Project.open(path)
+    except ProjectLocked as exc:
+        who = f" ({exc.holder.describe()})" if exc.holder is not None else ""
+        print(f"note: {path} is open in another aldesk{who}; {doing} what it has saved so far.", file=sys.stderr)
+        return Project.open(path, readonly=True)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    with _open_to_read(args.project, "showing") as p:
         counts = p.counts()
         print(f"project:  {p.path}")
         print(f"data:     {p.root} ({p.kind}, {p.n_items} items)")
@@ -126,9 +137,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from aldesk.core.export import export_project
-    from aldesk.core.project import Project
 
-    with Project.open(args.project) as p:
+    with _open_to_read(args.project, "exporting") as p:
         predicted = confidence = None
         if args.predicted:
             predicted, confidence = _predictions(p)

@@ -27,6 +27,7 @@ import numpy as np
 from aldesk import __version__
 from aldesk.core.actions import Action
 from aldesk.core.dataset import Dataset
+from aldesk.core.lockfile import LockHeld, WriterLock, lock_path
 from aldesk.core.migrations import CURRENT_SCHEMA, SCHEMA_VERSION, migrate
 from aldesk.core.progress import UserError
 from aldesk.core.session import Session
@@ -47,6 +48,33 @@ class ProjectError(UserError):
     def __init__(self, message: str, backup: Path | None = None) -> None:
         super().__init__(message)
         self.backup = backup
+
+
+class ProjectLocked(ProjectError):
+    """The project is open for writing in another aldesk (a window or a command); ``holder`` says which, if known."""
+
+    def __init__(self, message: str, held: LockHeld) -> None:
+        super().__init__(message)
+        self.holder = held.holder
+
+
+def _locked_error(path: Path, held: LockHeld, then: str) -> ProjectLocked:
+    holder = held.holder
+    if holder is not None and holder.is_this_process():
+        return ProjectLocked(f"{path} is already open in this aldesk (process {holder.pid}); close it first.", held)
+    who = f" ({holder.describe()})" if holder is not None else ""
+    return ProjectLocked(
+        f"{path} is open in another aldesk window or command{who}. A project can be changed in one place at a "
+        f"time: close it there, then {then}. `aldesk export` and `aldesk info` can read it meanwhile.",
+        held,
+    )
+
+
+def _writer_lock(path: Path, then: str = "open it again") -> WriterLock:
+    try:
+        return WriterLock.acquire(lock_path(path))
+    except LockHeld as held:
+        raise _locked_error(path, held, then) from None
 
 
 @dataclass(frozen=True)
@@ -154,6 +182,15 @@ def recover(path: Path, backup: Path | None = None) -> Path:
     Returns the backup that was restored.
     """
     path = Path(path)
+    # Replacing the file under an aldesk that has it open would mix its WAL into the restored copy.
+    lock = _writer_lock(path, "recover it")
+    try:
+        return _recover(path, backup)
+    finally:
+        lock.release()
+
+
+def _recover(path: Path, backup: Path | None) -> Path:
     if backup is None:
         backup = next((b for b in list_backups(path) if _check_file(b) is None), None)
         if backup is None:
@@ -190,12 +227,28 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
-class Project:
-    """An open project file. Create with :meth:`create`, open with :meth:`open`."""
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    # mode=ro: SQLite refuses every write on this connection; in WAL mode it still sees each commit of the writer.
+    con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                          check_same_thread=False)
+    con.execute("PRAGMA busy_timeout = 5000")
+    return con
 
-    def __init__(self, path: Path, con: sqlite3.Connection, backup: Path | None = None) -> None:
+
+class Project:
+    """An open project file. Create with :meth:`create`, open with :meth:`open`.
+
+    Opened for writing (the default), the project holds a writer lock (:mod:`aldesk.core.lockfile`) until
+    :meth:`close`: a second aldesk that tries to open it for writing gets a :class:`ProjectLocked` error naming the
+    holder, and nothing of the file is touched. ``readonly`` projects take no lock and refuse every write.
+    """
+
+    def __init__(self, path: Path, con: sqlite3.Connection, backup: Path | None = None, *,
+                 writer: WriterLock | None = None, readonly: bool = False) -> None:
         self.path = path
         self._con = con
+        self._writer = writer
+        self.readonly = readonly
         self._lock = threading.Lock()  # the UI may save hashes from its worker thread
         self.backup = backup
         self.migrated_from: list[int] = []
@@ -230,6 +283,29 @@ class Project:
         if path.exists():
             raise ProjectError(f"{path} exists already; choose another name or open it.")
         _check_classes(classes)
+        # Locked before it exists: of two aldesks creating the same project, the second is told, not overwriting.
+        writer = _writer_lock(path)
+        try:
+            return cls._create(path, dataset, classes, writer, model_id=model_id, card_path=card_path,
+                               settings=settings)
+        except BaseException:
+            writer.release()
+            raise
+
+    @classmethod
+    def _create(
+        cls,
+        path: Path,
+        dataset: Dataset,
+        classes: list[str] | tuple[str, ...],
+        writer: WriterLock,
+        *,
+        model_id: str,
+        card_path: str | None,
+        settings: dict[str, Any] | None,
+    ) -> Project:
+        if path.exists():
+            raise ProjectError(f"{path} exists already; choose another name or open it.")
         # Built under a temporary name and renamed at the end: a crash never leaves a half-made project behind.
         tmp = path.with_name(f".{path.name}.creating-{os.getpid()}")
         tmp.unlink(missing_ok=True)
@@ -260,19 +336,40 @@ class Project:
             raise ProjectError(f"Cannot create {path}: {exc.strerror or exc}.") from None
         finally:
             tmp.unlink(missing_ok=True)
-        return cls._open(path, backup=False)
+        return cls._open(path, backup=False, writer=writer)
 
     @classmethod
-    def open(cls, path: Path | str) -> Project:
-        """Open a project: integrity check, rolling backup, migration of older schema versions."""
-        return cls._open(Path(path), backup=True)
+    def open(cls, path: Path | str, *, readonly: bool = False) -> Project:
+        """Open a project: writer lock, integrity check, rolling backup, migration of older schema versions.
+
+        Raises :class:`ProjectLocked` when another aldesk has it open for writing. With ``readonly`` the project is
+        read as the other aldesk last committed it, without lock, backup or migration; any write raises
+        :class:`ProjectError`. (A file in an older format must be opened for writing once, to be migrated.)
+        """
+        path = Path(path)
+        if readonly:
+            return cls._open(path, backup=False, readonly=True)
+        return cls._open(path, backup=True)
 
     @classmethod
-    def _open(cls, path: Path, *, backup: bool) -> Project:
+    def _open(cls, path: Path, *, backup: bool, readonly: bool = False,
+              writer: WriterLock | None = None) -> Project:
         if not path.exists():
             raise ProjectError(f"{path} does not exist.")
         if not path.is_file():
             raise ProjectError(f"{path} is a folder, not an aldesk project file.")
+        if not readonly and writer is None:
+            # First: a project open elsewhere is refused before anything here reads, backs up or migrates it.
+            writer = _writer_lock(path)
+        try:
+            return cls._open_locked(path, backup=backup, readonly=readonly, writer=writer)
+        except BaseException:
+            if writer is not None:
+                writer.release()
+            raise
+
+    @classmethod
+    def _open_locked(cls, path: Path, *, backup: bool, readonly: bool, writer: WriterLock | None) -> Project:
         try:
             with open(path, "rb") as f:
                 head = f.read(len(_SQLITE_MAGIC))
@@ -287,11 +384,16 @@ class Project:
         if why is not None:
             raise _damaged(path, why)
         try:
-            con = _connect(path)
+            con = _connect_readonly(path) if readonly else _connect(path)
         except sqlite3.Error as exc:
             raise _open_error(path, exc) from None
         try:
             version = _schema_version(path, con)
+            if readonly and version < SCHEMA_VERSION:
+                raise ProjectError(
+                    f"{path} is in an older file format ({version}); open it once in aldesk (not read-only) so "
+                    "that it is upgraded."
+                )
             made = _make_backup(con, path) if backup else None
             migrated = []
             if version < SCHEMA_VERSION:
@@ -302,7 +404,7 @@ class Project:
                 except BaseException:
                     con.execute("ROLLBACK")
                     raise
-            project = cls(path, con, made)
+            project = cls(path, con, made, writer=writer, readonly=readonly)
             project.migrated_from = migrated
             return project
         except ProjectError:
@@ -313,8 +415,14 @@ class Project:
             raise _open_error(path, exc) from None
 
     def close(self) -> None:
+        """Close the file, then release the writer lock (after the close: SQLite checkpoints the WAL on it)."""
         with self._lock:
-            self._con.close()
+            try:
+                self._con.close()
+            finally:
+                if self._writer is not None:
+                    self._writer.release()
+                    self._writer = None
 
     def __enter__(self) -> Self:
         return self
@@ -407,6 +515,8 @@ class Project:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One transaction, committed (and fsynced) on exit or rolled back on any error."""
+        if self.readonly:
+            raise ProjectError(f"{self.path} was opened read-only; nothing was changed.")
         with self._lock:
             t0 = time.perf_counter()
             try:

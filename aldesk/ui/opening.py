@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from aldesk.core.dataset import Dataset
-from aldesk.core.progress import CancelFn, ProgressFn
+from aldesk.core.progress import CancelFn, ProgressFn, check
 from aldesk.core.session import DEFAULT_K
 from aldesk.ui.controller import Workspace
 from aldesk.ui.tasks import TaskError, TaskRunner
@@ -112,7 +112,13 @@ class Opener(QObject):
 
             progress(0.0, f"Opening {Path(path).name}…")
             p = Project.open(path)
-            return _Loaded(p, p.dataset())
+            try:
+                ds = p.dataset()
+                check(cancel)
+            except BaseException:
+                p.close()  # and its writer lock: a failed or cancelled open must leave the project free
+                raise
+            return _Loaded(p, ds)
 
         self.runner.start("open", open_)
 
