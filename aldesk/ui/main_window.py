@@ -194,14 +194,20 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _cancel_open(self) -> None:
+        embedding = self.runner.is_running("embed")
         for kind in ("load", "open", "create", "embed"):
             self.runner.cancel(kind)
-        self.progress_page.stopped("Cancelled — vectors computed so far are cached; Resume continues.",
-                                   can_resume=self.opener._loaded is not None)
+        if embedding:
+            # Resume is offered once the worker has really stopped (embed_cancelled): its batch in flight is
+            # cached by then, so a resume starts from every vector computed, and never runs beside the old one.
+            self.progress_page.stopped("Cancelling…", can_resume=False)
+        else:
+            self.progress_page.stopped("Cancelled", can_resume=self.opener._loaded is not None)
 
     @Slot()
     def _on_embed_cancelled(self) -> None:
-        self.progress_page.stopped("Embedding cancelled", can_resume=True)
+        self.progress_page.stopped("Embedding cancelled — the vectors computed so far are cached; Resume continues "
+                                   "from there.", can_resume=True)
 
     # ----------------------------------------------------------------- opening
     def open_path(self, path: str | Path, project_file: Path | None = None,

@@ -6,6 +6,8 @@ widgets: they emit signals of a small per-task emitter, connected to ``@Slot`` m
 queues the call into the GUI thread (a lambda would run in the emitting thread — see DESIGN.md "Threads").
 
 Starting a task of a kind cancels the previous task of that kind; results of a superseded task are dropped.
+A task stopped by :meth:`TaskRunner.cancel` ends in exactly one ``cancelled(kind)``, sent once its function has
+returned or raised (whatever it returned is dropped): the UI can wait for it before offering to resume.
 """
 
 from __future__ import annotations
@@ -195,8 +197,15 @@ class TaskRunner(QObject):
             self.cancelled.emit(task.kind)
 
     def _finish(self, task_id: int) -> _Task | None:
-        task = self._live(task_id)
-        self._by_id.pop(task_id, None)
-        if task is not None:
+        """The task whose result or error now counts, or None. A task stopped by :meth:`cancel` whose work had
+        already ended (its result was queued when the user pressed Cancel) reports ``cancelled`` instead: every
+        cancel ends in exactly one ``cancelled``, which a UI waiting for the worker to stop can rely on."""
+        task = self._by_id.pop(task_id, None)
+        if task is None:
+            return None
+        if self._current.get(task.kind) is task:
             del self._current[task.kind]
-        return task
+            return task
+        if not task.superseded:
+            self.cancelled.emit(task.kind)
+        return None

@@ -122,3 +122,25 @@ def test_cancel_and_errors(qtbot, runner: TaskRunner) -> None:
     assert errs["b"].message == "That folder has no images."
     assert not errs["c"].user_error and "ZeroDivisionError" in errs["c"].details
     assert Cancelled  # the convention's exception is what the runner understands
+
+
+def test_a_cancel_after_the_work_ended_still_ends_in_cancelled(qtbot, runner: TaskRunner) -> None:
+    """The user pressed Cancel while the result (or error) was already on its way: the cancel wins, and the UI that
+    waits for ``cancelled`` before offering Resume gets it. A superseded task's late result stays silent."""
+    sink = Sink(runner)
+
+    def bug(progress, cancel):
+        raise ZeroDivisionError("oops")
+
+    runner.start("a", lambda progress, cancel: "done")
+    runner.start("b", bug)
+    runner.start("c", lambda progress, cancel: "old")
+    assert runner.pool.waitForDone(5000)  # all three ended; their signals wait in the GUI thread's queue
+    runner.cancel("a")
+    runner.cancel("b")
+    runner.start("c", lambda progress, cancel: "new")
+    qtbot.waitUntil(lambda: len(sink.kinds("cancelled")) == 2 and bool(sink.kinds("finished")), timeout=5000)
+    runner.pool.waitForDone(5000)
+    qtbot.wait(50)
+    assert sorted(sink.kinds("cancelled")) == [("cancelled", "a"), ("cancelled", "b")]
+    assert sink.kinds("finished") == [("finished", "c", "new")] and not sink.kinds("failed")
