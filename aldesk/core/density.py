@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,20 @@ def load_graph(key: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarr
     return _load_pair((root or default_root()) / key, "")
 
 
-def knn_density_cached(
+@dataclass(frozen=True)
+class DensityGraph:
+    """The whole-pool k-NN graph of a project in item indices: density, and each item's neighbours.
+
+    ``indices`` (N, k) int32 and ``similarities`` (N, k) float32; rows of ineligible items point at themselves with
+    similarity -inf (no neighbours). ``density`` (N,) is the mean similarity to the k neighbours (0 where ineligible).
+    """
+
+    density: np.ndarray
+    indices: np.ndarray
+    similarities: np.ndarray
+
+
+def knn_graph_cached(
     vectors: np.ndarray,
     eligible: np.ndarray,
     key: str | None,
@@ -86,21 +100,35 @@ def knn_density_cached(
     root: Path | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
-) -> np.ndarray:
-    """Density (N,) over the eligible items (0 elsewhere), from the stored graph when ``key`` has one."""
-    out = np.zeros(vectors.shape[0], dtype=np.float32)
+) -> DensityGraph:
+    """The k-NN graph over the eligible items, from the stored one when ``key`` has it (else built and stored)."""
+    n = vectors.shape[0]
     idx = np.flatnonzero(eligible)
     if idx.size < 2:
-        return out
+        return DensityGraph(np.zeros(n, np.float32), np.arange(n, dtype=np.int32)[:, None],
+                            np.full((n, 1), -np.inf, np.float32))
     graph = load_graph(key, root) if key else None
     if graph is None or graph[1].shape[0] != idx.size:
         # all items eligible (the usual case): no 1.5 GB copy at 1M
-        sub = vectors if idx.size == vectors.shape[0] else np.ascontiguousarray(vectors[idx])
+        sub = vectors if idx.size == n else np.ascontiguousarray(vectors[idx])
         graph = scoring.knn_graph(sub, k, progress=progress, cancel=cancel)
         if key:  # a read-only cache only costs a recompute next time
             _save_pair((root or default_root()) / key, "", graph[0], graph[1])
-    out[idx] = graph[1].mean(axis=1)
-    return out
+    g_idx, g_sim = graph
+    density = np.zeros(n, dtype=np.float32)
+    density[idx] = g_sim.mean(axis=1)
+    if idx.size == n:
+        return DensityGraph(density, g_idx.astype(np.int32, copy=False), g_sim.astype(np.float32, copy=False))
+    indices = np.repeat(np.arange(n, dtype=np.int32)[:, None], g_idx.shape[1], axis=1)
+    sims = np.full((n, g_idx.shape[1]), -np.inf, dtype=np.float32)
+    indices[idx] = idx[g_idx]
+    sims[idx] = g_sim
+    return DensityGraph(density, indices, sims)
+
+
+def knn_density_cached(vectors: np.ndarray, eligible: np.ndarray, key: str | None, **kwargs) -> np.ndarray:
+    """Density (N,) over the eligible items (0 elsewhere), from the stored graph when ``key`` has one."""
+    return knn_graph_cached(vectors, eligible, key, **kwargs).density
 
 
 # ------------------------------------------------------------ k-NN state

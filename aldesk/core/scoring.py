@@ -12,7 +12,10 @@ import numpy as np
 
 from aldesk.core.progress import CancelFn, ProgressFn, check
 
-MEASURES = ("uncertainty", "margin", "entropy")
+MEASURES = ("uncertainty", "margin", "entropy", "eer")
+# "eer" (expected error reduction, knn.expected_error_reduction) needs the k-NN's state and the whole-pool graph,
+# not only the probabilities: callers compute it and pass it to score(). Without a graph it falls back to
+# uncertainty, which is its own first term.
 DENSITIES = ("knn", "global")
 # Below this many items the whole-pool k-NN graph is computed exactly with chunked numpy; above it pynndescent
 # (approximate: recall 0.58 at 80k on clustered data; pays ~30-45 s of numba JIT per process). With the block-max
@@ -43,7 +46,7 @@ def entropy(p: np.ndarray) -> np.ndarray:
     return -(p * logp).sum(axis=1)
 
 
-MEASURE_FUNCS = {"uncertainty": uncertainty, "margin": margin, "entropy": entropy}
+MEASURE_FUNCS = {"uncertainty": uncertainty, "margin": margin, "entropy": entropy, "eer": uncertainty}
 
 
 def global_density(X: np.ndarray) -> np.ndarray:
@@ -224,6 +227,7 @@ class Strategy:
 
 NAMED = {
     "random": Strategy("random", None, None, False),
+    "eer": Strategy("eer", "eer", None, False),
     "uid": Strategy("uid", "uncertainty", "knn", True),
     "uid-global": Strategy("uid-global", "uncertainty", "global", True),
     "mid": Strategy("mid", "margin", "knn", True),
@@ -279,21 +283,25 @@ def score(
     density: np.ndarray | None,
     max_sim: np.ndarray | None,
     density_cdf: np.ndarray | None = None,
+    measure_values: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Raw measures, their CDFs and S over one pool. Returns a dict with keys among
     measure / density / diversity (raw), U / I / D (CDFs) and S. ``density_cdf``, when given, is the density's
-    CDF over this pool computed already (see :class:`PresortedCDF`)."""
+    CDF over this pool computed already (see :class:`PresortedCDF`); ``measure_values`` the raw measure when the
+    caller computed it (it must for "eer"; see :func:`measure_values`). A ``density`` given to a strategy without
+    a density factor only breaks a tie of every item (no labels yet): the most typical items come first."""
     n = next(a.shape[0] for a in (probs, density, max_sim) if a is not None)
     out: dict[str, np.ndarray] = {}
     S = np.ones(n, dtype=np.float32)
     a, b, c = strategy.weights
     if strategy.measure is not None:
         # float32 for the ranking: numpy's SIMD argsort is ~3x faster on it than on float64
-        m = MEASURE_FUNCS[strategy.measure](probs).astype(np.float32, copy=False)
+        m = measure_values if measure_values is not None else MEASURE_FUNCS[strategy.measure](probs)
+        m = np.asarray(m).astype(np.float32, copy=False)
         out["measure"] = m
         out["U"] = cdf(m)
         S *= out["U"] if a == 1.0 else out["U"] ** a
-    if strategy.density is not None:
+    if strategy.density is not None and density is not None:
         out["density"] = density
         out["I"] = cdf(density) if density_cdf is None else density_cdf
         S *= out["I"] if b == 1.0 else out["I"] ** b
@@ -302,8 +310,32 @@ def score(
         out["diversity"] = d
         out["D"] = cdf(d)
         S *= out["D"] if c == 1.0 else out["D"] ** c
+    if strategy.density is None and density is not None and S.size and S.min() == S.max():
+        S = S * cdf(density)
     out["S"] = S
     return out
+
+
+def measure_values(
+    strategy: Strategy,
+    knn,
+    n_classes: int,
+    rows: np.ndarray,
+    probs: np.ndarray | None,
+    graph: tuple[np.ndarray, np.ndarray] | None,
+) -> np.ndarray | None:
+    """The raw measure of ``strategy`` over ``rows`` of an IncrementalKNN, or None when there is none.
+
+    ``graph`` is the whole-pool k-NN graph (indices, similarities) in the k-NN's row numbering; "eer" needs it and
+    is uncertainty (its own first term) while there is none yet.
+    """
+    if strategy.measure is None:
+        return None
+    if strategy.measure == "eer" and graph is not None:
+        from aldesk.core.knn import expected_error_reduction
+
+        return expected_error_reduction(knn, n_classes, rows, graph[0][rows], graph[1][rows], probs=probs)
+    return MEASURE_FUNCS[strategy.measure](probs)
 
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
@@ -326,14 +358,15 @@ def select(
     density: np.ndarray | None = None,
     max_sim: np.ndarray | None = None,
     pool_size: int | None = None,
+    measure: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """modAL-shaped query: (indices into the pool, their scores), best first."""
+    """modAL-shaped query: (indices into the pool, their scores), best first. ``measure``: see :func:`score`."""
     if strategy.is_random:
         size = pool_size if pool_size is not None else next(
             a.shape[0] for a in (probs, density, max_sim) if a is not None
         )
         idx = rng.choice(size, size=min(n, size), replace=False)
         return idx.astype(np.int64), np.zeros(idx.size, dtype=np.float32)
-    S = score(strategy, probs, density, max_sim)["S"]
+    S = score(strategy, probs, density, max_sim, measure_values=measure)["S"]
     idx = top_n(S, n)
     return idx, S[idx]

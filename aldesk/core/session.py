@@ -68,6 +68,7 @@ class Session:
         strategy: str | scoring.Strategy = DEFAULT_STRATEGY,
         eligible: np.ndarray | None = None,
         density: np.ndarray | None = None,
+        graph: tuple[np.ndarray, np.ndarray] | None = None,
         journal: Callable[[Action], None] | None = None,
         n_candidates: int = DEFAULT_CANDIDATES,
         seed: int = 0,
@@ -88,6 +89,11 @@ class Session:
         if density is not None:
             self.density_kind = "knn"
         self._density_cdf: scoring.PresortedCDF | None = None  # sorted once, lazily, per density
+        self.graph: tuple[np.ndarray, np.ndarray] | None = None  # whole-pool k-NN graph, for "eer"
+        self._eer: np.ndarray | None = None  # expected error reduction per item, updated where the k-NN changed
+        self._eer_key: tuple | None = None
+        if graph is not None:
+            self._set_graph(graph)
         self.journal = journal
         self.n_candidates = n_candidates
         self.rng = np.random.default_rng(seed)
@@ -130,13 +136,29 @@ class Session:
         return m
 
     # --------------------------------------------------------------- ranking
-    def set_density(self, density: np.ndarray, kind: str = "knn") -> None:
-        """Swap in a density computed in the background (e.g. the k-NN graph once it is ready)."""
+    def set_density(
+        self, density: np.ndarray, kind: str = "knn", graph: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> None:
+        """Swap in a density computed in the background (e.g. the k-NN graph once it is ready).
+
+        ``graph`` is that graph, (indices (N, g), similarities (N, g)) in item numbering: the "eer" measure needs it
+        and ranks by uncertainty until it has one.
+        """
         if density.shape != (self.n,):
             raise ValueError("density must have one value per item")
+        if graph is not None:
+            self._set_graph(graph)
         self.density = np.asarray(density, dtype=np.float32)
         self.density_kind = kind
         self._density_cdf = None
+        self._ranking = None
+
+    def _set_graph(self, graph: tuple[np.ndarray, np.ndarray]) -> None:
+        idx, sims = graph
+        if idx.shape != sims.shape or idx.ndim != 2 or idx.shape[0] != self.n:
+            raise ValueError("the neighbour graph must have one row of neighbours per item")
+        self.graph = (np.asarray(idx), np.asarray(sims, dtype=np.float32))
+        self._eer = None
         self._ranking = None
 
     def set_strategy(self, strategy: str | scoring.Strategy) -> None:
@@ -163,13 +185,14 @@ class Session:
             order, _ = scoring.select(self.strategy, n, self.rng, pool_size=pool.size)
             parts = {"S": np.zeros(pool.size, np.float32)}
         else:
-            dens = dcdf = None
+            dens = self.density[pool]  # a factor of S, or (without one) what breaks a tie of every item
+            dcdf = None
             if self.strategy.density:
-                dens = self.density[pool]
                 if self._density_cdf is None:
                     self._density_cdf = scoring.PresortedCDF(self.density)
                 dcdf = self._density_cdf.of(pool)
-            parts = scoring.score(self.strategy, probs, dens, self.knn.max_similarity(pool), dcdf)
+            meas = self._measure(pool, probs, n_cls)
+            parts = scoring.score(self.strategy, probs, dens, self.knn.max_similarity(pool), dcdf, meas)
             order = scoring.top_n(parts["S"], n)
         has_labels = self.knn.n_labeled > 0 and len(self.classes) > 0
         out = []
@@ -188,6 +211,32 @@ class Session:
         if audit is not None:
             out = [audit] + [c for c in out if c.index != audit.index][: max(0, n - 1)]
         return out
+
+    def _measure(self, pool: np.ndarray, probs: np.ndarray, n_cls: int) -> np.ndarray | None:
+        """The strategy's raw measure over ``pool``. The expected error reduction of an item depends only on the
+        k-NN rows of the item and of its graph neighbours, so after a label it is recomputed only where one of those
+        changed (the first k labels change every row; later a label changes ~N k / |L| of them)."""
+        if self.strategy.measure != "eer" or self.graph is None:
+            return scoring.measure_values(self.strategy, self.knn, n_cls, pool, probs, self.graph)
+        from aldesk.core.knn import expected_error_reduction
+
+        changed = self.knn.take_changed()
+        unlabeled = np.flatnonzero(self.pool_mask(include_skipped=True))
+        key = (n_cls, self.knn.n_labeled >= self.knn.k)
+        if self._eer is None or self._eer_key != key:
+            self._eer = np.zeros(self.n, dtype=np.float64)
+            self._eer_key = key
+            rows = unlabeled
+        else:
+            g_idx = self.graph[0]
+            dirty = changed.copy()
+            for j in range(g_idx.shape[1]):  # one column at a time: no (N, k) temporary
+                dirty |= changed[g_idx[:, j]]
+            rows = unlabeled[dirty[unlabeled]]
+        if rows.size:
+            self._eer[rows] = expected_error_reduction(self.knn, n_cls, rows, self.graph[0][rows],
+                                                       self.graph[1][rows])
+        return self._eer[pool]
 
     # ----------------------------------------------------------------- audit
     def _single_labels(self) -> int:

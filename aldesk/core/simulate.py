@@ -90,11 +90,12 @@ def run_fold(
     rng: np.random.Generator,
     density: np.ndarray | None = None,
     cancel: CancelFn | None = None,
+    graph: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """One learning curve: accuracy on ``test`` after 1..budget labels picked from ``pool`` by ``strategy``.
 
-    ``density`` is over ``pool`` (aligned with it). Works on the pool+test sub-matrix so each label costs one
-    (|pool|+|test|) x d mat-vec, exactly as in the app.
+    ``density`` is over ``pool`` (aligned with it), ``graph`` the pool's k-NN graph (indices into ``pool``).
+    Works on the pool+test sub-matrix so each label costs one (|pool|+|test|) x d mat-vec, exactly as in the app.
     """
     sub = np.concatenate([pool, test])
     Xs = X[sub]
@@ -115,9 +116,10 @@ def run_fold(
             pick = cand[rng.integers(cand.size)]
         else:
             probs = knn.probabilities(n_classes, cand) if strategy.measure else None
-            dens = density[cand] if strategy.density else None
+            dens = density[cand] if density is not None else None
             ms = knn.max_similarity(cand) if strategy.diversity else None
-            idx, _ = scoring.select(strategy, 1, rng, probs, dens, ms)
+            meas = scoring.measure_values(strategy, knn, n_classes, cand, probs, graph)
+            idx, _ = scoring.select(strategy, 1, rng, probs, dens, ms, measure=meas)
             pick = cand[idx[0]]
         available[pick] = False
         knn.add(pick, int(ys[pick]))
@@ -160,16 +162,25 @@ def simulate(
         pool = np.setdiff1d(np.arange(n), test, assume_unique=True)
         full[f] = knn_accuracy(X, y, pool, test, k, n_classes)
         dens_cache: dict[str, np.ndarray] = {}
+        graph = None
         for name, strat in zip(names, parsed, strict=True):
             check(cancel)
-            kind = strat.needs_density
+            if strat.is_random:
+                kind = None
+            else:
+                # A strategy without a density factor still breaks a first tie by typicality, as the app does:
+                # eer has the k-NN graph anyway; the others take the global density (cheap, order-free).
+                kind = strat.density or ("knn" if strat.measure == "eer" else "global")
+            if graph is None and (kind == "knn" or strat.measure == "eer"):
+                graph = scoring.knn_graph(X[pool])
+                dens_cache["knn"] = graph[1].mean(axis=1).astype(np.float32)
             if kind and kind not in dens_cache:
-                Xp = X[pool]
-                dens_cache[kind] = scoring.knn_density(Xp) if kind == "knn" else scoring.global_density(Xp)
+                dens_cache[kind] = scoring.global_density(X[pool])
             # Each strategy gets its own generator, seeded per fold, so adding a strategy changes no other curve.
             srng = np.random.default_rng([seed, f, zlib.crc32(name.encode())])
             curves[name][f] = run_fold(X, y, pool, test, strat, budget_eff, k, n_classes, srng,
-                                       dens_cache.get(kind) if kind else None, cancel)
+                                       dens_cache.get(kind) if kind else None, cancel,
+                                       graph if strat.measure == "eer" else None)
             done += 1
             if progress is not None:
                 progress(done / total, f"fold {f + 1}/{folds}: {name}")

@@ -208,7 +208,11 @@ class Controller(QObject):
         return True
 
     def set_density(self, density: Any, kind: str = "knn") -> None:
-        self.session.set_density(density, kind)
+        """A density array, or a DensityGraph (density plus the neighbour graph)."""
+        if hasattr(density, "indices"):
+            self.session.set_density(density.density, kind, graph=(density.indices, density.similarities))
+        else:
+            self.session.set_density(density, kind)
         self._schedule_rerank()
         self.labels_changed.emit()  # the status bar shows the density state
 

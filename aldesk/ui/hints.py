@@ -48,8 +48,9 @@ def hint_html(k: dict[str, str]) -> str:
     return (
         "<h3>Label with the keyboard</h3>"
         f"<table cellspacing='3'>{table}</table>"
-        "<p>Items come in the order of <b>S(x) = U·I·D</b>: how <i>uncertain</i> the model is about the item, "
-        "how <i>typical</i> it is (no outliers), and how <i>far</i> it is from what you already labeled. "
+        "<p>Items come in the order of how much your label would <i>teach</i> the model: how unsure it is "
+        "about the item, and how many unsure items around it one label would settle (its expected error "
+        "reduction; Settings offer S(x) = U·I·D and others). "
         "Now and then an <b>audit</b> item is a random pick instead: its guess, made before you label it, "
         "measures the accuracy honestly.</p>"
     )

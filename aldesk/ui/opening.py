@@ -176,16 +176,17 @@ class Opener(QObject):
         return p.open_session(result.vectors, eligible=result.ok, slots=slots, **settings), key
 
     def compute_density(self, ws: Workspace) -> None:
-        """k-NN density in the background; kept on disk per set of embeddings, so a reopen is instant."""
+        """k-NN graph (density, and the neighbours the "eer" measure needs) in the background; kept on disk per set
+        of embeddings, so a reopen is instant."""
         vectors = ws.session.X
         eligible = ws.session.eligible.copy()
         key = ws.vectors_key
         root = self.graph_root()
 
-        def density(progress: ProgressFn, cancel: CancelFn) -> np.ndarray:
-            from aldesk.core.density import knn_density_cached
+        def density(progress: ProgressFn, cancel: CancelFn) -> object:
+            from aldesk.core.density import knn_graph_cached
 
-            return knn_density_cached(vectors, eligible, key, root=root, progress=progress, cancel=cancel)
+            return knn_graph_cached(vectors, eligible, key, root=root, progress=progress, cancel=cancel)
 
         self.runner.start("density", density)
 

@@ -27,7 +27,8 @@ K_SETTING = "session/k"
 AUDIT_SETTING = "session/audit_every"
 
 STRATEGIES = (
-    ("uid", "uid — uncertainty × typicality (k-NN density) × distance from the labels (default)"),
+    ("eer", "eer — the label that would settle the most unsure items: expected error reduction (default)"),
+    ("uid", "uid — uncertainty × typicality (k-NN density) × distance from the labels"),
     ("uid-global", "uid-global — the same with a global density (no k-NN graph needed)"),
     ("margin", "margin — smallest gap between the two likeliest classes"),
     ("entropy", "entropy — most spread-out class probabilities"),
@@ -66,7 +67,7 @@ class SettingsDialog(QDialog):
         self.strategy.activated.connect(lambda i: self.strategy.setEditText(self.strategy.itemData(i)))
         self.strategy.setToolTip(
             "Which unlabeled item comes next. Pick one or type a product of measures, e.g.\n"
-            "entropy*knn_density*diversity or margin*diversity^0.5 (measures: uncertainty, margin, entropy;\n"
+            "entropy*knn_density*diversity or margin*diversity^0.5 (measures: eer, uncertainty, margin, entropy;\n"
             "knn_density / global_density = typical items first; diversity = far from what is labeled).")
         self.k = QSpinBox()
         self.k.setRange(1, 100)

@@ -24,11 +24,15 @@ N_NEIGHBOURS = 8
 NB_THUMB = 48
 
 FACTORS = (
-    ("S", "S — overall score (U × I × D)"),
+    ("S", "S — overall score (the product of the factors the strategy uses)"),
     ("U", "U — how unsure the model is"),
     ("I", "I — how typical the item is (density)"),
     ("D", "D — how far from anything labeled"),
 )
+
+
+EER_TIP = ("U — how much labeling it would reduce the model's expected errors: its own uncertainty, plus how much "
+           "surer its unsure neighbours would get (expected error reduction)")
 
 
 class ValueBar(QWidget):
@@ -78,12 +82,14 @@ class WhyPanel(QWidget):
         self.factors_box = QGroupBox("Why this item")
         form = QFormLayout(self.factors_box)
         self.factor_values: dict[str, ValueBar] = {}
+        self.factor_labels: dict[str, QLabel] = {}
         for key, tip in FACTORS:
             bar = ValueBar(tip)
             lab = QLabel(key)
             lab.setToolTip(tip)
             form.addRow(lab, bar)
             self.factor_values[key] = bar
+            self.factor_labels[key] = lab
         self.factor_note = QLabel()
         self.factor_note.setWordWrap(True)
         form.addRow(self.factor_note)
@@ -164,6 +170,10 @@ class WhyPanel(QWidget):
                 f"Predicted: <b>{p.predicted}</b> ({p.probabilities.get(p.predicted, 0.0):.0%})")
         cand = self.ctl.candidate(i)
         audit = bool(getattr(cand, "audit", False))
+        measure = getattr(s.strategy, "measure", None)
+        tip = (EER_TIP if measure == "eer" and s.graph is not None else dict(FACTORS)["U"])
+        self.factor_labels["U"].setToolTip(tip)
+        self.factor_values["U"].setToolTip(tip)
         for key, _ in FACTORS:
             v = getattr(cand, key, None) if cand is not None and not audit else None
             self.factor_values[key].set(v, "—" if v is None else f"{v:.2f}")

@@ -1,0 +1,87 @@
+"""Expected error reduction: the vectorised measure equals labeling each item for real, class by class."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from aldesk.core import scoring
+from aldesk.core.knn import IncrementalKNN, expected_error_reduction
+from aldesk.core.session import Session
+from tests.core.conftest import clustered
+
+
+def _brute_force(knn: IncrementalKNN, n_classes: int, x: int, g_idx: np.ndarray) -> float:
+    """(1 - max p(x)) + sum over x's unlabeled graph neighbours u of E_c[max p'(u)] - max p(u), by really adding
+    the label x = c to a copy of the k-NN for every class c."""
+    p_x = knn.probabilities(n_classes, np.array([x]))[0]
+    nbrs = np.array([u for u in g_idx if knn.label[u] < 0])
+    now = knn.probabilities(n_classes, nbrs).max(axis=1).sum() if nbrs.size else 0.0
+    expected = 0.0
+    for c in range(n_classes):
+        trial = copy.deepcopy(knn)
+        trial.add(x, c)
+        after = trial.probabilities(n_classes, nbrs).max(axis=1).sum() if nbrs.size else 0.0
+        expected += p_x[c] * after
+    return (1.0 - p_x.max()) + expected - now
+
+
+@pytest.mark.parametrize("n_labels", [0, 1, 4, 12, 80])
+def test_eer_equals_labeling_for_real(n_labels: int) -> None:
+    X, y = clustered(500, 10, 3, seed=n_labels, spread=0.8)
+    k = 6
+    knn = IncrementalKNN(X, k)
+    rng = np.random.default_rng(n_labels)
+    for i in rng.permutation(500)[:n_labels]:
+        knn.add(i, int(y[i]))
+    g_idx, g_sim = scoring.knn_graph(X, 8)
+    pool = np.flatnonzero(knn.label < 0)
+    got = expected_error_reduction(knn, 3, pool, g_idx[pool], g_sim[pool])
+    for j in rng.choice(pool.size, 25, replace=False):
+        assert got[j] == pytest.approx(_brute_force(knn, 3, int(pool[j]), g_idx[pool[j]]), rel=1e-5, abs=1e-7)  # float32 sims
+    # the chunked path gives the same numbers
+    np.testing.assert_allclose(expected_error_reduction(knn, 3, pool, g_idx[pool], g_sim[pool], chunk=37), got)
+
+
+def test_eer_prefers_an_unknown_cluster_to_a_settled_mixed_one() -> None:
+    """Uncertainty ranks items among many labels that disagree (label noise the k-NN cannot learn) first; the
+    expected error reduction ranks an untouched cluster first, where one label settles many items."""
+    rng = np.random.default_rng(0)
+    d = 16
+    centres = np.eye(d)[:3]
+    X = np.concatenate([centres[i] + 0.15 * rng.standard_normal((150, d)) for i in range(3)]).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    knn = IncrementalKNN(X, 10)
+    # cluster 0: 40 labels, half of each class (noisy); cluster 1: 20 clean labels; cluster 2: nothing.
+    for i in range(40):
+        knn.add(i, i % 2)
+    for i in range(150, 170):
+        knn.add(i, 0)
+    g_idx, g_sim = scoring.knn_graph(X, 10)
+    pool = np.flatnonzero(knn.label < 0)
+    eer = expected_error_reduction(knn, 2, pool, g_idx[pool], g_sim[pool])
+    unc = scoring.uncertainty(knn.probabilities(2, pool))
+    cluster = pool // 150
+    assert cluster[np.argmax(unc)] == 0  # the noisy cluster is where the k-NN is least sure...
+    assert np.median(eer[cluster == 2]) > np.median(eer[cluster == 0])  # ...but not where a label helps most
+    assert cluster[np.argmax(eer)] == 2
+
+
+def test_session_ranks_by_eer_once_it_has_the_graph() -> None:
+    X, y = clustered(600, 12, 4, seed=3)
+    s = Session(X, ["a", "b", "c", "d"], strategy="eer")
+    for i in range(8):
+        s.label(i, "abcd"[y[i]])
+    # without the graph: uncertainty, its own first term
+    before = [c.index for c in s.candidates(10)]
+    pool = np.flatnonzero(s.pool_mask())
+    unc = scoring.uncertainty(s.knn.probabilities(4, pool))
+    assert unc[np.searchsorted(pool, before[0])] == pytest.approx(unc.max())
+    g_idx, g_sim = scoring.knn_graph(X, 10)
+    s.set_density(g_sim.mean(axis=1), graph=(g_idx, g_sim))
+    after = s.candidates(10)
+    eer = expected_error_reduction(s.knn, 4, pool, g_idx[pool], g_sim[pool])
+    assert after[0].index == pool[np.argmax(eer)]
+    assert after[0].I is None and after[0].D is None and after[0].U == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(ValueError, match="one row of neighbours per item"):
+        s.set_density(np.ones(600, np.float32), graph=(g_idx[:10], g_sim[:10]))
