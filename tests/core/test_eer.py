@@ -85,3 +85,33 @@ def test_session_ranks_by_eer_once_it_has_the_graph() -> None:
     assert after[0].I is None and after[0].D is None and after[0].U == pytest.approx(1.0, abs=1e-3)
     with pytest.raises(ValueError, match="one row of neighbours per item"):
         s.set_density(np.ones(600, np.float32), graph=(g_idx[:10], g_sim[:10]))
+
+
+def test_session_cache_equals_a_fresh_computation_through_label_relabel_undo_and_new_class() -> None:
+    X, y = clustered(700, 12, 3, seed=5, spread=0.9)
+    g_idx, g_sim = scoring.knn_graph(X, 10)
+    s = Session(X, ["a", "b", "c"], k=5, strategy="eer", density=g_sim.mean(axis=1), graph=(g_idx, g_sim))
+
+    def check() -> None:
+        s.candidates()
+        pool = np.flatnonzero(s.pool_mask())
+        fresh = expected_error_reduction(s.knn, len(s.classes), pool, g_idx[pool], g_sim[pool])
+        np.testing.assert_allclose(s._eer[pool], fresh, rtol=1e-9, atol=1e-12)
+
+    rng = np.random.default_rng(0)
+    for step in range(30):  # through the k-NN's filling phase and well beyond
+        top = s.candidates(1)[0].index
+        s.label(top, "abc"[y[top]])
+        check()
+    s.label(int(s.knn.labeled[3]), "c")  # a relabel moves votes without new similarities
+    check()
+    s.undo()
+    s.undo()
+    check()
+    s.skip(s.candidates(1)[0].index)
+    check()
+    s.add_class("d")
+    check()
+    for i in rng.choice(np.flatnonzero(s.pool_mask()), 5, replace=False):
+        s.label(int(i), "d")
+    check()
