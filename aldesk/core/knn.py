@@ -352,6 +352,7 @@ def expected_error_reduction(
     knn._ensure_classes(C - 1)
     n = knn.n
     a = PRIOR / C
+    f32 = np.float32  # the pair arithmetic is memory-bound: float32 halves it, and ranks the same
     votes = knn.votes[:, :C]
     total = knn.total
     # Current confidence of every item, as probabilities() would give it.
@@ -368,6 +369,9 @@ def expected_error_reduction(
         total = np.maximum(total - w_out, 0.0)
     # Per item: its two strongest classes and the third strongest vote. x's vote w for class c lifts u's top
     # vote only when w > top - votes_c, which for the third class on is rare: those pairs are summed in full.
+    votes = votes.astype(f32)
+    total = total.astype(f32)
+    conf_now = conf_now.astype(f32)
     rr = np.arange(n)
     a1 = votes.argmax(axis=1)
     top = votes[rr, a1]
@@ -376,18 +380,20 @@ def expected_error_reduction(
     a2 = rest.argmax(axis=1)
     gap2 = top - rest[rr, a2]  # +inf with one class
     rest[rr, a2] = -np.inf
-    gap3 = top - rest.max(axis=1) if C > 2 else np.full(n, np.inf)
+    gap3 = top - rest.max(axis=1) if C > 2 else np.full(n, np.inf, dtype=f32)
     threshold = np.where(knn.label < 0, knn.worst_sim, np.inf)  # labeled items are not in the pool
     own = 1.0 - p_rows.max(axis=1)
+    p32 = np.asarray(p_rows, dtype=f32)
+    inv_tau = f32(1.0 / TAU)
     for start in range(0, rows.size, chunk):
         stop = min(rows.size, start + chunk)
         g = graph_idx[start:stop]
         s = graph_sim[start:stop]
         r, j = np.nonzero(s > threshold[g])  # the pairs (x, u) where x's label would reach u
         u = g[r, j]
-        w = weight(s[r, j])
+        w = np.exp((s[r, j] - f32(1.0)) * inv_tau, dtype=f32)
         t_new = total[u] + w
-        px = p_rows[start:stop]
+        px = p32[start:stop]
         flat = px.ravel()
         rc = r * C
         # E_c[max over classes of the new votes] = top + sum_c p(c|x) * max(0, w - (top - votes_c))
@@ -399,6 +405,6 @@ def expected_error_reduction(
             lift[np.arange(more.size), a1[um]] = 0.0
             lift[np.arange(more.size), a2[um]] = 0.0
             e_max[more] += (px[r[more]] * lift).sum(axis=1)
-        gain = (e_max + a * t_new) / ((1.0 + PRIOR) * t_new) - conf_now[u]
+        gain = (e_max + f32(a) * t_new) / (f32(1.0 + PRIOR) * t_new) - conf_now[u]
         out[start:stop] = np.bincount(r, weights=gain, minlength=stop - start) + own[start:stop]
     return out

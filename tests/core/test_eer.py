@@ -38,7 +38,7 @@ def test_eer_equals_labeling_for_real(n_labels: int) -> None:
     pool = np.flatnonzero(knn.label < 0)
     got = expected_error_reduction(knn, 3, pool, g_idx[pool], g_sim[pool])
     for j in rng.choice(pool.size, 25, replace=False):
-        assert got[j] == pytest.approx(_brute_force(knn, 3, int(pool[j]), g_idx[pool[j]]), rel=1e-5, abs=1e-7)  # float32 sims
+        assert got[j] == pytest.approx(_brute_force(knn, 3, int(pool[j]), g_idx[pool[j]]), abs=2e-6)  # float32 arithmetic
     # the chunked path gives the same numbers
     np.testing.assert_allclose(expected_error_reduction(knn, 3, pool, g_idx[pool], g_sim[pool], chunk=37), got)
 
