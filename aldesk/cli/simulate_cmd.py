@@ -18,13 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run the evaluation protocol (K-fold; each step a strategy picks one pool item, its known label "
         "is revealed, and the k-NN's accuracy on the held-out fold is recorded). 'random' always runs beside.",
         epilog="examples:\n  aldesk simulate reviews.csv --label-column sentiment --folds 4 --budget 200 --out rt.json\n"
-        "  aldesk simulate photos/ --strategies uid,uid-global,margin --plot curves.png",
+        "  aldesk simulate photos/ --strategies eer,uid,uid-global,margin --plot curves.png",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("data", type=Path, help="image folder (ImageFolder layout gives labels) or CSV of texts")
     p.add_argument("--strategies", default=None,
-                   help="comma list, e.g. uid,margin,entropy*knn_density*diversity; '@m' adds a random pick every m "
-                   "labels as the app's audit does (default: the app's own, uid@10)")
+                   help="comma list, e.g. eer,uid,margin,entropy*knn_density*diversity; '@m' adds a random pick every m "
+                   "labels as the app's audit does (default: the app's own, eer@10)")
     p.add_argument("--folds", type=int, default=16, help="K of the K-fold split (default 16, as in the seed)")
     p.add_argument("--budget", type=int, default=200, help="labels per fold (default 200)")
     p.add_argument("--seed", type=int, default=0)

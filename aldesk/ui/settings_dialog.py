@@ -47,7 +47,7 @@ def checked_strategy(spec: str) -> str:
     """The normalised strategy text, or ValueError with parse_strategy's message."""
     spec = spec.strip()
     if not spec:
-        raise ValueError("Type a strategy, for example uid or entropy*knn_density*diversity.")
+        raise ValueError("Type a strategy, for example eer, uid or entropy*knn_density*diversity.")
     return parse_strategy(spec).name
 
 

@@ -245,7 +245,7 @@ def test_simulate_panel_runs_in_background_and_plots(qtbot, make_dock, tmp_path:
     panel.run_button.click()
     qtbot.waitUntil(lambda: panel.plot.result is not None, timeout=60_000)
     res = panel.plot.result
-    assert set(res["strategies"]) == {"uid", "random"}
+    assert set(res["strategies"]) == {"eer", "random"}
     assert "whole pool" in panel.status.text()
     # Export both ways the context menu offers, and the CLI's PNG function.
     item = panel.plot.getPlotItem()

@@ -49,7 +49,7 @@ def test_strategy_k_and_audit_apply_and_persist(qtbot, make_window, tmp_path) ->
     assert win.ctl.session.n_labeled == 4
 
     dlg = _dialog(win)
-    assert dlg.strategy.currentText() == "uid" and dlg.k.value() == 10
+    assert dlg.strategy.currentText() == "eer" and dlg.k.value() == 10
     dlg.strategy.setEditText("entropy*bogus")
     _ok(qtbot, dlg)
     assert dlg.isVisible() and "bogus" in dlg.error.text()  # parse_strategy's message, the dialog stays open

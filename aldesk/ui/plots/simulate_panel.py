@@ -30,7 +30,7 @@ class SimulatePanel(QWidget):
         self.runner = runner
         self.ctl: Controller | None = None
         self.strategies = QLineEdit()
-        self.strategies.setPlaceholderText("e.g. uid, margin, entropy*knn_density*diversity")
+        self.strategies.setPlaceholderText("e.g. eer, uid, margin, entropy*knn_density*diversity")
         self.strategies.setToolTip("Comma-separated strategies; 'random' always runs beside them.")
         self.folds = QSpinBox()
         self.folds.setRange(2, 16)
