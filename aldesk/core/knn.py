@@ -353,13 +353,26 @@ def expected_error_reduction(
     n = knn.n
     a = PRIOR / C
     f32 = np.float32  # the pair arithmetic is memory-bound: float32 halves it, and ranks the same
+    p32 = np.ascontiguousarray(p_rows, dtype=f32)
+    inv_tau = f32(1.0 / TAU)
+    full = knn.n_labeled >= knn.k
+    from aldesk.core.eer_kernel import kernel
+
+    compiled = kernel()
+    if compiled is not None:
+        row_state, pair_gain = compiled
+        st = row_state(knn.votes, knn.total, knn.nbr, knn.worst_slot, knn.worst_sim, knn.label, C, full, inv_tau,
+                       PRIOR)
+        return pair_gain(p32, np.ascontiguousarray(graph_idx), np.ascontiguousarray(graph_sim, dtype=f32), st,
+                         inv_tau, PRIOR, out)
+    own = 1.0 - p_rows.max(axis=1)
     votes = knn.votes[:, :C]
     total = knn.total
     # Current confidence of every item, as probabilities() would give it.
     top_now = votes.max(axis=1)
     safe = np.where(total > 0, total, 1.0)
     conf_now = np.where(total > 0, (top_now + a * total) / ((1.0 + PRIOR) * safe), 1.0 / C)
-    if knn.n_labeled >= knn.k:
+    if full:
         # What x's vote meets in u: u's votes after its weakest labeled neighbour leaves.
         worst = knn.nbr[np.arange(n), knn.worst_slot]
         w_out = weight(knn.worst_sim)
@@ -367,11 +380,12 @@ def expected_error_reduction(
         votes[np.arange(n), knn.label[worst]] -= w_out
         np.maximum(votes, 0.0, out=votes)  # float rounding must not make a vote negative
         total = np.maximum(total - w_out, 0.0)
-    # Per item: its two strongest classes and the third strongest vote. x's vote w for class c lifts u's top
-    # vote only when w > top - votes_c, which for the third class on is rare: those pairs are summed in full.
     votes = votes.astype(f32)
     total = total.astype(f32)
     conf_now = conf_now.astype(f32)
+    threshold = np.where(knn.label < 0, knn.worst_sim, np.inf).astype(f32)  # labeled items are not in the pool
+    # numpy: per item, its two strongest classes and the third strongest vote. x's vote w for class c lifts u's
+    # top vote only when w > top - votes_c, which for the third class on is rare: those pairs are summed in full.
     rr = np.arange(n)
     a1 = votes.argmax(axis=1)
     top = votes[rr, a1]
@@ -381,10 +395,6 @@ def expected_error_reduction(
     gap2 = top - rest[rr, a2]  # +inf with one class
     rest[rr, a2] = -np.inf
     gap3 = top - rest.max(axis=1) if C > 2 else np.full(n, np.inf, dtype=f32)
-    threshold = np.where(knn.label < 0, knn.worst_sim, np.inf)  # labeled items are not in the pool
-    own = 1.0 - p_rows.max(axis=1)
-    p32 = np.asarray(p_rows, dtype=f32)
-    inv_tau = f32(1.0 / TAU)
     for start in range(0, rows.size, chunk):
         stop = min(rows.size, start + chunk)
         g = graph_idx[start:stop]

@@ -115,3 +115,26 @@ def test_session_cache_equals_a_fresh_computation_through_label_relabel_undo_and
     for i in rng.choice(np.flatnonzero(s.pool_mask()), 5, replace=False):
         s.label(int(i), "d")
     check()
+
+
+def test_compiled_and_numpy_pair_sums_agree(monkeypatch) -> None:
+    from aldesk.core import eer_kernel
+
+    if eer_kernel.kernel() is None:
+        pytest.skip("numba is not available here: only the numpy version runs")
+    X, y = clustered(900, 16, 5, seed=11, spread=1.0)
+    knn = IncrementalKNN(X, 10)
+    g_idx, g_sim = scoring.knn_graph(X, 10)
+    rng = np.random.default_rng(4)
+    for n_labels in (0, 3, 40, 200):
+        while knn.n_labeled < n_labels:
+            i = int(rng.integers(900))
+            if knn.label[i] < 0:
+                knn.add(i, int(y[i]))
+        pool = np.flatnonzero(knn.label < 0)
+        fast = expected_error_reduction(knn, 5, pool, g_idx[pool], g_sim[pool])
+        monkeypatch.setattr(eer_kernel, "_kernel", None)
+        monkeypatch.setattr(eer_kernel, "_tried", True)
+        slow = expected_error_reduction(knn, 5, pool, g_idx[pool], g_sim[pool])
+        monkeypatch.undo()
+        np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=2e-6)
