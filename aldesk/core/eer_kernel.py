@@ -61,8 +61,7 @@ def _row_state(votes, total, nbr, worst_slot, worst_sim, label, n_cls, full, inv
         t = total[u]
         best = votes[u, 0]
         for c in range(1, n_cls):
-            if votes[u, c] > best:
-                best = votes[u, c]
+            best = max(best, votes[u, c])
         st[u, 3] = (best + a * t) / ((1.0 + prior) * t) if t > 0 else 1.0 / n_cls
         st[u, 0] = worst_sim[u] if label[u] < 0 else np.inf
         wl = -1
@@ -80,8 +79,7 @@ def _row_state(votes, total, nbr, worst_slot, worst_sim, label, n_cls, full, inv
             if v < 0:
                 v = 0.0
             st[u, 4 + c] = v
-            if v > m:
-                m = v
+            m = max(m, v)
         st[u, 2] = m
     return st
 
@@ -95,8 +93,7 @@ def _pair_gain(p, g, s, st, inv_tau, prior, out):  # pragma: no cover
     for i in range(n):
         pmax = p[i, 0]
         for c in range(1, n_cls):
-            if p[i, c] > pmax:
-                pmax = p[i, c]
+            pmax = max(pmax, p[i, c])
         acc = 1.0 - pmax
         for j in range(kk):
             u = g[i, j]
