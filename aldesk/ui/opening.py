@@ -185,8 +185,11 @@ class Opener(QObject):
 
         def density(progress: ProgressFn, cancel: CancelFn) -> object:
             from aldesk.core.density import knn_graph_cached
+            from aldesk.core.eer_kernel import kernel
 
-            return knn_graph_cached(vectors, eligible, key, root=root, progress=progress, cancel=cancel)
+            graph = knn_graph_cached(vectors, eligible, key, root=root, progress=progress, cancel=cancel)
+            kernel()  # compile (or load) the eer loop here, not on the first key press
+            return graph
 
         self.runner.start("density", density)
 
