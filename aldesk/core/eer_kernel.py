@@ -42,11 +42,13 @@ def kernel():
 
 
 def _warm_up(row_state, pair_gain) -> None:
-    st = row_state(np.zeros((2, 2)), np.zeros(2), np.zeros((2, 1), np.int32), np.zeros(2, np.int32),
+    votes, total = np.zeros((2, 2)), np.zeros(2)
+    st = row_state(votes, total, np.zeros((2, 1), np.int32), np.zeros(2, np.int32),
                    np.full(2, -np.inf, np.float32), np.full(2, -1, np.int32), 2, False, np.float32(10.0), 0.1)
     for idx_type in (np.int64, np.int32):  # the graph comes as either
-        pair_gain(np.ones((1, 2), np.float32), np.zeros((1, 1), idx_type), np.zeros((1, 1), np.float32), st,
-                  np.float32(10.0), 0.1, np.zeros(1))
+        for sim_type in (np.float32, np.float64):
+            pair_gain(np.zeros(1, np.int64), np.zeros((2, 1), idx_type), np.zeros((2, 1), sim_type), votes, total,
+                      st, np.float32(10.0), 0.1, np.zeros(1))
 
 
 def _row_state(votes, total, nbr, worst_slot, worst_sim, label, n_cls, full, inv_tau, prior):  # pragma: no cover
@@ -84,30 +86,36 @@ def _row_state(votes, total, nbr, worst_slot, worst_sim, label, n_cls, full, inv
     return st
 
 
-def _pair_gain(p, g, s, st, inv_tau, prior, out):  # pragma: no cover
-    """out[i] = (1 - max p[i]) + sum over the neighbours u = g[i, j] that x_i's label reaches (s > st[u, 0]) of
-    E_c~p[i] [max p'(u)] - max p(u), where x_i's vote exp((s - 1) / tau) joins u's votes (see _row_state)."""
-    n, kk = g.shape
-    n_cls = p.shape[1]
+def _pair_gain(rows, g, s, votes, total, st, inv_tau, prior, out):  # pragma: no cover
+    """out[i] = (1 - max p(x)) + sum over the neighbours u = g[x, j] of x = rows[i] that x's label reaches
+    (s[x, j] > st[u, 0]) of E_c~p(x) [max p'(u)] - max p(u), where x's vote exp((s - 1) / tau) joins u's votes (see
+    _row_state) and p(x) comes from x's own votes as IncrementalKNN.probabilities gives it."""
+    n_cls = st.shape[1] - 4
+    kk = g.shape[1]
     a = prior / n_cls
-    for i in range(n):
-        pmax = p[i, 0]
-        for c in range(1, n_cls):
-            pmax = max(pmax, p[i, c])
+    p = np.empty(n_cls)
+    for i in range(rows.shape[0]):
+        x = rows[i]
+        t = total[x]
+        pmax = 0.0
+        for c in range(n_cls):
+            p[c] = (votes[x, c] + a * t) / ((1.0 + prior) * t) if t > 0 else 1.0 / n_cls
+            if p[c] > pmax:
+                pmax = p[c]
         acc = 1.0 - pmax
         for j in range(kk):
-            u = g[i, j]
-            sij = s[i, j]
-            if not sij > st[u, 0]:
+            u = g[x, j]
+            sxj = s[x, j]
+            if not sxj > st[u, 0]:
                 continue
-            w = np.exp((sij - 1.0) * inv_tau)
+            w = np.exp((sxj - 1.0) * inv_tau)
             t_new = st[u, 1] + w
             tp = st[u, 2]
             e = 1.0 * tp
             for c in range(n_cls):
                 d = st[u, 4 + c] + w - tp
                 if d > 0.0:
-                    e += p[i, c] * d
+                    e += p[c] * d
             acc += (e + a * t_new) / ((1.0 + prior) * t_new) - st[u, 3]
         out[i] = acc
     return out

@@ -334,9 +334,10 @@ def expected_error_reduction(
     """For each item x of ``rows``: how much the k-NN's expected error over x and its neighbours would drop if x
     were labeled (Roy & McCallum's expected error reduction, restricted to the neighbourhood a label can reach).
 
-    The label is drawn from x's own predicted probabilities p(c|x) (``probs``, computed when not given). Labeling x
+    The label is drawn from x's own predicted probabilities p(c|x) (``probs`` over ``rows`` spares the numpy version
+    computing them; the compiled one reads the votes directly). Labeling x
     removes x's own expected error (1 - max p(x)); each unlabeled neighbour u of x in the whole-pool graph
-    (``graph_idx``/``graph_sim``, one row per item of ``rows``) for which x would enter u's top-k labeled
+    (``graph_idx``/``graph_sim``, in the k-NN's row numbering: row x lists x's neighbours) for which x would enter u's top-k labeled
     neighbours gets x's vote (its weakest labeled neighbour leaves), and its confidence max p(u) changes:
         (1 - max p(x)) + sum_u E_c[max p'(u | x labeled c)] - max p(u).
     Unlike uncertainty alone it is small where many labels already agree or already disagree (a new label there
@@ -348,12 +349,10 @@ def expected_error_reduction(
     if rows.size == 0:
         return out
     C = n_classes
-    p_rows = knn.probabilities(C, rows) if probs is None else probs  # also grows the vote table to C classes
     knn._ensure_classes(C - 1)
     n = knn.n
     a = PRIOR / C
     f32 = np.float32  # the pair arithmetic is memory-bound: float32 halves it, and ranks the same
-    p32 = np.ascontiguousarray(p_rows, dtype=f32)
     inv_tau = f32(1.0 / TAU)
     full = knn.n_labeled >= knn.k
     from aldesk.core.eer_kernel import kernel
@@ -363,8 +362,10 @@ def expected_error_reduction(
         row_state, pair_gain = compiled
         st = row_state(knn.votes, knn.total, knn.nbr, knn.worst_slot, knn.worst_sim, knn.label, C, full, inv_tau,
                        PRIOR)
-        return pair_gain(p32, np.ascontiguousarray(graph_idx), np.ascontiguousarray(graph_sim, dtype=f32), st,
+        return pair_gain(rows.astype(np.int64, copy=False), graph_idx, graph_sim, knn.votes, knn.total, st,
                          inv_tau, PRIOR, out)
+    p_rows = knn.probabilities(C, rows) if probs is None else probs
+    p32 = np.ascontiguousarray(p_rows, dtype=f32)
     own = 1.0 - p_rows.max(axis=1)
     votes = knn.votes[:, :C]
     total = knn.total
@@ -397,8 +398,8 @@ def expected_error_reduction(
     gap3 = top - rest.max(axis=1) if C > 2 else np.full(n, np.inf, dtype=f32)
     for start in range(0, rows.size, chunk):
         stop = min(rows.size, start + chunk)
-        g = graph_idx[start:stop]
-        s = graph_sim[start:stop]
+        g = graph_idx[rows[start:stop]]
+        s = graph_sim[rows[start:stop]]
         r, j = np.nonzero(s > threshold[g])  # the pairs (x, u) where x's label would reach u
         u = g[r, j]
         w = np.exp((s[r, j] - f32(1.0)) * inv_tau, dtype=f32)

@@ -334,7 +334,7 @@ def measure_values(
     if strategy.measure == "eer" and graph is not None:
         from aldesk.core.knn import expected_error_reduction
 
-        return expected_error_reduction(knn, n_classes, rows, graph[0][rows], graph[1][rows], probs=probs)
+        return expected_error_reduction(knn, n_classes, rows, graph[0], graph[1], probs=probs)
     return MEASURE_FUNCS[strategy.measure](probs)
 
 

@@ -236,8 +236,7 @@ class Session:
                 dirty |= changed[g_idx[:, j]]
             rows = unlabeled[dirty[unlabeled]]
         if rows.size:
-            self._eer[rows] = expected_error_reduction(self.knn, n_cls, rows, self.graph[0][rows],
-                                                       self.graph[1][rows])
+            self._eer[rows] = expected_error_reduction(self.knn, n_cls, rows, self.graph[0], self.graph[1])
         return self._eer[pool]
 
     # ----------------------------------------------------------------- audit
