@@ -100,8 +100,7 @@ def _pair_gain(rows, g, s, votes, total, st, inv_tau, prior, out):  # pragma: no
         pmax = 0.0
         for c in range(n_cls):
             p[c] = (votes[x, c] + a * t) / ((1.0 + prior) * t) if t > 0 else 1.0 / n_cls
-            if p[c] > pmax:
-                pmax = p[c]
+            pmax = max(pmax, p[c])
         acc = 1.0 - pmax
         for j in range(kk):
             u = g[x, j]

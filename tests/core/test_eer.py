@@ -38,7 +38,8 @@ def test_eer_equals_labeling_for_real(n_labels: int) -> None:
     pool = np.flatnonzero(knn.label < 0)
     got = expected_error_reduction(knn, 3, pool, g_idx, g_sim)
     for j in rng.choice(pool.size, 25, replace=False):
-        assert got[j] == pytest.approx(_brute_force(knn, 3, int(pool[j]), g_idx[pool[j]]), abs=2e-6)  # float32 arithmetic
+        want = _brute_force(knn, 3, int(pool[j]), g_idx[pool[j]])
+        assert got[j] == pytest.approx(want, abs=2e-6)  # float32 arithmetic
     # the chunked path gives the same numbers
     np.testing.assert_allclose(expected_error_reduction(knn, 3, pool, g_idx, g_sim, chunk=37), got)
 
