@@ -334,15 +334,15 @@ def expected_error_reduction(
     """For each item x of ``rows``: how much the k-NN's expected error over x and its neighbours would drop if x
     were labeled (Roy & McCallum's expected error reduction, restricted to the neighbourhood a label can reach).
 
-    The label is drawn from x's own predicted probabilities p(c|x) (``probs`` over ``rows`` spares the numpy version
-    computing them; the compiled one reads the votes directly). Labeling x
-    removes x's own expected error (1 - max p(x)); each unlabeled neighbour u of x in the whole-pool graph
-    (``graph_idx``/``graph_sim``, in the k-NN's row numbering: row x lists x's neighbours) for which x would enter
-    u's top-k labeled neighbours gets x's vote (its weakest labeled neighbour leaves), and its confidence max p(u) changes:
+    The label is drawn from x's own predicted probabilities p(c|x). Labeling x removes x's own expected error
+    (1 - max p(x)); each unlabeled neighbour u of x in the whole-pool graph (``graph_idx``/``graph_sim`` in the
+    k-NN's row numbering: row x lists x's neighbours) for which x would enter u's top-k labeled neighbours gets
+    x's vote (its weakest labeled neighbour leaves), and its confidence max p(u) changes:
         (1 - max p(x)) + sum_u E_c[max p'(u | x labeled c)] - max p(u).
     Unlike uncertainty alone it is small where many labels already agree or already disagree (a new label there
     moves nothing: noise the k-NN cannot learn) and large where one label would settle many unsure items.
-    O(reached pairs x classes); no similarity is computed.
+    O(reached pairs x classes), no similarity computed: a compiled loop (eer_kernel) when numba works, else numpy
+    (``probs`` over ``rows`` spares that version computing them).
     """
     rows = np.asarray(rows)
     out = np.zeros(rows.size, dtype=np.float64)
