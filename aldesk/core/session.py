@@ -229,6 +229,8 @@ class Session:
             self._eer = np.zeros(self.n, dtype=np.float64)
             self._eer_key = key
             rows = unlabeled
+        elif changed.all():  # the k-NN's filling phase: every row changed
+            rows = unlabeled
         else:
             g_idx = self.graph[0]
             dirty = changed.copy()
