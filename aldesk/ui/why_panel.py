@@ -81,6 +81,7 @@ class WhyPanel(QWidget):
 
         self.factors_box = QGroupBox("Why this item")
         form = QFormLayout(self.factors_box)
+        self.factor_form = form  # rows of factors the strategy does not use are hidden
         self.factor_values: dict[str, ValueBar] = {}
         self.factor_labels: dict[str, QLabel] = {}
         for key, tip in FACTORS:
@@ -174,9 +175,12 @@ class WhyPanel(QWidget):
         tip = (EER_TIP if measure == "eer" and s.graph is not None else dict(FACTORS)["U"])
         self.factor_labels["U"].setToolTip(tip)
         self.factor_values["U"].setToolTip(tip)
+        st = s.strategy
+        used = {"S": True, "U": st.measure is not None, "I": st.density is not None, "D": bool(st.diversity)}
         for key, _ in FACTORS:
             v = getattr(cand, key, None) if cand is not None and not audit else None
             self.factor_values[key].set(v, "—" if v is None else f"{v:.2f}")
+            self.factor_form.setRowVisible(self.factor_labels[key], used[key] or st.is_random)
         if cand is None:
             note = "Not a current candidate (chosen by hand)."
         elif audit:

@@ -166,3 +166,9 @@ def test_why_panel_values_beside_bars_and_audit_items_explained(qtbot, make_wind
             seen_pick = True
             assert values["U"] == f"{cand.U:.2f}" and "strategy" in why.factor_note.text()
     assert seen_audit and seen_pick
+    # The default (eer) has no density or diversity factor: those rows are hidden; uid shows all four.
+    rows = {k: why.factor_form.isRowVisible(lab) for k, lab in why.factor_labels.items()}
+    assert rows == {"S": True, "U": True, "I": False, "D": False}
+    win.ctl.session.set_strategy("uid")
+    why.refresh()
+    assert all(why.factor_form.isRowVisible(lab) for lab in why.factor_labels.values())
