@@ -10,11 +10,13 @@ set ALDESK_NUMBA=0 to force that.
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
 _kernel = None
 _tried = False
+_lock = threading.Lock()  # the density worker, a simulation worker and the GUI thread may all ask first
 
 
 def kernel():
@@ -22,7 +24,14 @@ def kernel():
     global _kernel, _tried
     if _tried:
         return _kernel
-    _tried = True
+    with _lock:
+        if not _tried:
+            _kernel = _compile()
+            _tried = True  # only now: a caller that sees it also sees the kernel
+    return _kernel
+
+
+def _compile():
     if os.environ.get("ALDESK_NUMBA", "1") == "0":
         return None
     try:
@@ -37,8 +46,7 @@ def kernel():
             break
         except Exception:  # noqa: BLE001
             compiled = None
-    _kernel = compiled
-    return _kernel
+    return compiled
 
 
 def _warm_up(row_state, pair_gain) -> None:
