@@ -228,6 +228,8 @@ class Strategy:
 NAMED = {
     "random": Strategy("random", None, None, False),
     "eer": Strategy("eer", "eer", None, False),
+    # eer x sqrt(typicality) x sqrt(distance from the labels): U·I·D with eer as U, and I and D at half weight
+    "eer-id": Strategy("eer-id", "eer", "knn", True, (1.0, 0.5, 0.5)),
     "uid": Strategy("uid", "uncertainty", "knn", True),
     "uid-global": Strategy("uid-global", "uncertainty", "global", True),
     "mid": Strategy("mid", "margin", "knn", True),

@@ -89,6 +89,8 @@ def test_weights_change_ranking_consistently(seed):
 
 
 def test_parse_strategy_with_random_every_m_picks():
+    e = scoring.parse_strategy("eer-id@10")
+    assert (e.measure, e.density, e.diversity, e.weights, e.every) == ("eer", "knn", True, (1.0, 0.5, 0.5), 10)
     s = scoring.parse_strategy("uid@10")
     assert (s.measure, s.density, s.diversity, s.every, s.name) == ("uncertainty", "knn", True, 10, "uid@10")
     assert scoring.parse_strategy("margin*diversity@5").every == 5
