@@ -28,7 +28,7 @@ AUDIT_SETTING = "session/audit_every"
 
 STRATEGIES = (
     ("eer", "eer — the label that would settle the most unsure items: expected error reduction (default)"),
-    ("eer-id", "eer-id — eer × √typicality × √distance from the labels (better on small sets)"),
+    ("eer-id", "eer-id — eer × √typicality × √distance from the labels"),
     ("uid", "uid — uncertainty × typicality (k-NN density) × distance from the labels"),
     ("uid-global", "uid-global — the same with a global density (no k-NN graph needed)"),
     ("margin", "margin — smallest gap between the two likeliest classes"),
