@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 import time
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 
+from aldesk.core.knn import expected_error_reduction
 from tests.ui.helpers import class_key, state, wait_open
 
 
@@ -90,6 +92,17 @@ def test_density_arrives_in_background(qtbot, make_window) -> None:
     wait_open(qtbot, win)
     qtbot.waitUntil(lambda: win.ctl.session.density_kind == "knn", timeout=60_000)
     assert "knn" in win.status_state.text()
+    # The graph came with it, and the default strategy (eer) now ranks with it: the top candidate of the next
+    # ranking is the item with the largest expected error reduction, computed from scratch here.
+    s = win.ctl.session
+    assert s.strategy.measure == "eer" and s.graph is not None and s.graph[0].shape == (s.n, 10)
+    for n in (1, 2, 1):
+        qtbot.keyClick(win, class_key(n))
+    win.ctl.flush()
+    pool = np.flatnonzero(s.pool_mask())
+    eer = expected_error_reduction(s.knn, len(s.classes), pool, *s.graph)
+    top = [c for c in s.candidates() if not c.audit][0]
+    assert eer[np.searchsorted(pool, top.index)] == eer.max()
 
 
 def test_density_is_cached_for_the_next_open(qtbot, make_window) -> None:
