@@ -101,7 +101,7 @@ def test_density_arrives_in_background(qtbot, make_window) -> None:
     win.ctl.flush()
     pool = np.flatnonzero(s.pool_mask())
     eer = expected_error_reduction(s.knn, len(s.classes), pool, *s.graph)
-    top = [c for c in s.candidates() if not c.audit][0]
+    top = next(c for c in s.candidates() if not c.audit)
     assert eer[np.searchsorted(pool, top.index)] == eer.max()
 
 
