@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from aldesk.core.knn import expected_error_reduction
 from aldesk.core.progress import CancelFn, ProgressFn, check
 
 MEASURES = ("uncertainty", "margin", "entropy", "eer")
@@ -334,8 +335,6 @@ def measure_values(
     if strategy.measure is None:
         return None
     if strategy.measure == "eer" and graph is not None:
-        from aldesk.core.knn import expected_error_reduction
-
         return expected_error_reduction(knn, n_classes, rows, graph[0], graph[1], probs=probs)
     return MEASURE_FUNCS[strategy.measure](probs)
 

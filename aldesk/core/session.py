@@ -14,7 +14,7 @@ import numpy as np
 
 from aldesk.core import scoring
 from aldesk.core.actions import INTERACTIVE, UNDOABLE, Action, undo_stack
-from aldesk.core.knn import IncrementalKNN
+from aldesk.core.knn import IncrementalKNN, expected_error_reduction
 
 DEFAULT_K = 10
 # Expected error reduction: by `aldesk simulate` (16 folds, README "How well does it pick?") it beats random and
@@ -220,8 +220,6 @@ class Session:
         changed (the first k labels change every row; later a label changes ~N k / |L| of them)."""
         if self.strategy.measure != "eer" or self.graph is None:
             return scoring.measure_values(self.strategy, self.knn, n_cls, pool, probs, self.graph)
-        from aldesk.core.knn import expected_error_reduction
-
         changed = self.knn.take_changed()
         unlabeled = np.flatnonzero(self.pool_mask(include_skipped=True))
         key = (n_cls, self.knn.n_labeled >= self.knn.k)
