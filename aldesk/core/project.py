@@ -92,6 +92,35 @@ class RelinkReport:
 
 
 # ---------------------------------------------------------------------------------------------- backups
+def companion_paths(path: Path | str) -> list[Path]:
+    """Every path that belongs to the project ``path``: what an output (an export, a restore) must never replace.
+
+    The project file itself, SQLite's ``-wal``, ``-shm`` and ``-journal`` beside it, the writer lock's side file,
+    the backup folder (a folder: anything under it belongs too), and the temporary and set-aside files aldesk
+    makes beside the project (``.NAME.creating-PID``, ``.NAME.recovering-PID``, ``NAME.damaged-*``,
+    ``NAME.replaced-*``) that exist right now. Both the name as given and, when it is a symlink, the file it
+    points to are covered, so a link to the project cannot be used to reach it.
+    """
+    given = Path(path).absolute()
+    names = [given]
+    real = given.resolve()
+    if real != given:
+        names.append(real)
+    out: list[Path] = []
+    for p in names:
+        out += [p, *(p.with_name(p.name + ext) for ext in ("-wal", "-shm", "-journal"))]
+        out.append(lock_path(p))
+        out.append(backup_dir(p))
+        try:
+            for pattern in (f".{p.name}.creating-*", f".{p.name}.recovering-*", f"{p.name}.damaged-*",
+                            f"{p.name}.replaced-*", f".{p.name}.lock.*.tmp"):
+                out += sorted(p.parent.glob(pattern))
+        except OSError:
+            pass  # an unreadable folder: the fixed names above are still listed
+    seen: set[Path] = set()
+    return [p for p in out if not (p in seen or seen.add(p))]
+
+
 def backup_dir(path: Path) -> Path:
     return Path(path).parent / f".{Path(path).name}.backups"
 
@@ -687,15 +716,17 @@ def _rename_key(ids: dict[str, int], old: str, new: str) -> dict[str, int]:
 
 
 def _check_classes(classes: list[str] | tuple[str, ...]) -> None:
-    seen = set()
-    for c in classes:
-        if not isinstance(c, str) or not c.strip():
-            raise ProjectError("A class name cannot be empty.")
-        if c != c.strip():
-            raise ProjectError(f"The class name {c!r} starts or ends with spaces.")
-        if c in seen:
-            raise ProjectError(f"The class {c!r} is listed twice.")
-        seen.add(c)
+    """The class-name rules of :mod:`aldesk.core.names`, for create, add_class and rename_class.
+
+    Every name is checked, not only the new one: a project stores NFC names only, so a look-alike of an existing
+    class is a duplicate, and a name that slipped in before these rules existed shows up here to be renamed.
+    """
+    from aldesk.core.names import ClassNameError, check_class_names
+
+    try:
+        check_class_names(classes)
+    except ClassNameError as exc:
+        raise ProjectError(str(exc)) from None
 
 
 def _schema_version(path: Path, con: sqlite3.Connection) -> int:
