@@ -2,11 +2,58 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from aldesk.core.progress import UserError
+
 Kind = Literal["image", "text"]
+
+# What :meth:`Dataset.path` gives for a refused item: every reader (Pillow, Qt, a copy) sees an empty file that is
+# not an image, nothing outside the data folder is read and nothing blocks (a FIFO would).
+REFUSED = Path(os.devnull)
+
+
+class UnsafeItem(UserError):
+    """An item whose file is not a regular file inside the data folder: never read, copied or linked."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key, self.reason = key, reason
+
+
+def resolve_under_root(root: Path | str, key: str) -> Path:
+    """The real file of image item ``key`` of data folder ``root``: symlinks followed, ``..`` collapsed.
+
+    A project file comes from anywhere (a zip, a git repository, a shared drive), so its keys and the data folder's
+    links are not trusted: an absolute key, a ``..`` part, a symlink (of the file or of a parent folder) leading
+    out of the resolved root, or something that is not a regular file (``/proc``, a FIFO, a device, a folder)
+    raises :class:`UnsafeItem`. A file that does not exist (yet) inside the root is returned as is: the caller
+    reports it as missing. The check and a later open are two steps; callers that copy re-check the opened file
+    (see :mod:`aldesk.core.export`).
+    """
+    if not key or "\0" in key or key.startswith(("/", "\\")) or PurePosixPath(key).is_absolute() \
+            or os.path.isabs(key) or os.path.splitdrive(key)[0]:
+        raise UnsafeItem(key, "not a path inside the data folder (absolute path)")
+    parts = PurePosixPath(key.replace("\\", "/")).parts
+    if ".." in parts:
+        raise UnsafeItem(key, "not a path inside the data folder (has '..')")
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(real_root / key))
+    if real != real_root and real_root not in real.parents:
+        raise UnsafeItem(key, "leads outside the data folder (a symbolic link?); not read")
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        return real
+    except OSError as exc:
+        raise UnsafeItem(key, f"cannot be checked ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UnsafeItem(key, "is not a regular file; not read")
+    return real
 
 
 @dataclass(frozen=True)
@@ -42,10 +89,19 @@ class Dataset:
         return len(self.keys)
 
     def path(self, index: int) -> Path:
-        """The file of an image item."""
+        """The file of an image item, safe to read: :meth:`safe_path`, or :data:`REFUSED` (an empty non-image)
+        for an item it refuses, so that readers that cannot take an exception per item (thumbnails, the
+        embedding pipeline) never read outside the data folder."""
+        try:
+            return self.safe_path(index)
+        except UnsafeItem:
+            return REFUSED
+
+    def safe_path(self, index: int) -> Path:
+        """The real file of an image item, checked by :func:`resolve_under_root` (raises :class:`UnsafeItem`)."""
         if self.kind != "image":
             raise TypeError("only image items have a path")
-        return self.root / self.keys[index]
+        return resolve_under_root(self.root, self.keys[index])
 
     def text(self, index: int) -> str:
         """The text of a text item."""

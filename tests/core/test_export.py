@@ -146,14 +146,22 @@ def test_imagefolder(tmp_path, mode):
     out = tmp_path / "out"
     report = export_project(p, "imagefolder", out, mode=mode)
     files = sorted(f.relative_to(out).as_posix() for f in out.rglob("*") if not f.is_dir())
-    assert files == ["cat/-x.png", "cat/a.png", "cat/dog__a.png", "dog_pup/b.png"]
+    assert files == [".aldesk-export", "cat/-x.png", "cat/a.png", "cat/dog__a.png", "dog_pup/b.png"]
     assert (out / "cat/dog__a.png").read_bytes() == b"dog/a.png"
     assert report.missing == ["gone.png"]
     assert any("dog_pup" in n for n in report.notes)
     if mode == "symlink":
         assert (out / "cat/a.png").is_symlink()
-    with pytest.raises(UserError, match="not an empty folder"):
-        export_project(p, "imagefolder", out)
+    # a second export replaces the first (it carries aldesk's marker); a user's own folder is refused, untouched
+    (out / "cat/a.png").unlink()
+    export_project(p, "imagefolder", out, mode=mode)
+    assert (out / "cat/a.png").read_bytes() == b"cat/a.png"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    with pytest.raises(UserError, match="neither empty nor an earlier aldesk export"):
+        export_project(p, "imagefolder", mine)
+    assert [f.name for f in mine.iterdir()] == ["keep.txt"]
 
 
 def test_hf_imagefolder(tmp_path):
