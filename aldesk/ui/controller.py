@@ -4,22 +4,44 @@ Speed matters more than freshness here. A label is committed (journal) and learn
 next item shows, but the full re-rank of the pool (~150 ms at 100k items) is deferred: the next item comes from
 the ranking computed after the previous pause, and the pool is re-ranked once the user pauses (debounced timer).
 So a key press never waits for a re-rank, and the candidates are at most a few labels stale.
+
+Nothing is shown as done that is not committed. When the project file refuses a commit (disk full, read-only,
+the lock lost), the action is kept as the *pending failure*: :attr:`Controller.failure` names the cause,
+``commit_failed`` tells the window, and every further action is refused (re-showing the cause) until
+:meth:`Controller.retry` commits the very same action, or the project is closed. Otherwise the user would go
+on pressing keys that look like labels and are not saved.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
+import sqlite3
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aldesk.core.dataset import Dataset, Problem
+from aldesk.core.progress import UserError
 from aldesk.core.session import Candidate, Session
 
 RERANK_DELAY_MS = 150
+log = logging.getLogger(__name__)
+# What a commit that did not happen raises: ProjectError (a UserError naming the cause: disk full, read-only,
+# another program changed the project), or, should a rollback itself fail, the raw sqlite3/OS error.
+_SAVE_ERRORS = (UserError, sqlite3.Error, OSError)
+
+
+def _failure_text(exc: BaseException) -> str:
+    """One line for the banner: a UserError's own message, else the cause in SQLite's or the OS's words."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, UserError):
+        return text
+    return f"Your last action could not be saved ({text})."
 
 
 @dataclass
@@ -42,6 +64,8 @@ class Controller(QObject):
     classes_changed = Signal()
     ranking_changed = Signal()  # the candidate strip has a fresh ranking
     message = Signal(str)  # a short notice for the status bar
+    commit_failed = Signal(str)  # an action was not saved (the cause); emitted again for each refused action
+    commit_restored = Signal()  # the pending failed action was saved by retry()
 
     def __init__(self, ws: Workspace, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +78,8 @@ class Controller(QObject):
         self._rerank_timer.setInterval(RERANK_DELAY_MS)
         self._rerank_timer.timeout.connect(self._rerank)
         self.rerank_count = 0
+        self.failure: str | None = None  # why the last action was not saved; None while every commit succeeds
+        self._pending: Callable[[], bool] | None = None  # re-attempts that action
 
     @property
     def session(self) -> Session:
@@ -112,8 +138,12 @@ class Controller(QObject):
 
     def label(self, index: int, cls: str, *, advance: bool = False) -> bool:
         """Store a label (committed by the journal before anything else happens) and move on."""
+        if self._refused():
+            return False
         try:
             self.session.label(index, cls, origin="user")
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, lambda: self.label(index, cls, advance=advance))
         except (ValueError, KeyError) as exc:
             self.message.emit(str(exc))
             return False
@@ -127,11 +157,15 @@ class Controller(QObject):
 
     def label_items(self, indices: list[int], cls: str) -> bool:
         """Relabel several items at once (browse view): one action, one undo."""
+        if self._refused():
+            return False
         try:
             if len(indices) == 1:
                 self.session.label(indices[0], cls, origin="user")
             else:
                 self.session.label_many(indices, cls, origin="batch")
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, lambda: self.label_items(indices, cls))
         except (ValueError, KeyError) as exc:
             self.message.emit(str(exc))
             return False
@@ -140,28 +174,68 @@ class Controller(QObject):
         self._schedule_rerank()
         return True
 
-    def skip(self) -> None:
-        if self.current is None:
-            return
-        index = self.current
-        self.session.skip(index)
+    def skip(self) -> bool:
+        if self.current is None or self._refused():
+            return False
+        return self._skip(self.current)
+
+    def _skip(self, index: int) -> bool:
+        try:
+            self.session.skip(index)
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, lambda: self._skip(index))
         self.labels_changed.emit()
         self._advance_from(index)
+        return True
 
-    def undo(self) -> None:
-        target = self.session.undo()
+    def undo(self) -> bool:
+        if self._refused():
+            return False
+        try:
+            target = self.session.undo()
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, self.undo)  # nothing changed: the same target is undone on retry
         if target is None:
             self.message.emit("Nothing to undo.")
-            return
+            return False
         self.labels_changed.emit()
         self.message.emit(f"Undid {target.op} of item {target.items[0]}.")
         # Show the item again: the user undid it because they want to look at it once more.
         self.cands = [c for c in self.cands if c.index != target.items[0]]
         self.jump(target.items[0])
         self._schedule_rerank()
+        return True
+
+    # ----------------------------------------------------- failed commits
+    def _failed(self, exc: BaseException, again: Callable[[], bool]) -> bool:
+        """A commit did not happen (the session is unchanged: journal first): hold the action, say why."""
+        self.failure = _failure_text(exc)
+        self._pending = again
+        log.warning("commit failed: %s", self.failure)
+        self.commit_failed.emit(self.failure)
+        return False
+
+    def _refused(self) -> bool:
+        """While a failed action waits for retry(), any action is refused and its cause shown again."""
+        if self.failure is None:
+            return False
+        self.commit_failed.emit(self.failure)
+        return True
+
+    def retry(self) -> bool:
+        """Re-attempt the action that failed to commit; True once it is saved (then actions work again)."""
+        again = self._pending
+        if again is None:
+            return True
+        self.failure = None
+        self._pending = None
+        ok = again()
+        if self.failure is None:
+            self.commit_restored.emit()
+        return ok and self.failure is None
 
     def move(self, delta: int) -> None:
-        if not self.cands:
+        if not self.cands or self._refused():
             return
         pos = self.position()
         pos = 0 if pos < 0 else max(0, min(len(self.cands) - 1, pos + delta))
@@ -174,8 +248,12 @@ class Controller(QObject):
         self.current_changed.emit()
 
     def add_class(self, name: str) -> bool:
+        if self._refused():
+            return False
         try:
             self.session.add_class(name.strip())
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, lambda: self.add_class(name))
         except ValueError as exc:
             self.message.emit(str(exc))
             return False
@@ -184,8 +262,12 @@ class Controller(QObject):
         return True
 
     def rename_class(self, old: str, new: str) -> bool:
+        if self._refused():
+            return False
         try:
             self.session.rename_class(old, new.strip())
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, lambda: self.rename_class(old, new))
         except (ValueError, KeyError) as exc:
             self.message.emit(str(exc))
             return False
@@ -197,15 +279,16 @@ class Controller(QObject):
 
     def set_strategy(self, spec: str) -> bool:
         """Switch the query strategy (saved with the project); the next ranking uses it, the item on screen stays."""
+        if self._refused():
+            return False
         try:
             self.session.set_strategy(spec)
         except ValueError as exc:
             self.message.emit(str(exc))
             return False
-        self.set_setting("session/strategy", self.session.strategy.name)
         self._schedule_rerank()
         self.labels_changed.emit()  # the status bar names the strategy
-        return True
+        return self.set_setting("session/strategy", self.session.strategy.name)
 
     def set_density(self, density: Any, kind: str = "knn") -> None:
         """A density array, or a DensityGraph (density plus the neighbour graph)."""
@@ -270,9 +353,15 @@ class Controller(QObject):
         """A setting of the open project (``default`` without a project or when it is unreadable)."""
         return self._setting(key, default)
 
-    def set_setting(self, key: str, value: Any) -> None:
-        if self.ws.project is not None:
+    def set_setting(self, key: str, value: Any) -> bool:
+        """Save a project setting; a failed save is a failed commit like any other (shown, retried)."""
+        if self.ws.project is None:
+            return True
+        try:
             self.ws.project.set_setting(key, value)
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, lambda: self.set_setting(key, value))
+        return True
 
     def _setting(self, key: str, default: Any) -> Any:
         p = self.ws.project
@@ -284,6 +373,11 @@ class Controller(QObject):
             return default
 
     def save_view(self) -> None:
+        """Remember the item on screen for the next open. A project that cannot be written loses only this (a
+        convenience) on closing, so the close goes on."""
         p = self.ws.project
         if p is not None and self.current is not None:
-            p.set_setting("view/current", int(self.current))
+            try:
+                p.set_setting("view/current", int(self.current))
+            except _SAVE_ERRORS as exc:
+                log.warning("view position not saved: %s", _failure_text(exc))

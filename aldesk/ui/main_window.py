@@ -9,10 +9,13 @@ from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
+    QHBoxLayout,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -37,6 +40,38 @@ STATE_SETTING = "window/state"  # QMainWindow.saveState: the plots dock's size, 
 STAGE_TITLES = {"loading": "Reading the data…", "embedding": "Embedding items…", "density": "Density…"}
 
 
+class SaveFailedBanner(QFrame):
+    """Shown over the labeling tabs while an action could not be saved: the cause in one line, and Retry.
+
+    It stays until a retry succeeds or the project is closed: a status-bar message that fades would let the
+    user go on pressing keys that look like labels and are not saved.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("save_failed_banner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#save_failed_banner { background: #fde2e1; border: 1px solid #c62828; }"
+                           "#save_failed_banner QLabel { color: #7f0000; }")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the window's shortcuts
+        self.close_button = QPushButton("Close project")
+        self.close_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.retry_button)
+        lay.addWidget(self.close_button)
+        self.hide()
+
+    def show_failure(self, cause: str) -> None:
+        self.label.setText(f"Not saved: {cause} Labeling is paused: fix the cause, then Retry.")
+        self.setToolTip(cause)
+        self.show()
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -58,6 +93,10 @@ class MainWindow(QMainWindow):
         self.work = QWidget()
         self.work_layout = QVBoxLayout(self.work)
         self.work_layout.setContentsMargins(0, 0, 0, 0)
+        self.save_failed = SaveFailedBanner()
+        self.save_failed.retry_button.clicked.connect(self.retry_save)
+        self.save_failed.close_button.clicked.connect(self._to_start)
+        self.work_layout.addWidget(self.save_failed)
         self.problems = ProblemsPanel()
         self.work_layout.addWidget(self.problems)
         self.tabs = QTabWidget()
@@ -295,6 +334,8 @@ class MainWindow(QMainWindow):
         self.problems.set_problems(ws.problems)
         ctl.labels_changed.connect(self._update_status)
         ctl.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        ctl.commit_failed.connect(self._on_commit_failed)
+        ctl.commit_restored.connect(self._on_commit_restored)
         self.stack.setCurrentWidget(self.work)
         self.setWindowTitle(f"aldesk — {ws.title}")
         ctl.start()
@@ -332,7 +373,31 @@ class MainWindow(QMainWindow):
         self.ctl.labels_changed.connect(lambda: len(session.history) != actions and overlay.dismiss())
         overlay.show()
 
+    # ------------------------------------------------------ failed commits
+    @Slot(str)
+    def _on_commit_failed(self, cause: str) -> None:
+        """An action was not saved: say so at once and pause the views (every key is refused until Retry)."""
+        self.save_failed.show_failure(cause)
+        self.tabs.setEnabled(False)
+        self.statusBar().showMessage(f"Not saved: {cause}", 8000)
+
+    @Slot()
+    def _on_commit_restored(self) -> None:
+        self._clear_save_failed()
+        self.statusBar().showMessage("Saved: labeling goes on.", 5000)
+
+    def _clear_save_failed(self) -> None:
+        self.save_failed.hide()
+        self.tabs.setEnabled(True)
+
+    @Slot()
+    def retry_save(self) -> None:
+        """The banner's Retry: the very action that failed, once more (the banner stays if it fails again)."""
+        if self.ctl is not None:
+            self.ctl.retry()
+
     def close_workspace(self, keep_project: bool = False) -> None:
+        self._clear_save_failed()
         if self.ws is None:
             return
         self.runner.cancel("density")
@@ -348,7 +413,10 @@ class MainWindow(QMainWindow):
             self.tabs.removeTab(0)
             w.deleteLater()
         if self.ws.project is not None and not keep_project:
-            self.opener.save_knn_state(self.ws)
+            try:
+                self.opener.save_knn_state(self.ws)
+            except OSError as exc:  # a cache for a faster next open: a full disk must not stop the close
+                self.statusBar().showMessage(f"The k-NN state was not cached: {exc}", 5000)
             self.ws.project.close()
         self.ws = None
         if self.ctl is not None:
