@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("project", type=Path)
     p.add_argument("--format", choices=FORMATS, required=True)
-    p.add_argument("--out", type=Path, required=True, help="file (csv, jsonl, labelstudio) or new folder")
+    p.add_argument("--out", type=Path, required=True, help="file (csv, jsonl, labelstudio) or folder: new, empty or an earlier aldesk export")
     p.add_argument("--mode", choices=("copy", "hardlink", "symlink"), default="copy",
                    help="how image exports place files (default copy)")
     p.add_argument("--predicted", action="store_true",
@@ -150,7 +150,8 @@ def run_export(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(note)
     _print_list("image files not found (run `aldesk relink` if the folder moved)", report.missing)
-    return 0 if not report.missing else 1
+    _print_list("refused, not exported (not a regular file inside the data folder)", report.refused)
+    return 0 if not (report.missing or report.refused) else 1
 
 
 def _predictions(p: Project) -> tuple[list[str | None], np.ndarray]:
