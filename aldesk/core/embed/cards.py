@@ -9,12 +9,21 @@ an installed Python package (found through :mod:`importlib.resources`, never a h
 
 Image normalisation is in 0-255 pixel units, either ``{"mean": [..3], "std": [..3]}`` (y = (x - mean) / std) or
 ``{"scale": s, "offset": o}`` (y = x * s + o); both may be a number or one value per RGB channel.
+
+A card may come from anyone (a shared folder, a zip), so every field is checked against limits before anything
+is allocated from it, and every violation is ONE line naming the card file and the field: sizes that would make
+numpy or ONNX Runtime allocate terabytes (``dim``, ``image_size``, ``max_length``), normalisation values that
+are not finite (JSON allows ``NaN``), and files the card names that are not regular files or that a relative
+path or a symlink would fetch from outside the card's folder. The limits are far above any real encoder's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
+import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -91,64 +100,189 @@ def _size(path: Path | None) -> int:
         return -1
 
 
-def _resolve(value: str, base: Path, what: str, card_path: Path) -> Path:
+# Limits with their reasons. Real encoders: dim 128-4096, image_size 32-1024, max_length 64-8192.
+DIM_RANGE = (1, 65536)  # a (1M, 65536) float32 result is already 256 GB; beyond this is a typo or an attack
+IMAGE_SIZE_RANGE = (8, 2048)  # one 2048^2 RGB float32 input is 50 MB; a batch of 32 is 1.6 GB
+RESIZE_MAX = 4096
+MAX_LENGTH_RANGE = (2, 8192)  # the longest context of common text encoders
+NORMALISE_MAX = 1e6  # |scale| and |offset| per channel: larger ones overflow float32 activations downstream
+CARD_MAX_BYTES = 1 << 20  # a card is a few hundred bytes; never read a huge (or endless) file into memory
+TEXT_FIELD_MAX = 1000  # id, name, licence, tensor names: shown in messages and used as folder names
+
+
+def _fail(card_path: Path, message: str) -> UserError:
+    return UserError(f"Model card {card_path}: {message}")
+
+
+def _regular_file(path: Path, what: str, field_name: str, card_path: Path) -> Path:
+    """``path`` resolved, required to be a regular file (not a folder, device, FIFO or dangling link)."""
+    try:
+        resolved = path.resolve(strict=True)
+        st = resolved.stat()
+    except FileNotFoundError:
+        raise _fail(card_path, f"the {what} file {path} ({field_name!r}) does not exist.") from None
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
+        raise _fail(card_path, f"the {what} file {path} ({field_name!r}) cannot be read: {exc}.") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _fail(card_path, f"the {what} {path} ({field_name!r}) is not a regular file.")
+    return resolved
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _resolve(value: str, base: Path, what: str, field_name: str, card_path: Path) -> Path:
+    """The file a card field names, resolved and checked.
+
+    A relative path (the usual case: the model ships beside its card) must stay inside the card's folder after
+    every ``..`` and symlink is resolved, so a card shipped in a zip cannot make aldesk read a file elsewhere.
+    An absolute path is the user's own explicit choice and may point anywhere, but must exist and be a regular
+    file. ``package:`` paths must stay inside the installed package.
+    """
+    if not value.strip():
+        raise _fail(card_path, f"{field_name!r} must not be empty.")
+    if "\x00" in value:
+        raise _fail(card_path, f"{field_name!r} contains a NUL character.")
     if value.startswith("package:"):
         spec = value.removeprefix("package:")
         module, _, rel = spec.partition("/")
         if not module or not rel:
-            raise UserError(
-                f"Model card {card_path}: {what} {value!r} must look like 'package:<module>/<file>'."
+            raise _fail(
+                card_path, f"{what} {value!r} ({field_name!r}) must look like 'package:<module>/<file>'."
             )
         try:
             root = resources.files(module)
-        except ModuleNotFoundError:
-            raise UserError(
-                f"Model card {card_path}: {what} needs the Python package {module!r}, which is not installed."
+        except (ModuleNotFoundError, ValueError, TypeError):
+            raise _fail(
+                card_path, f"{field_name!r} needs the Python package {module!r}, which is not installed."
             ) from None
         # Installed packages (wheels, PyInstaller bundles) are plain directories, so this is a real path.
-        path = Path(str(root.joinpath(*rel.split("/"))))
-    else:
-        path = Path(value).expanduser()
-        if not path.is_absolute():
-            path = base / path
-    if not path.is_file():
-        raise UserError(f"Model card {card_path}: the {what} file {path} does not exist.")
+        root_path = Path(str(root))
+        path = _regular_file(root_path.joinpath(*rel.split("/")), what, field_name, card_path)
+        if not _inside(path, root_path.resolve()):
+            raise _fail(card_path, f"{field_name!r} {value!r} leads outside the package {module!r}.")
+        return path
+    raw = Path(value).expanduser()
+    if raw.is_absolute():
+        return _regular_file(raw, what, field_name, card_path)
+    path = _regular_file(base / raw, what, field_name, card_path)
+    folder = base.resolve()
+    if not _inside(path, folder):
+        raise _fail(
+            card_path,
+            f"{field_name!r} {value!r} leads outside the card's folder (to {path}); a relative path must stay "
+            "in the card's folder (write an absolute path to use a model elsewhere).",
+        )
     return path
 
 
+def _number(value: Any, what: str, card_path: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(card_path, f"{what} must be a number, not {type(value).__name__}.")
+    number = float(value)
+    if not math.isfinite(number):
+        raise _fail(card_path, f"{what} must be a finite number, not {value!r}.")
+    return number
+
+
 def _three(value: Any, what: str, card_path: Path) -> tuple[float, float, float]:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return (float(value),) * 3  # type: ignore[return-value]
-    if isinstance(value, list) and len(value) == 3 and all(isinstance(v, int | float) for v in value):
-        return tuple(float(v) for v in value)  # type: ignore[return-value]
-    raise UserError(f"Model card {card_path}: {what} must be a number or a list of 3 numbers.")
+    if isinstance(value, list):
+        if len(value) != 3:
+            raise _fail(card_path, f"{what} must be a number or a list of 3 numbers (one per RGB channel).")
+        return tuple(_number(v, what, card_path) for v in value)  # type: ignore[return-value]
+    return (_number(value, what, card_path),) * 3  # type: ignore[return-value]
 
 
-def _normalisation(spec: Any, card_path: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    if not isinstance(spec, dict):
-        raise UserError(
-            f"Model card {card_path}: 'normalize' must be an object with mean/std or scale/offset."
+def _normalisation(spec: dict[str, Any], card_path: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    unknown = set(spec) - {"mean", "std", "scale", "offset"}
+    if unknown or ({"mean", "std"} & set(spec) and {"scale", "offset"} & set(spec)):
+        raise _fail(
+            card_path,
+            "'normalize' must hold either mean/std or scale/offset"
+            + (f" (unknown: {', '.join(sorted(map(str, unknown)))})." if unknown else ", not both."),
         )
     if "mean" in spec or "std" in spec:
         mean = _three(spec.get("mean", 0.0), "normalize.mean", card_path)
         std = _three(spec.get("std", 1.0), "normalize.std", card_path)
         if any(s == 0 for s in std):
-            raise UserError(f"Model card {card_path}: normalize.std must not be 0.")
-        return tuple(1.0 / s for s in std), tuple(-m / s for m, s in zip(mean, std, strict=True))
-    scale = _three(spec.get("scale", 1.0), "normalize.scale", card_path)
-    offset = _three(spec.get("offset", 0.0), "normalize.offset", card_path)
+            raise _fail(card_path, "normalize.std must not be 0.")
+        scale = tuple(1.0 / s for s in std)
+        offset = tuple(-m / s for m, s in zip(mean, std, strict=True))
+        names = ("normalize.std", "normalize.mean")
+    else:
+        scale = _three(spec.get("scale", 1.0), "normalize.scale", card_path)
+        offset = _three(spec.get("offset", 0.0), "normalize.offset", card_path)
+        names = ("normalize.scale", "normalize.offset")
+        if any(s == 0 for s in scale):
+            raise _fail(card_path, "normalize.scale must not be 0 (every image would look the same).")
+    if any(abs(v) > NORMALISE_MAX for v in scale) or any(abs(v) > NORMALISE_MAX for v in offset):
+        raise _fail(
+            card_path,
+            f"{names[0]}/{names[1]} give pixel values beyond +-{NORMALISE_MAX:g} per unit (scale {scale}, "
+            f"offset {offset}); real models use values near 1.",
+        )
     return scale, offset
 
 
 def _require(data: dict[str, Any], key: str, typ: type | tuple[type, ...], card_path: Path) -> Any:
     if key not in data:
-        raise UserError(f"Model card {card_path}: the field {key!r} is missing.")
-    value = data[key]
+        raise _fail(card_path, f"the field {key!r} is missing.")
+    return _typed(data[key], key, typ, card_path)
+
+
+def _typed(value: Any, key: str, typ: type | tuple[type, ...], card_path: Path) -> Any:
     if not isinstance(value, typ) or isinstance(value, bool) and typ is int:
-        raise UserError(
-            f"Model card {card_path}: the field {key!r} has the wrong type ({type(value).__name__})."
+        want = {int: "an integer", str: "a string", dict: "an object"}.get(typ, str(typ))  # type: ignore[call-overload]
+        raise _fail(
+            card_path, f"the field {key!r} must be {want}, not {type(value).__name__} ({value!r:.40})."
         )
+    if isinstance(value, str) and len(value) > TEXT_FIELD_MAX:
+        raise _fail(card_path, f"the field {key!r} is longer than {TEXT_FIELD_MAX} characters.")
     return value
+
+
+def _integer(
+    data: dict[str, Any], key: str, default: int | None, bounds: tuple[int, int], card_path: Path
+) -> int:
+    if key not in data and default is not None:
+        value = default
+    else:
+        value = _require(data, key, int, card_path)
+    lo, hi = bounds
+    if not lo <= value <= hi:
+        raise _fail(card_path, f"the field {key!r} must be from {lo} to {hi}, not {value}.")
+    return value
+
+
+def _read_card(card_path: Path) -> Any:
+    """The parsed JSON of a card, read without ever blocking on a FIFO or reading an endless device."""
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        fd = os.open(card_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise UserError(f"Model card {card_path} does not exist.") from None
+    except OSError as exc:
+        raise UserError(f"Model card {card_path} cannot be read: {exc.strerror or exc}.") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"Model card {card_path} is not a regular file.")
+        raw = fh.read(CARD_MAX_BYTES + 1)
+    if len(raw) > CARD_MAX_BYTES:
+        raise UserError(
+            f"Model card {card_path} is larger than {CARD_MAX_BYTES >> 10} KiB; a card is a small JSON file."
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"Model card {card_path} is not UTF-8 text (byte {exc.start}).") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"Model card {card_path} is not valid JSON (line {exc.lineno}: {exc.msg}).") from None
+    except RecursionError:
+        raise UserError(f"Model card {card_path} is nested too deeply to be a model card.") from None
 
 
 def load_card(path: str | Path) -> ModelCard:
@@ -157,44 +291,41 @@ def load_card(path: str | Path) -> ModelCard:
     Raises
     ------
     UserError
-        The file is missing or not JSON, a field is missing or invalid, or the ONNX/tokenizer file is missing.
+        The file is missing or not JSON, a field is missing, of the wrong type or outside its limits, or the
+        ONNX/tokenizer file is missing, not a regular file, or (by a relative path) outside the card's folder.
     """
     card_path = Path(path).expanduser()
-    try:
-        text = card_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"Model card {card_path} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"Model card {card_path} cannot be read: {exc}.") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"Model card {card_path} is not valid JSON (line {exc.lineno}: {exc.msg}).") from None
+    data = _read_card(card_path)
     if not isinstance(data, dict):
         raise UserError(f"Model card {card_path} must be a JSON object.")
 
     card_id = _require(data, "id", str, card_path).strip()
-    if not card_id:
-        raise UserError(f"Model card {card_path}: 'id' must not be empty.")
+    if not card_id or not card_id.isprintable():
+        raise _fail(card_path, "'id' must be a non-empty line of printable characters.")
     kind = _require(data, "kind", str, card_path)
     if kind not in _BUNDLED:
-        raise UserError(f"Model card {card_path}: 'kind' must be 'image' or 'text', not {kind!r}.")
+        raise _fail(card_path, f"'kind' must be 'image' or 'text', not {kind!r:.40}.")
     inputs = _require(data, "inputs", dict, card_path)
     unknown = set(inputs) - set(_INPUT_ROLES[kind])
     missing = [r for r in _REQUIRED_ROLES[kind] if r not in inputs]
-    if unknown or missing or not all(isinstance(v, str) for v in inputs.values()):
-        raise UserError(
-            f"Model card {card_path}: 'inputs' must map {', '.join(_INPUT_ROLES[kind])} to input names "
-            f"(missing: {', '.join(missing) or 'none'}; unknown: {', '.join(sorted(unknown)) or 'none'})."
+    if (
+        unknown
+        or missing
+        or not all(isinstance(v, str) and 0 < len(v) <= TEXT_FIELD_MAX for v in inputs.values())
+    ):
+        raise _fail(
+            card_path,
+            f"'inputs' must map {', '.join(_INPUT_ROLES[kind])} to input names "
+            f"(missing: {', '.join(missing) or 'none'}; unknown: {', '.join(sorted(unknown))[:200] or 'none'}).",
         )
     output = _require(data, "output", str, card_path)
-    dim = _require(data, "dim", int, card_path)
-    if dim <= 0:
-        raise UserError(f"Model card {card_path}: 'dim' must be positive.")
+    if not output:
+        raise _fail(card_path, "'output' must name the model's output tensor.")
+    dim = _integer(data, "dim", None, DIM_RANGE, card_path)
     pooling = data.get("pooling", "none" if kind == "image" else "mean")
     if pooling not in _POOLINGS[kind]:
-        raise UserError(f"Model card {card_path}: 'pooling' must be one of {', '.join(_POOLINGS[kind])}.")
-    onnx = _resolve(_require(data, "onnx", str, card_path), card_path.parent, "ONNX model", card_path)
+        raise _fail(card_path, f"'pooling' must be one of {', '.join(_POOLINGS[kind])}, not {pooling!r:.40}.")
+    onnx = _resolve(_require(data, "onnx", str, card_path), card_path.parent, "ONNX model", "onnx", card_path)
     common = {
         "id": card_id,
         "kind": kind,
@@ -203,18 +334,16 @@ def load_card(path: str | Path) -> ModelCard:
         "output": output,
         "dim": dim,
         "pooling": pooling,
-        "licence": str(data.get("licence", data.get("license", "unknown"))),
-        "name": str(data.get("name", card_id)),
+        "licence": str(data.get("licence", data.get("license", "unknown")))[:TEXT_FIELD_MAX],
+        "name": str(data.get("name", card_id))[:TEXT_FIELD_MAX],
         "source": card_path,
     }
     if kind == "image":
-        size = _require(data, "image_size", int, card_path)
-        resize = data.get("resize", size)
+        size = _integer(data, "image_size", None, IMAGE_SIZE_RANGE, card_path)
+        resize = _integer(data, "resize", size, (size, RESIZE_MAX), card_path)
         layout = data.get("layout", "NCHW")
-        if not isinstance(resize, int) or resize < size or size <= 0:
-            raise UserError(f"Model card {card_path}: 'resize' must be an integer >= 'image_size'.")
         if layout not in ("NCHW", "NHWC"):
-            raise UserError(f"Model card {card_path}: 'layout' must be 'NCHW' or 'NHWC'.")
+            raise _fail(card_path, f"'layout' must be 'NCHW' or 'NHWC', not {layout!r:.40}.")
         scale, offset = _normalisation(_require(data, "normalize", dict, card_path), card_path)
         image_fields = {
             "image_size": size,
@@ -225,11 +354,9 @@ def load_card(path: str | Path) -> ModelCard:
         }
         return ModelCard(**common, **image_fields)  # type: ignore[arg-type]
     tokenizer = _resolve(
-        _require(data, "tokenizer", str, card_path), card_path.parent, "tokenizer", card_path
+        _require(data, "tokenizer", str, card_path), card_path.parent, "tokenizer", "tokenizer", card_path
     )
-    max_length = data.get("max_length", 256)
-    if not isinstance(max_length, int) or max_length < 2:
-        raise UserError(f"Model card {card_path}: 'max_length' must be an integer >= 2.")
+    max_length = _integer(data, "max_length", 256, MAX_LENGTH_RANGE, card_path)
     return ModelCard(**common, tokenizer=tokenizer, max_length=max_length)  # type: ignore[arg-type]
 
 

@@ -30,6 +30,7 @@ from aldesk.core.embed.cards import ModelCard, default_card
 from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
 
 DEFAULT_BATCH = {"image": 32, "text": 64}
+NON_FINITE = "the model gave NaN or infinite values for this item, so it has no vector"
 
 
 @dataclass
@@ -90,6 +91,7 @@ class _Run:
     ) -> None:
         n = len(ds)
         self.card, self.cache, self.progress, self.cancel = card, cache, progress, cancel
+        self.keys = ds.keys
         self.vectors = _zeros_f32(n, card.dim)
         self.ok = np.zeros(n, dtype=bool)
         self.hashes = [""] * n
@@ -119,10 +121,26 @@ class _Run:
             )
 
     def infer(self, feeds: dict[str, np.ndarray], mask: np.ndarray | None = None) -> np.ndarray:
-        out = self.session.run([self.card.output], feeds)[0]
+        sess = self.session
+        try:
+            out = sess.run([self.card.output], feeds)[0]
+        except Exception as exc:  # noqa: BLE001 - ORT's errors are untyped; the model passed its probe
+            raise UserError(
+                f"The model {self.card.name or self.card.id} failed on a batch of "
+                f"{len(next(iter(feeds.values())))} items: {' '.join(str(exc).split())[:300]}"
+            ) from None
         return runtime.pool(self.card, out, mask)
 
     def store(self, rows_per_item: list[list[int]], digests: list[str], vecs: np.ndarray) -> None:
+        """Keep and cache the finite vectors; an item whose vector holds NaN/inf is reported, never used."""
+        good = runtime.finite_rows(vecs)
+        if not good.all():
+            for rows in (r for r, g in zip(rows_per_item, good.tolist(), strict=True) if not g):
+                self.failed.extend(Problem(self.keys[r], NON_FINITE) for r in rows)
+            keep = np.flatnonzero(good).tolist()
+            rows_per_item = [rows_per_item[j] for j in keep]
+            digests = [digests[j] for j in keep]
+            vecs = vecs[good]
         self.cache.put(digests, vecs)
         for rows, vec in zip(rows_per_item, vecs, strict=True):
             self.vectors[rows] = vec
@@ -203,9 +221,18 @@ def _embed_images(ds: Dataset, run: _Run, batch_size: int) -> None:
                 fut.cancel()
 
 
+_HASH_CHUNK = 1 << 20  # characters encoded at a time: a 200 MB cell is hashed without a 200-800 MB bytes copy
+
+
 def _text_hash(text: str) -> str:
     # surrogatepass: a lone surrogate from a badly decoded CSV must not crash hashing.
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if len(text) <= _HASH_CHUNK:
+        return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    # UTF-8 encodes each code point on its own, so the chunks' bytes joined are the whole text's: same digest.
+    h = hashlib.sha1()
+    for start in range(0, len(text), _HASH_CHUNK):
+        h.update(text[start : start + _HASH_CHUNK].encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def _embed_texts(ds: Dataset, run: _Run, batch_size: int) -> None:
