@@ -216,6 +216,13 @@ class Strategy:
     # Every ``every``-th pick is drawn uniformly from the pool instead (0 = never): what the app's audit items
     # do, so ``uid@10`` simulates the app's default exactly.
     every: int = 0
+    # A pool strategy of aldesk.core.strategies.PICKERS (typiclust, probcover, info-density) ranks instead of S.
+    picker: str | None = None
+    # Cold start: while fewer than ``cold_until`` items are labeled, the picker ``cold`` ranks instead.
+    cold: str | None = None
+    cold_until: int = 0
+    # The field's baselines are marked as such in Settings.
+    baseline: bool = False
 
     @property
     def is_random(self) -> bool:
@@ -224,6 +231,12 @@ class Strategy:
     @property
     def needs_density(self) -> str | None:
         return None if self.is_random else self.density
+
+    def picker_at(self, n_labeled: int) -> str | None:
+        """The pool strategy that ranks with ``n_labeled`` labels, or None when S (the product of CDFs) does."""
+        if self.cold is not None and n_labeled < self.cold_until:
+            return self.cold
+        return self.picker
 
 
 NAMED = {
@@ -239,9 +252,29 @@ NAMED = {
     "ud": Strategy("ud", "uncertainty", None, True),
     "id": Strategy("id", None, "knn", True),
     "uncertainty": Strategy("uncertainty", "uncertainty", None, False),
-    "margin": Strategy("margin", "margin", None, False),
-    "entropy": Strategy("entropy", "entropy", None, False),
+    "margin": Strategy("margin", "margin", None, False, baseline=True),
+    "entropy": Strategy("entropy", "entropy", None, False, baseline=True),
+    # The field's baselines (issue 16), from their papers; see aldesk/core/strategies.py.
+    "least-confidence": Strategy("least-confidence", "uncertainty", None, False, baseline=True),
+    "info-density": Strategy("info-density", None, None, False, picker="info-density", baseline=True),
+    # k-center greedy (Sener & Savarese 2018): the item farthest from every labeled item; the first by typicality
+    "kcenter": Strategy("kcenter", None, None, True, baseline=True),
+    "typiclust": Strategy("typiclust", None, None, False, picker="typiclust", baseline=True),
+    "probcover": Strategy("probcover", None, None, False, picker="probcover", baseline=True),
 }
+# `--strategies field`: every baseline of the field, run beside the default and random.
+FIELD = ("margin", "entropy", "least-confidence", "info-density", "kcenter", "typiclust", "probcover")
+
+
+def expand_strategies(names: list[str], default: str) -> list[str]:
+    """The strategy names with "field" replaced by the default and every baseline of FIELD (duplicates dropped)."""
+    out: list[str] = []
+    for name in names:
+        name = name.strip()
+        if not name:
+            continue
+        out.extend([default, *FIELD] if name.lower() == "field" else [name])
+    return list(dict.fromkeys(out))
 
 _TOKEN = re.compile(r"^([a-z_]+)(?:\^([0-9.]+))?$")
 _ALIASES = {"knn_density": ("density", "knn"), "density": ("density", "knn"),
@@ -249,13 +282,26 @@ _ALIASES = {"knn_density": ("density", "knn"), "density": ("density", "knn"),
 
 
 def parse_strategy(spec: str) -> Strategy:
-    """A named strategy (see NAMED) or a product like ``entropy*knn_density^0.5*diversity``."""
+    """A named strategy (see NAMED), a product like ``entropy*knn_density^0.5*diversity``, a cold start
+    ``typiclust:20/eer`` (typiclust ranks until 20 items are labeled, then eer) and/or ``...@10`` (audit picks).
+    "field" reads as the default (its baselines are expanded by :func:`expand_strategies`)."""
     spec = spec.strip().lower()
     if "@" in spec:
         base, _, every = spec.rpartition("@")
         if not every.isdigit() or int(every) < 1:
             raise ValueError(f"cannot read strategy {spec!r}: after '@' comes how often a random pick is made")
         return replace(parse_strategy(base), name=spec, every=int(every))
+    if "/" in spec:
+        cold, _, rest = spec.partition("/")
+        picker, _, until = cold.partition(":")
+        if picker.strip() not in _pickers() or not until.strip().isdigit():
+            raise ValueError(f"cannot read strategy {spec!r}: a cold start reads like 'typiclust:20/eer' "
+                             f"(one of {', '.join(sorted(_pickers()))}, then how many labels)")
+        return replace(parse_strategy(rest), name=spec, cold=picker.strip(), cold_until=int(until))
+    if spec == "field":
+        from aldesk.core.session import DEFAULT_STRATEGY
+
+        return parse_strategy(DEFAULT_STRATEGY)
     if spec in NAMED:
         return NAMED[spec]
     measure = density = None
@@ -278,6 +324,19 @@ def parse_strategy(spec: str) -> Strategy:
             known = ", ".join(sorted(NAMED) + list(MEASURES) + sorted(_ALIASES))
             raise ValueError(f"unknown measure {name!r} in strategy {spec!r}; known: {known}")
     return Strategy(spec, measure, density, div, (w[0], w[1], w[2]))
+
+
+def _pickers() -> dict:
+    from aldesk.core.strategies import PICKERS
+
+    return PICKERS
+
+
+def picker_scores(
+    name: str, ctx, knn, n_classes: int, rows: np.ndarray, probs: np.ndarray | None = None
+) -> np.ndarray:
+    """Scores over ``rows`` of the pool strategy ``name`` (aldesk.core.strategies.PICKERS), larger = first."""
+    return _pickers()[name](ctx, knn, n_classes, rows, probs)
 
 
 def score(

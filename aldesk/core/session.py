@@ -15,6 +15,7 @@ import numpy as np
 from aldesk.core import scoring
 from aldesk.core.actions import INTERACTIVE, UNDOABLE, Action, undo_stack
 from aldesk.core.knn import IncrementalKNN, expected_error_reduction
+from aldesk.core.strategies import PoolContext
 
 DEFAULT_K = 10
 # Expected error reduction: by `aldesk simulate` (16 folds, README "How well does it pick?") it beats random and
@@ -99,6 +100,9 @@ class Session:
         self.journal = journal
         self.n_candidates = n_candidates
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self._ctx: PoolContext | None = None  # see _pool_context
+        self._ctx_key: tuple | None = None
         self.history: list[Action] = []  # undo stack
         # Every audit_every-th single label is an audit item drawn uniformly from the pool (0 = no audit).
         self.audit_every = int(audit_every)
@@ -182,10 +186,16 @@ class Session:
             return []
         n_cls = max(1, len(self.classes))
         probs = self.knn.probabilities(n_cls, pool)
+        picker = self.strategy.picker_at(self.knn.n_labeled)
         if self.strategy.is_random:
             # Stable order between actions: random picks are drawn once per re-rank.
             order, _ = scoring.select(self.strategy, n, self.rng, pool_size=pool.size)
             parts = {"S": np.zeros(pool.size, np.float32)}
+        elif picker is not None:
+            # A pool strategy (TypiClust, ProbCover, …; or a cold start's first picks): the same function and
+            # the same scores as ``simulate`` uses, over the items that may ever be ranked.
+            parts = {"S": scoring.picker_scores(picker, self._pool_context(), self.knn, n_cls, pool, probs)}
+            order = scoring.top_n(parts["S"], n)
         else:
             dens = self.density[pool]  # a factor of S, or (without one) what breaks a tie of every item
             dcdf = None
@@ -213,6 +223,15 @@ class Session:
         if audit is not None:
             out = [audit] + [c for c in out if c.index != audit.index][: max(0, n - 1)]
         return out
+
+    def _pool_context(self) -> PoolContext:
+        """The pool strategies' view (all eligible items), kept while the items and the density stay the same:
+        its memo holds their label-free work (k-means clusterings, ProbCover's balls)."""
+        key = (id(self.density), int(self.eligible.sum()))
+        if self._ctx is None or self._ctx_key != key:
+            self._ctx = PoolContext(self.X, np.flatnonzero(self.eligible), self.density, self.seed)
+            self._ctx_key = key
+        return self._ctx
 
     def _measure(self, pool: np.ndarray, probs: np.ndarray, n_cls: int) -> np.ndarray | None:
         """The strategy's raw measure over ``pool``. The expected error reduction of an item depends only on the

@@ -15,6 +15,7 @@ import numpy as np
 from aldesk.core import scoring
 from aldesk.core.knn import IncrementalKNN
 from aldesk.core.progress import CancelFn, ProgressFn, check
+from aldesk.core.strategies import PoolContext
 
 DEFAULT_FOLDS = 16
 
@@ -91,11 +92,15 @@ def run_fold(
     density: np.ndarray | None = None,
     cancel: CancelFn | None = None,
     graph: tuple[np.ndarray, np.ndarray] | None = None,
+    memo: dict | None = None,
+    seed: int = 0,
 ) -> np.ndarray:
     """One learning curve: accuracy on ``test`` after 1..budget labels picked from ``pool`` by ``strategy``.
 
     ``density`` is over ``pool`` (aligned with it), ``graph`` the pool's k-NN graph (indices into ``pool``).
     Works on the pool+test sub-matrix so each label costs one (|pool|+|test|) x d mat-vec, exactly as in the app.
+    A pool strategy (typiclust, probcover, …) sees only the pool, never the test fold; ``memo`` carries its
+    label-free work (clusterings, ball graphs) between the strategies of one fold.
     """
     sub = np.concatenate([pool, test])
     Xs = X[sub]
@@ -104,6 +109,7 @@ def run_fold(
     test_rows = np.arange(n_pool, sub.size)
     knn = IncrementalKNN(Xs, k)
     available = np.ones(n_pool, dtype=bool)
+    ctx = PoolContext(Xs, np.arange(n_pool), density, seed, {} if memo is None else memo)
     acc = np.empty(budget, dtype=np.float64)
     for step in range(budget):
         if step % 16 == 0:
@@ -112,8 +118,12 @@ def run_fold(
         if cand.size == 0:
             acc[step:] = acc[step - 1] if step else 0.0
             break
+        picker = strategy.picker_at(knn.n_labeled)
         if strategy.is_random or (strategy.every and (step + 1) % strategy.every == 0):
             pick = cand[rng.integers(cand.size)]
+        elif picker is not None:
+            probs = knn.probabilities(n_classes, cand) if picker == "info-density" else None
+            pick = cand[int(np.argmax(scoring.picker_scores(picker, ctx, knn, n_classes, cand, probs)))]
         else:
             probs = knn.probabilities(n_classes, cand) if strategy.measure else None
             dens = density[cand] if density is not None else None
@@ -149,7 +159,9 @@ def simulate(
     n, n_classes = X.shape[0], class_names.size
     if n_classes < 2:
         raise ValueError("simulation needs items of at least two known classes")
-    names = list(dict.fromkeys([s.strip() for s in strategies if s.strip()] + ["random"]))
+    from aldesk.core.session import DEFAULT_SIMULATION_STRATEGY
+
+    names = scoring.expand_strategies(list(strategies) + ["random"], DEFAULT_SIMULATION_STRATEGY)
     parsed = [scoring.parse_strategy(s) for s in names]
     rng = np.random.default_rng(seed)
     splits = kfold(n, folds, rng, y)
@@ -162,6 +174,7 @@ def simulate(
         pool = np.setdiff1d(np.arange(n), test, assume_unique=True)
         full[f] = knn_accuracy(X, y, pool, test, k, n_classes)
         dens_cache: dict[str, np.ndarray] = {}
+        memo: dict = {}
         graph = None
         for name, strat in zip(names, parsed, strict=True):
             check(cancel)
@@ -170,8 +183,8 @@ def simulate(
             else:
                 # A strategy without a density factor still breaks a first tie by typicality, as the app does:
                 # eer has the k-NN graph anyway; the others take the global density (cheap, order-free).
-                kind = strat.density or ("knn" if strat.measure == "eer" else "global")
-            if graph is None and (kind == "knn" or strat.measure == "eer"):
+                kind = strat.density or ("knn" if strat.measure == "eer" or strat.picker or strat.cold else "global")
+            if graph is None and (kind == "knn" or strat.measure == "eer" or strat.picker or strat.cold):
                 graph = scoring.knn_graph(X[pool])
                 dens_cache["knn"] = graph[1].mean(axis=1).astype(np.float32)
             if kind and kind not in dens_cache:
@@ -180,7 +193,7 @@ def simulate(
             srng = np.random.default_rng([seed, f, zlib.crc32(name.encode())])
             curves[name][f] = run_fold(X, y, pool, test, strat, budget_eff, k, n_classes, srng,
                                        dens_cache.get(kind) if kind else None, cancel,
-                                       graph if strat.measure == "eer" else None)
+                                       graph if strat.measure == "eer" else None, memo, seed * 1000 + f)
             done += 1
             if progress is not None:
                 progress(done / total, f"fold {f + 1}/{folds}: {name}")

@@ -1,0 +1,162 @@
+"""The field's baselines (issue 16): each checked against a property from its paper on a small synthetic set."""
+
+import numpy as np
+import pytest
+
+from aldesk.core import scoring, strategies
+from aldesk.core.knn import IncrementalKNN
+from aldesk.core.simulate import simulate
+from aldesk.core.strategies import PoolContext
+from tests.core.conftest import clustered
+
+
+def _blobs(sizes, d=12, seed=0, spread=0.08):
+    """Well separated blobs of the given sizes (unit vectors), with the blob as class."""
+    rng = np.random.default_rng(seed)
+    centres = np.linalg.qr(rng.normal(size=(d, d)))[0][: len(sizes)]  # orthonormal: far apart
+    y = np.repeat(np.arange(len(sizes)), sizes)
+    X = centres[y] + spread * rng.normal(size=(y.size, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X.astype(np.float32), y
+
+
+def _loop(strategy: str, X, y, steps, k=5):
+    """Pick ``steps`` items one at a time with ``strategy``, revealing each true label (as simulate does)."""
+    strat = scoring.parse_strategy(strategy)
+    knn = IncrementalKNN(X, k)
+    ctx = PoolContext(X, np.arange(X.shape[0]), scoring.global_density(X), seed=0)
+    n_cls = int(y.max()) + 1
+    picks = []
+    for _ in range(steps):
+        cand = np.flatnonzero(knn.label < 0)
+        picker = strat.picker_at(knn.n_labeled)
+        if picker:
+            probs = knn.probabilities(n_cls, cand)
+            s = scoring.picker_scores(picker, ctx, knn, n_cls, cand, probs)
+        else:
+            probs = knn.probabilities(n_cls, cand)
+            s = scoring.score(strat, probs, ctx.density[cand], knn.max_similarity(cand))["S"]
+        pick = int(cand[int(np.argmax(s))])
+        picks.append(pick)
+        knn.add(pick, int(y[pick]))
+    return picks, knn
+
+
+def test_typiclust_takes_one_item_per_cluster_first_largest_first_and_typical():
+    sizes = [60, 45, 30, 20]
+    X, y = _blobs(sizes)
+    picks, _ = _loop("typiclust", X, y, 4)
+    # k-means into |L| + 1 clusters: the first pick comes from the one cluster (everything), then each new
+    # cluster is uncovered; on separated blobs that is one pick per blob
+    assert sorted(y[picks]) == [0, 1, 2, 3]
+    # the most typical item of its blob: the highest inverse mean distance to its 20 nearest in the blob
+    for p in picks[1:]:
+        members = np.flatnonzero(y == y[p])
+        typ = strategies.typicality(X[members])
+        assert members[int(np.argmax(typ))] == p
+
+
+def test_typiclust_cluster_grid_always_leaves_an_uncovered_cluster():
+    for n_labeled in range(0, 3000, 7):
+        k = strategies.typiclust_clusters(n_labeled)
+        assert k > n_labeled or k == strategies.TYPICLUST_MAX_CLUSTERS
+    assert [strategies.typiclust_clusters(n) for n in range(4)] == [1, 2, 3, 4]
+
+
+def test_kcenter_picks_maximise_the_min_distance_greedily():
+    X, y = clustered(150, 8, 3, seed=2)
+    picks, _ = _loop("kcenter", X, y, 8)
+    for t in range(1, len(picks)):
+        chosen = X[picks[:t]]
+        rest = np.setdiff1d(np.arange(X.shape[0]), picks[:t])
+        min_dist = 1.0 - (X[rest] @ chosen.T).max(axis=1)  # cosine distance to the nearest chosen centre
+        assert 1.0 - (X[picks[t]] @ chosen.T).max() == pytest.approx(min_dist.max(), abs=1e-6)
+    # with nothing chosen yet, the most typical item (global density) starts
+    assert picks[0] == int(np.argmax(scoring.global_density(X)))
+
+
+def test_probcover_radius_is_pure_and_greedy_maximises_new_coverage():
+    X, y = _blobs([50, 40, 30], spread=0.15, seed=3)
+    indptr, members, threshold = strategies.probcover_graph(X, 3)
+    assign = strategies.kmeans(X, 3)
+    balls = [members[indptr[i] : indptr[i + 1]] for i in range(X.shape[0])]
+    assert all(i in b for i, b in enumerate(balls))  # every ball holds its centre
+    # delta by purity: at least 95 % of the balls hold items of one k-means cluster only
+    pure = np.mean([np.all(assign[b] == assign[i]) for i, b in enumerate(balls)])
+    assert pure >= strategies.PROBCOVER_PURITY
+    # the balls are exactly the items at similarity >= threshold (none cut by the per-ball bound here)
+    S = X @ X.T
+    assert all(set(b) == set(np.flatnonzero(S[i] >= threshold)) | {i} for i, b in enumerate(balls))
+    picks, _ = _loop("probcover", X, y, 4)
+    covered = np.zeros(X.shape[0], dtype=bool)
+    for p in picks:
+        gains = [np.count_nonzero(~covered[b]) for b in balls]
+        assert np.count_nonzero(~covered[balls[p]]) == max(gains)  # greedy max coverage
+        covered[balls[p]] = True
+    assert sorted(set(y[picks[:3]])) == [0, 1, 2]  # the three dense blobs are covered first
+
+
+def test_uncertainty_baselines_pick_what_their_definitions_say():
+    p = np.array([[0.5, 0.3, 0.2], [0.45, 0.44, 0.11], [0.34, 0.33, 0.33], [0.9, 0.05, 0.05]])
+    knn_free = {"margin": 1, "entropy": 2, "least-confidence": 2}  # smallest top-2 gap; flattest; lowest p1
+    for name, best in knn_free.items():
+        s = scoring.score(scoring.parse_strategy(name), p, None, None)["S"]
+        assert int(np.argmax(s)) == best, name
+        assert scoring.parse_strategy(name).baseline
+
+
+def test_info_density_is_uncertainty_times_mean_similarity_in_o_nd():
+    X, y = clustered(200, 6, 2, seed=4)
+    knn = IncrementalKNN(X, 5)
+    knn.add_many(np.array([0, 1, 2, 3]), y[:4])
+    ctx = PoolContext(X, np.arange(200))
+    rows = np.arange(4, 200)
+    probs = knn.probabilities(2, rows)
+    got = strategies.info_density(ctx, knn, 2, rows, probs)
+    mean_sim = np.maximum((X @ X.T).mean(axis=1), 0.0)  # the O(N^2) definition
+    np.testing.assert_allclose(got, (1.0 - probs.max(axis=1)) * mean_sim[rows], rtol=1e-4, atol=1e-6)
+    # with equal uncertainty (no labels), the item in the dense region beats the outlier
+    X2, _ = _blobs([40, 1], seed=5)
+    knn0 = IncrementalKNN(X2, 5)
+    s = strategies.info_density(PoolContext(X2, np.arange(41)), knn0, 2, np.arange(41))
+    assert int(np.argmax(s)) < 40 and s[40] < s[:40].min()
+
+
+def test_field_expands_to_every_baseline_beside_the_default_and_writes_the_usual_keys():
+    names = scoring.expand_strategies(["field", "random"], "eer@10")
+    assert names == ["eer@10", *scoring.FIELD, "random"]
+    assert scoring.parse_strategy("field").measure == "eer"  # the CLI's early check accepts it
+    X, y = clustered(160, 8, 3, seed=6)
+    res = simulate(X, [f"c{v}" for v in y], strategies=["field"], folds=2, budget=15, k=5).to_dict()
+    assert list(res["strategies"]) == names
+    for s in res["strategies"].values():
+        assert set(s) == {"accuracy", "auc", "labels_to_90", "labels_to_95"} and len(s["accuracy"]) == 15
+
+
+def test_cold_start_syntax_hands_over_after_n_labels():
+    s = scoring.parse_strategy("typiclust:20/eer@10")
+    assert (s.cold, s.cold_until, s.measure, s.every) == ("typiclust", 20, "eer", 10)
+    assert s.picker_at(19) == "typiclust" and s.picker_at(20) is None
+    with pytest.raises(ValueError, match="cold start"):
+        scoring.parse_strategy("margin:20/eer")
+    # the first picks are TypiClust's, one per blob, and after the hand-over eer ranks
+    X, y = _blobs([30, 30, 30])
+    picks, _ = _loop("typiclust:3/eer", X, y, 3)
+    assert sorted(y[picks]) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("strategy", ["typiclust:4/eer", "probcover", "info-density", "kcenter"])
+def test_the_app_ranks_pool_strategies_as_simulate_measures_them(strategy):
+    from aldesk.core.session import Session
+
+    X, y = _blobs([40, 30, 20, 10], seed=8)
+    expected, _ = _loop(strategy, X, y, 6)
+    names = ["a", "b", "c", "d"]
+    session = Session(X, names, k=5, strategy=strategy, density=scoring.global_density(X))
+    got = []
+    for _ in range(6):
+        top = session.candidates(3)
+        assert len({c.index for c in top}) == 3 and top[0].S >= top[1].S >= top[2].S
+        got.append(top[0].index)
+        session.label(top[0].index, names[y[top[0].index]])
+    assert got == expected
