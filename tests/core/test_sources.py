@@ -242,10 +242,18 @@ def test_csv_latin1_is_clear_user_error(tmp_path: Path) -> None:
 
 
 def test_csv_excel_file_is_user_error(tmp_path: Path) -> None:
-    p = tmp_path / "book.csv"
-    p.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    import zipfile
+
+    p = tmp_path / "book.csv"  # an .xlsx is a zip whose first member is [Content_Types].xml, then xl/...
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
     with pytest.raises(UserError, match="Excel"):
         load_csv(p)
+    ole = tmp_path / "old.csv"
+    ole.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40)
+    with pytest.raises(UserError, match="Excel"):
+        load_csv(ole)
 
 
 def test_csv_missing_columns_list_available(tmp_path: Path) -> None:

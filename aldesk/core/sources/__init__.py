@@ -7,6 +7,8 @@ fix into a :class:`~aldesk.core.progress.UserError` with a plain message.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from aldesk.core.dataset import Dataset
@@ -25,12 +27,21 @@ def load_source(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> Dataset:
-    """Read a folder as images, a file as a table of texts (CSV/TSV, or TXT with one text per line)."""
+    """Read a folder as images, a file as a table of texts (CSV/TSV, or TXT with one text per line).
+
+    Anything else (``/dev/zero``, a FIFO, a socket) is refused from its ``stat`` alone, without opening it."""
     path = Path(path)
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode  # a stat, never an open: opening a FIFO would block
+    except FileNotFoundError:
+        raise UserError(f"{path} does not exist.") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
         return load_images(path, progress=progress, cancel=cancel)
-    if not path.exists():
-        raise UserError(f"{path} does not exist.")
+    if not stat.S_ISREG(mode):
+        raise UserError(f"{path} is neither a folder nor a regular file (a pipe, a device or a socket); aldesk "
+                        "reads a folder of images or a CSV, TSV or TXT file.")
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         # A common slip: picking one image instead of its folder.
         raise UserError(f"{path.name} is an image; open the folder that contains your images instead.")
