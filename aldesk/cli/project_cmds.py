@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aldesk.cli import existing_file, path_arg
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -20,12 +22,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create a project from a folder of images or a CSV of texts, without the app",
                        description="Create a project file. Default location: next to the data (<name>.aldesk), "
                        "or the user data folder when that folder is not writable.")
-    p.add_argument("data", type=Path, help="image folder or CSV/TSV/TXT of texts")
-    p.add_argument("--project", type=Path, default=None, help="project file to create (*.aldesk)")
+    p.add_argument("data", type=path_arg, help="image folder or CSV/TSV/TXT of texts")
+    p.add_argument("--project", type=path_arg, default=None,
+                   help="project file to create (*.aldesk, in an existing folder)")
     p.add_argument("--classes", default=None, help="comma list of class names (default: the data's known labels)")
     p.add_argument("--text-column", default=None)
     p.add_argument("--label-column", default=None)
-    p.add_argument("--model-card", type=Path, default=None, help="a model card JSON for your own ONNX encoder")
+    p.add_argument("--model-card", type=existing_file, default=None,
+                   help="a model card JSON for your own ONNX encoder")
     p.set_defaults(func=run_init)
 
     p = sub.add_parser("info", help="items, classes, label counts and model of a project")
@@ -39,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("project", type=Path)
     p.add_argument("--format", choices=FORMATS, required=True)
-    p.add_argument("--out", type=Path, required=True, help="file (csv, jsonl, labelstudio) or folder: new, empty or an earlier aldesk export")
+    p.add_argument("--out", type=Path, required=True,
+                   help="file (csv, jsonl, labelstudio) or folder: new, empty or an earlier aldesk export")
     p.add_argument("--mode", choices=("copy", "hardlink", "symlink"), default="copy",
                    help="how image exports place files (default copy)")
     p.add_argument("--predicted", action="store_true",
@@ -50,14 +55,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_export)
 
     p = sub.add_parser("import-labels", help="label items from a CSV with columns item,label")
-    p.add_argument("project", type=Path)
-    p.add_argument("csv", type=Path)
+    p.add_argument("project", type=path_arg)
+    p.add_argument("csv", type=existing_file)
     p.add_argument("--overwrite", action="store_true", help="replace labels that differ (default: keep them)")
     p.set_defaults(func=run_import)
 
     p = sub.add_parser("relink", help="point a project at its moved image folder (or CSV)")
-    p.add_argument("project", type=Path)
-    p.add_argument("new_root", type=Path)
+    p.add_argument("project", type=path_arg)
+    p.add_argument("new_root", type=path_arg)
     p.set_defaults(func=run_relink)
 
     p = sub.add_parser("recover", help="replace a damaged project by its newest good backup")
@@ -89,11 +94,31 @@ def default_project_path(data: Path) -> Path:
     return folder / name
 
 
+def check_new_project(path: Path) -> None:
+    """Refuse, before the data is read (minutes for a big folder), a project file that cannot be created."""
+    from aldesk.core.progress import UserError
+
+    if path.suffix != ".aldesk":
+        raise UserError(f"--project {path}: a project file's name ends in .aldesk (e.g. {path.stem or 'p'}.aldesk).")
+    if path.exists() or path.is_symlink():
+        raise UserError(f"{path} exists already; choose another name or open it.")
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        raise UserError(f"--project {path}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"--project {path}: the folder {folder} is not writable.")
+
+
 def run_init(args: argparse.Namespace) -> int:
     from aldesk.core.embed import default_card, load_card
+    from aldesk.core.progress import UserError
     from aldesk.core.project import Project
     from aldesk.core.sources import load_source
 
+    if args.project is not None:
+        check_new_project(args.project)
+    if args.classes is not None and not [c for c in args.classes.split(",") if c.strip()]:
+        raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
     ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
     if args.classes:
         classes = [c.strip() for c in args.classes.split(",") if c.strip()]
