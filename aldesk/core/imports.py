@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aldesk.core.actions import Action
 from aldesk.core.export import FORMULA_START, unsafe_cell
+from aldesk.core.names import class_name_problem, clean_class_name, shown
 from aldesk.core.progress import UserError
 from aldesk.core.project import Project
 
@@ -32,7 +33,13 @@ class ImportReport:
 
 
 def read_label_csv(path: Path | str) -> list[tuple[str, str]]:
-    """(item, label) pairs; the delimiter is read from the header, cells neutralised by an export restored."""
+    """(item, label) pairs; the delimiter is read from the header, cells neutralised by an export restored.
+
+    Labels are class names to be: stripped and NFC-normalised (:func:`~aldesk.core.names.clean_class_name`), so a
+    label written on a Mac matches the class typed elsewhere. A label that cannot be a class name at all (a
+    control character, 10,000 characters) refuses the whole file, naming its row: a partial import would be
+    harder to repair than a fixed file.
+    """
     path = Path(path)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long texts are legitimate cells
     try:
@@ -56,7 +63,16 @@ def read_label_csv(path: Path | str) -> list[tuple[str, str]]:
     if "item" not in names or "label" not in names:
         raise UserError(f"{path.name} needs the columns 'item' and 'label'; its columns are: {', '.join(rows[0])}.")
     ii, li = names.index("item"), names.index("label")
-    return [(r[ii], unsafe_cell(r[li].strip())) for r in rows[1:] if len(r) > max(ii, li)]
+    pairs = []
+    for n, r in enumerate(rows[1:], start=2):
+        if len(r) <= max(ii, li):
+            continue
+        label = clean_class_name(unsafe_cell(r[li].strip()))
+        problem = class_name_problem(label) if label else None
+        if problem is not None:
+            raise UserError(f"Nothing was imported: the label {shown(label)} in row {n} of {path.name} {problem}.")
+        pairs.append((r[ii], label))
+    return pairs
 
 
 def _candidates(cell: str, image: bool) -> list[str]:
