@@ -56,8 +56,9 @@ def _cut(text: str, budget: int, at_word: bool) -> str:
     cut = text[:budget]
     if at_word:
         # End on a blank, so no word is split: the tokens of a cut text are then a prefix of the full text's.
-        head = cut.rsplit(None, 1)[0]
-        cut = head if head and len(head) > budget // 2 else cut
+        parts = cut.rsplit(None, 1)  # [] when the cut is all blanks
+        head = parts[0] if len(parts) == 2 else ""
+        cut = head if len(head) > budget // 2 else cut
     return cut
 
 
