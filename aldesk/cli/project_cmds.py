@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a model card JSON for your own ONNX encoder")
     p.set_defaults(func=run_init)
 
-    p = sub.add_parser("info", help="items, classes, label counts and model of a project")
+    p = sub.add_parser("info", help="items, classes, label counts and model of a project (writes nothing)")
     p.add_argument("project", type=Path)
     p.set_defaults(func=run_info)
 
@@ -68,6 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recover", help="replace a damaged project by its newest good backup")
     p.add_argument("project", type=Path)
     p.add_argument("--backup", type=Path, default=None, help="a specific backup file (default: the newest good one)")
+    p.add_argument("--force", action="store_true",
+                   help="restore even a project that is not damaged (what it would drop is shown without this)")
     p.set_defaults(func=run_recover)
 
 
@@ -135,16 +137,17 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def _open_to_read(path: Path, doing: str) -> Project:
-    """For commands that only read: opened as usual (lock, backup, migration) when no other aldesk has it open for
-    writing, else read-only, as the other aldesk last saved it."""
-    from aldesk.core.project import Project, ProjectLocked
+    """For commands that only read: opened read-only, as last committed. Nothing is written (no lock, no backup,
+    no migration, no -wal), so it works on a read-only medium and beside an aldesk that has it open."""
+    from aldesk.core.lockfile import read_holder
+    from aldesk.core.project import Project
 
-    try:
-        return Project.open(path)
-    except ProjectLocked as exc:
-        who = f" ({exc.holder.describe()})" if exc.holder is not None else ""
+    p = Project.open(path, readonly=True)
+    if p.open_elsewhere:
+        holder = read_holder(path)
+        who = f" ({holder.describe()})" if holder is not None else ""
         print(f"note: {path} is open in another aldesk{who}; {doing} what it has saved so far.", file=sys.stderr)
-        return Project.open(path, readonly=True)
+    return p
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -212,8 +215,11 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_relink(args: argparse.Namespace) -> int:
+    from aldesk.core.progress import UserError
     from aldesk.core.project import Project
 
+    if not args.new_root.exists():  # before the open (lock, backup): a typo changes nothing, not even backups
+        raise UserError(f"{args.new_root} does not exist; nothing was changed.")
     with Project.open(args.project) as p:
         r = p.relink(args.new_root)
     print(f"relinked to {args.new_root.absolute()}: {r.found} items found")
@@ -224,8 +230,8 @@ def run_relink(args: argparse.Namespace) -> int:
 def run_recover(args: argparse.Namespace) -> int:
     from aldesk.core.project import backup_time, recover
 
-    used = recover(args.project, args.backup)
-    print(f"restored {args.project} from the backup of {backup_time(used)} ({used}); "
-          "the damaged file was kept beside it as *.damaged-*")
+    done = recover(args.project, args.backup, force=args.force)
+    kept = f"; the file it replaced was kept as {done.aside[0]}" if done.aside else ""
+    print(f"restored {args.project} from the backup of {backup_time(done.backup)} ({done.backup}){kept}")
     return 0
 

@@ -1,17 +1,35 @@
-"""One writer per project file: an OS lock on a side file, ``photos.aldesk.lock`` beside ``photos.aldesk``.
+"""One writer per project file: an OS lock on the database file itself, so on the file, not on one of its names.
 
-While a project is open for writing, its process holds an exclusive lock on the side file (``fcntl.flock`` on
-Linux and macOS, ``msvcrt.locking`` on Windows). The operating system drops such a lock when the process ends,
-however it ends (kill -9, a crash, a power cut), so a lock cannot go stale: a leftover file that nobody holds is
-simply taken over. No pid-liveness guessing, no timeout. The file's text, JSON ``{"host", "pid", "started"}``,
-only serves the message shown to a second aldesk.
+While a project is open for writing, its process holds an exclusive lock on the project's own database file
+(``fcntl.flock`` on Linux and macOS; on Windows ``msvcrt.locking`` of one byte far past SQLite's own lock bytes).
+The lock belongs to the file (its inode), so every name of it shares one lock: a hard link or a symlink to the
+project, or a deleted or replaced side file, cannot let a second writer in. The operating system drops the lock
+when the process ends, however it ends (kill -9, a crash, a power cut), so a lock cannot go stale. No pid-liveness
+guessing, no timeout.
 
-SQLite's own locks do not do this job: they last one transaction, so two processes can both keep a project open
+``flock`` and SQLite's own POSIX record locks are separate kinds on Linux and macOS and never conflict. SQLite's
+locks do not do this job themselves: they last one transaction, so two processes could both keep a project open
 and interleave their journals (each with its own in-memory session), which is what this lock prevents.
 
-Limits: a network file system locks only as well as its server does (NFSv4 and SMB do). Where the OS cannot lock at
-all (no lock support, a folder we cannot create the side file in), the project opens unguarded and a warning goes to
-the log: a lock that cannot exist must not keep the user from their labels.
+Who holds it is written to a side file, ``photos.aldesk.lock`` beside ``photos.aldesk``, JSON
+``{"host", "pid", "started"}``, only for the message a second aldesk shows. A project folder can come from
+anyone (a zip, a git clone, a shared drive), so that name may hold something aldesk did not write: a symlink to
+``~/.bashrc``, a folder, a FIFO, a user's file. The side file is therefore never opened for writing: the details
+go to a fresh temporary file (``O_EXCL | O_NOFOLLOW``) that is renamed over the name, and only when the name is
+free or holds an earlier holder note of aldesk's own (a plain file with one link, holding our JSON). Anything
+else is left alone and the lock works without the details.
+
+Readers (``aldesk info``, ``export``) take a shared lock for the moment they copy the project into memory (see
+:func:`reader_lock`); a writer arriving in that moment retries briefly instead of being refused.
+
+POSIX drops every record lock a process holds on a file when the process closes ANY descriptor of that file.
+The lock's descriptor is opened before and closed after the project's own SQLite connection; nothing else here
+opens the database file while a connection of this process may hold SQLite locks on it.
+
+Limits: a network file system locks only as well as its server does (NFSv4 and SMB do; Linux emulates ``flock``
+with a byte-range lock over NFS, which still excludes a second writer). Where the OS cannot lock at all, the
+project opens unguarded and a warning goes to the log: a lock that cannot exist must not keep the user from
+their labels.
 """
 
 from __future__ import annotations
@@ -21,8 +39,12 @@ import errno
 import json
 import logging
 import os
+import re
 import socket
+import stat
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,10 +61,16 @@ else:
 log = logging.getLogger(__name__)
 
 # Windows locks are mandatory: a locked byte range cannot be read by anyone else. The lock is therefore taken on one
-# byte far past the JSON text (locking beyond the end of a file is allowed), so the text stays readable.
-_WIN_LOCK_OFFSET = 1 << 20
-_ATTEMPTS = 20  # retries when the holder removed the file between our open and our lock (each one is a release)
+# byte far past the database's end and past SQLite's own lock bytes (at 1 GiB), where nobody ever reads.
+_WIN_LOCK_OFFSET = 1 << 40
+_ATTEMPTS = 20  # retries when the file at the path was replaced between our open and our lock
+# A refused writer retries this long when nobody is named as the holder: a reader's shared lock lasts only the
+# copy of the project into memory, and a new holder writes its details right after locking.
+_BUSY_RETRY_SECONDS = 2.0
+_NOTE_MAX = 4096  # a holder note is one short JSON line; anything larger is not ours
 _O_BINARY = getattr(os, "O_BINARY", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO planted under our name must not hang
 
 
 @dataclass(frozen=True)
@@ -71,21 +99,23 @@ class LockHeld(Exception):
 
 
 def lock_path(project: Path) -> Path:
-    """The side file of a project; symlinks resolved, so two names of one file share one lock."""
+    """The side file with the holder's details; symlinks resolved, so two names of one file share one note."""
     real = Path(project).resolve()
     return real.with_name(real.name + ".lock")
 
 
 class WriterLock:
-    """An exclusive lock on a side file, held until :meth:`release` (or until the process ends).
+    """An exclusive lock on a project's database file, held until :meth:`release` (or until the process ends).
 
     ``held`` is False for the unguarded fallback (the OS could not lock; see the module docstring).
     """
 
-    def __init__(self, path: Path, fd: int | None) -> None:
+    def __init__(self, path: Path, fd: int | None, *, note: bool = True) -> None:
         self.path = path
         self._fd = fd
+        self._notes = note  # whether a holder note is kept beside the file (not for temporary files)
         self._pid = os.getpid()
+        self._note: tuple[int, int] | None = None  # (st_dev, st_ino) of the side file we wrote, to remove only it
 
     @property
     def held(self) -> bool:
@@ -93,65 +123,116 @@ class WriterLock:
 
     @classmethod
     def acquire(cls, path: Path | str) -> WriterLock:
-        """Take the lock at once or raise :class:`LockHeld`; never waits."""
+        """Lock the existing database file ``path`` at once or raise :class:`LockHeld`.
+
+        Waits only the moment a reader's copy or a new holder's note takes (see ``_BUSY_RETRY_SECONDS``)."""
         path = Path(path)
-        for _ in range(_ATTEMPTS):
+        deadline = time.monotonic() + _BUSY_RETRY_SECONDS
+        attempts = 0
+        while True:
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | _O_BINARY, 0o644)
+                fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
             except OSError as exc:
-                log.warning("cannot create the lock file %s (%s); the project opens without a writer lock",
+                log.warning("cannot open %s to lock it (%s); the project opens without a writer lock",
                             path, exc.strerror or exc)
                 return cls(path, None)
             try:
-                got = _try_lock(fd)
+                got = _try_lock(fd, exclusive=True)
             except OSError as exc:
                 os.close(fd)
                 log.warning("cannot lock %s (%s); the project opens without a writer lock", path, exc.strerror or exc)
                 return cls(path, None)
             if not got:
-                holder = _read_holder(fd)
                 os.close(fd)
+                holder = read_holder(path)
+                if holder is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
                 raise LockHeld(path, holder)
-            if fcntl is not None and not _is_current(path, fd):
-                # The previous holder removed the file after we opened it and before it unlocked: we locked a
-                # file nobody else will ever look at. Lock the one that is at the path now.
-                os.close(fd)
+            if not _is_current(path, fd):
+                # The file was replaced (e.g. by `aldesk recover`) after we opened it: we locked a file nobody
+                # else will ever look at. Lock the one that is at the path now.
+                _unlock_close(fd)
+                attempts += 1
+                if attempts >= _ATTEMPTS:
+                    raise LockHeld(path, None)
                 continue
-            try:
-                _write_holder(fd)
-            except OSError:
-                pass  # only the message of a second aldesk would lack the details
-            return cls(path, fd)
-        raise LockHeld(path, None)
+            lock = cls(path, fd)
+            lock._publish_note()
+            return lock
+
+    @classmethod
+    def create(cls, path: Path | str, *, note: bool = True) -> WriterLock:
+        """Create ``path`` as a new empty file, exclusively (never through a symlink), and lock it.
+
+        For a file built under a temporary name and put in place with :meth:`move_to`: it is locked from its first
+        byte, so whoever finds the temporary file while its maker lives knows it is in use."""
+        path = Path(path)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, 0o644)
+        try:
+            if not _try_lock(fd, exclusive=True):
+                raise LockHeld(path, None)  # a file we just created exclusively: only a racing stranger
+        except OSError:
+            log.warning("cannot lock %s; it is made without a lock", path)
+            os.close(fd)
+            return cls(path, None, note=note)
+        except LockHeld:
+            os.close(fd)
+            raise
+        return cls(path, fd, note=note)
+
+    def move_to(self, final: Path | str) -> None:
+        """Give the locked file its final name, never replacing a file there; the lock stays on it.
+
+        Raises ``FileExistsError`` when ``final`` exists (a second aldesk was faster)."""
+        final = Path(final)
+        try:
+            os.link(self.path, final)  # fails if final exists: an atomic "rename unless taken"
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK,
+                                 errno.ENOSYS):
+                raise
+            # A file system without hard links (FAT, some network shares): checked, then renamed.
+            if os.path.lexists(final):
+                raise FileExistsError(errno.EEXIST, "File exists", str(final)) from None
+            os.replace(self.path, final)
+        else:
+            os.unlink(self.path)
+        self.path = final
+        if self._fd is not None and self._notes:
+            self._publish_note()
+
+    def is_current(self) -> bool:
+        """Whether the file at our path is still the one we locked (not replaced, moved or deleted)."""
+        return self._fd is None or _is_current(self.path, self._fd)
 
     def release(self) -> None:
-        """Unlock and remove the side file. Idempotent."""
+        """Remove our holder note, then unlock. Idempotent."""
         fd, self._fd = self._fd, None
         if fd is None:
             return
         if os.getpid() != self._pid:
-            os.close(fd)  # a forked child's copy: the lock and the file belong to the parent
+            os.close(fd)  # a forked child's copy: the lock and the note belong to the parent
             return
-        if fcntl is not None:
-            # Removed while still locked: whoever opened the old file meanwhile finds it is not the current one
-            # once they get the lock (see acquire), so two processes never both believe they hold it.
-            if _is_current(self.path, fd):
-                try:
-                    self.path.unlink()
-                except OSError:
-                    pass
-            os.close(fd)
-            return
+        note, self._note = self._note, None
+        if note is not None:
+            side = lock_path(self.path)
+            with contextlib.suppress(OSError):
+                st = os.lstat(side)
+                if (st.st_dev, st.st_ino) == note:
+                    os.unlink(side)
+        _unlock_close(fd)
+
+    def _publish_note(self) -> None:
+        side = lock_path(self.path)
+        _clean_note_temps(side)
         try:
-            os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        except OSError:
-            pass  # closing the handle below releases it too
-        os.close(fd)
-        try:
-            self.path.unlink()  # fails, harmlessly, while another process has the file open (no FILE_SHARE_DELETE)
-        except OSError:
-            pass
+            self._note = _write_holder(side)
+        except OSError as exc:
+            # Only the message of a second aldesk would lack the details (e.g. a read-only folder).
+            log.info("cannot write the lock note %s (%s)", side, exc.strerror or exc)
 
     def __del__(self) -> None:
         # A project dropped without close() (e.g. a task result discarded) must not keep the lock until exit.
@@ -159,11 +240,63 @@ class WriterLock:
             self.release()
 
 
-def _try_lock(fd: int) -> bool:
+@contextlib.contextmanager
+def reader_lock(path: Path | str) -> Iterator[bool]:
+    """A shared lock on the database file for the moment a reader copies it: yields True when nobody writes it
+    (and nobody can start to until the block ends), False when a writer holds it (or the OS cannot lock)."""
+    if fcntl is None:
+        yield False  # no shared locks on Windows: read as if a writer were there (a live WAL read)
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NONBLOCK)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            got = _try_lock(fd, exclusive=False)
+        except OSError:
+            got = False
+        yield got
+    finally:
+        _unlock_close(fd)
+
+
+def remove_if_abandoned(path: Path) -> bool:
+    """Delete ``path``, a temporary file aldesk made, if no process holds its lock any more (its maker is gone).
+
+    Only a plain file (not a symlink, not a folder) with one link is touched. True if it was removed."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not _plain(st):
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_BINARY)
+    except OSError:
+        return False
+    try:
+        fst = os.fstat(fd)
+        if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino) or not _try_lock(fd, exclusive=True):
+            return False
+        os.unlink(path)  # while we hold its lock: its maker cannot be coming back to it
+        return True
+    except OSError:
+        return False
+    finally:
+        _unlock_close(fd)
+
+
+def _plain(st: os.stat_result) -> bool:
+    return stat.S_ISREG(st.st_mode) and st.st_nlink == 1
+
+
+def _try_lock(fd: int, *, exclusive: bool) -> bool:
     """Lock ``fd`` without waiting: True if we got it, False if someone holds it, OSError if the OS cannot lock."""
     if fcntl is not None:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
         return True
@@ -177,6 +310,14 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
+def _unlock_close(fd: int) -> None:
+    if msvcrt is not None:
+        with contextlib.suppress(OSError):  # closing the handle below releases it too
+            os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    os.close(fd)  # drops the flock
+
+
 def _is_current(path: Path, fd: int) -> bool:
     try:
         st = os.stat(path)
@@ -186,18 +327,66 @@ def _is_current(path: Path, fd: int) -> bool:
     return (st.st_dev, st.st_ino) == (fst.st_dev, fst.st_ino)
 
 
-def _write_holder(fd: int) -> None:
-    info = {"host": socket.gethostname(), "pid": os.getpid(), "started": datetime.now().isoformat(timespec="seconds")}
-    data = json.dumps(info).encode("utf-8")
-    os.ftruncate(fd, 0)
-    os.lseek(fd, 0, os.SEEK_SET)
-    os.write(fd, data)
+def _clean_note_temps(side: Path) -> None:
+    # A note's temporary file lives only while its writer holds the lock, which we hold now: any left is stale.
+    pattern = re.compile(rf"\.{re.escape(side.name)}\.\d+\.tmp")
+    with contextlib.suppress(OSError):
+        for p in side.parent.glob(f".{side.name}.*.tmp"):
+            if pattern.fullmatch(p.name):
+                with contextlib.suppress(OSError):
+                    if _plain(os.lstat(p)):
+                        p.unlink()
 
 
-def _read_holder(fd: int) -> Holder | None:
+def _own_note(side: Path) -> bool | None:
+    """Whether ``side`` may be replaced by our note: None if free, True if an earlier note of aldesk's own."""
     try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        info = json.loads(os.read(fd, 4096).decode("utf-8"))
+        st = os.lstat(side)
+    except FileNotFoundError:
+        return None
+    if not _plain(st) or st.st_size > _NOTE_MAX:
+        return False
+    return _read_note(side) is not None or st.st_size == 0  # empty: an older aldesk killed mid-write
+
+
+def _write_holder(side: Path) -> tuple[int, int] | None:
+    if _own_note(side) is False:
+        log.warning("%s is not a lock note of aldesk (a link, a folder or someone's file); it is left alone and "
+                    "the project's lock works without it", side)
+        return None
+    info = {"host": socket.gethostname(), "pid": os.getpid(), "started": datetime.now().isoformat(timespec="seconds")}
+    tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, 0o644)
+    try:
+        try:
+            os.write(fd, json.dumps(info).encode("utf-8"))
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, side)  # replaces the name, never writes into whatever was there
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return st.st_dev, st.st_ino
+
+
+def _read_note(side: Path) -> Holder | None:
+    try:
+        fd = os.open(side, os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_BINARY)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        info = json.loads(os.read(fd, _NOTE_MAX).decode("utf-8"))
         return Holder(str(info["host"]), int(info["pid"]), str(info["started"]))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None  # empty (the holder is writing it right now) or not ours: the message goes without details
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        return None  # not ours (or being replaced right now): the message goes without details
+    finally:
+        os.close(fd)
+
+
+def read_holder(project: Path | str) -> Holder | None:
+    """The holder named in the side file of ``project``, if it holds a note of ours."""
+    return _read_note(lock_path(Path(project)))

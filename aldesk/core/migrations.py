@@ -8,8 +8,10 @@ Orange3's ``migrate_settings`` is the model: small, explicit, one function per s
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable
+from functools import lru_cache
 
 SCHEMA_VERSION = 2
 
@@ -45,6 +47,7 @@ CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 CURRENT_SCHEMA = SCHEMA_V2
+SCHEMAS = {1: SCHEMA_V1, 2: SCHEMA_V2}  # what `Project.create` wrote at each version
 
 
 def _migrate_1_to_2(con: sqlite3.Connection) -> None:
@@ -75,3 +78,59 @@ def migrate(con: sqlite3.Connection, version: int) -> list[int]:
         version += 1
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
     return done
+
+
+# ------------------------------------------------------------------------------------------- schema check
+# Tables SQLite itself may add to any file (ANALYZE statistics, AUTOINCREMENT counters): no code runs from them.
+_SQLITE_OWN = re.compile(r"sqlite_(stat\d|sequence)")
+
+
+def _normal(sql: str | None) -> str | None:
+    # Whitespace and letter case are all that may differ between two spellings of one of our statements (SQLite
+    # keeps the text as written, and ALTER TABLE splices its column in); anything else is another schema.
+    return None if sql is None else re.sub(r"\s+", "", sql).lower()
+
+
+def _objects(con: sqlite3.Connection) -> set[tuple[str, str, str, str | None]]:
+    rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return {(t, n, tb, _normal(sql)) for t, n, tb, sql in rows if not (t == "table" and _SQLITE_OWN.fullmatch(n))}
+
+
+@lru_cache(maxsize=None)
+def expected_objects(version: int) -> frozenset[tuple[str, str, str, str | None]]:
+    """Every schema object a file at ``version`` may have: those of a file created at that version, and those of
+    a file created at any older version and migrated up to it (ALTER TABLE words its changes its own way)."""
+    allowed: set[tuple[str, str, str, str | None]] = set()
+    for start in range(1, version + 1):
+        con = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            con.executescript(SCHEMAS[start])
+            for v in range(start, version):
+                MIGRATIONS[v](con)
+            allowed |= _objects(con)
+        finally:
+            con.close()
+    return frozenset(allowed)
+
+
+def check_schema(con: sqlite3.Connection, version: int) -> str | None:
+    """Why the schema of an aldesk file at ``version`` is not one aldesk made, or None when it is.
+
+    A project can come from anyone. A trigger, a view, an extra index or a changed table would run or change
+    behind every write aldesk makes (an ``AFTER INSERT ON labels`` trigger can delete each label as it is
+    saved), so the file is refused, read-only, before anything is written to it."""
+    if version not in SCHEMAS:
+        return f"file format {version} is unknown"
+    found = _objects(con)
+    allowed = expected_objects(version)
+    extra = sorted(found - allowed)
+    if extra:
+        kind, name = extra[0][0], extra[0][1]
+        if any(o[:3] == (kind, name, extra[0][2]) for o in allowed):
+            return f"its {kind} {name!r} is not defined as aldesk defines it"
+        return f"it has a {kind} {name!r} that aldesk did not create"
+    names = {(t, n) for t, n, _, _ in found}
+    missing = sorted({(t, n) for t, n, _, _ in allowed if t == "table"} - names)
+    if missing:
+        return f"its table {missing[0][1]!r} is missing"
+    return None

@@ -2,17 +2,27 @@
 
 Durability is the point of this module. Every user action is ONE committed transaction before
 :meth:`Project.journal` returns, so a label the user saw acknowledged survives a crash or a power cut. Opening a
-project checks its integrity, keeps a rolling backup of the last good states and migrates old schema versions;
-a damaged file is reported with the backup that can replace it (:func:`recover`). No pickle: vectors never
-live here, actions are JSON.
+project checks its integrity and its schema, keeps a rolling backup of the last good states (at open and every so
+many labels while it is open) and migrates old schema versions; a damaged file is reported with the backup that
+can replace it (:func:`recover`). No pickle: vectors never live here, actions are JSON.
+
+A project folder can come from anyone (a zip, a git clone, a shared drive), so nothing here follows a link out of
+it or deletes a file it did not make: the backup folder must be a real folder, only files named as aldesk names
+its backups are ever rotated out, temporary files are created exclusively and removed only once their maker is
+gone, and a schema with objects aldesk did not create (a trigger, a view) is refused before anything runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import logging
 import os
+import re
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -27,19 +37,31 @@ import numpy as np
 from aldesk import __version__
 from aldesk.core.actions import Action
 from aldesk.core.dataset import Dataset
-from aldesk.core.lockfile import LockHeld, WriterLock, lock_path
-from aldesk.core.migrations import CURRENT_SCHEMA, SCHEMA_VERSION, migrate
+from aldesk.core.lockfile import LockHeld, WriterLock, lock_path, reader_lock, remove_if_abandoned
+from aldesk.core.migrations import CURRENT_SCHEMA, SCHEMA_VERSION, check_schema, migrate
 from aldesk.core.progress import UserError
 from aldesk.core.session import Session
 
+log = logging.getLogger(__name__)
+
 SUFFIX = ".aldesk"
 KEEP_BACKUPS = 3
+# While a project is open, a backup is also made every so many journaled actions or minutes (whichever comes first,
+# and only once something changed): a long session is never further than that from a good copy.
+BACKUP_EVERY_ACTIONS = 200
+BACKUP_EVERY_SECONDS = 15 * 60
 _HASHES_DIGEST = "hashes_sha1"  # meta key: sha1 of the items' hashes as last stored by set_hashes
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_TABLES = {"meta", "items", "classes", "labels", "actions", "skipped"}
-# Anything that can come out of reading a damaged or hand-edited file. Caught only around reads of stored
-# data, where any of them means "the file is not what we wrote", never around our own logic.
-_DATA_ERRORS = (sqlite3.DatabaseError, ValueError, TypeError, KeyError, IndexError, OverflowError)
+# Stored JSON is read back only up to a size an aldesk could have written: an action names at most every item of
+# the project once in ``items`` and once in ``was`` (under 64 characters per item with its time and origin), a
+# setting is a few values. A crafted 20-million-entry action is refused before it is parsed into memory.
+_ACTION_CHARS_BASE = 1 << 20
+_ACTION_CHARS_PER_ITEM = 64
+_SETTING_CHARS = 16 << 20
+# Anything that can come out of reading a damaged or hand-edited file (RecursionError: a deeply nested JSON
+# value). Caught only around reads of stored data, where any of them means "the file is not what we wrote", never
+# around our own logic.
+_DATA_ERRORS = (sqlite3.DatabaseError, ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
 
 
 class ProjectError(UserError):
@@ -72,7 +94,7 @@ def _locked_error(path: Path, held: LockHeld, then: str) -> ProjectLocked:
 
 def _writer_lock(path: Path, then: str = "open it again") -> WriterLock:
     try:
-        return WriterLock.acquire(lock_path(path))
+        return WriterLock.acquire(path)
     except LockHeld as held:
         raise _locked_error(path, held, then) from None
 
@@ -125,12 +147,39 @@ def backup_dir(path: Path) -> Path:
     return Path(path).parent / f".{Path(path).name}.backups"
 
 
+def _backup_name(path: Path) -> re.Pattern[str]:
+    """The names aldesk gives the backups of ``path``: ``<stem>-YYYYmmdd-HHMMSS-ffffff.aldesk``, nothing else."""
+    return re.compile(rf"{re.escape(Path(path).stem)}-\d{{8}}-\d{{6}}-\d{{6}}{re.escape(SUFFIX)}")
+
+
+def _is_real_dir(p: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(p).st_mode)  # lstat: a symlink to a folder is not one
+    except OSError:
+        return False
+
+
+def _is_plain_file(p: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(p).st_mode)
+    except OSError:
+        return False
+
+
 def list_backups(path: Path) -> list[Path]:
-    """Backups of a project, newest first (the time is in the name, so the order survives copying)."""
+    """Backups of a project, newest first (the time is in the name, so the order survives copying).
+
+    Only plain files named as aldesk names them, in a real folder (not a symlink to one): a folder shipped with a
+    project may point anywhere, and whatever is listed here may be rotated out."""
     d = backup_dir(path)
-    if not d.is_dir():
+    if not _is_real_dir(d):
         return []
-    return sorted(d.glob(f"*{SUFFIX}"), reverse=True)
+    name = _backup_name(path)
+    try:
+        found = [p for p in d.iterdir() if name.fullmatch(p.name) and _is_plain_file(p)]
+    except OSError:
+        return []
+    return sorted(found, reverse=True)
 
 
 def backup_time(backup: Path) -> str:
@@ -142,60 +191,160 @@ def backup_time(backup: Path) -> str:
         return datetime.fromtimestamp(backup.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _reason(exc: BaseException) -> str:
+    """An OS or SQLite failure in the user's words: a full disk and a read-only one are named as such."""
+    text = str(exc)
+    if getattr(exc, "errno", None) == errno.ENOSPC or "full" in text:
+        return "the disk is full"
+    if getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text:
+        return "it is read-only"
+    return getattr(exc, "strerror", None) or text or type(exc).__name__
+
+
+def _remove_plain(p: Path) -> None:
+    with contextlib.suppress(OSError):
+        if _is_plain_file(p):
+            p.unlink()
+
+
 def _copy_db(src: sqlite3.Connection, dst_path: Path) -> None:
-    """Consistent copy with the sqlite3 backup API (a file copy could catch a half-written WAL)."""
+    """Consistent copy with the sqlite3 backup API (a file copy could catch a half-written WAL), made under a
+    temporary name and renamed; never replaces a file at ``dst_path``.
+
+    The temporary file is created exclusively (never through a symlink) and locked while it is written, so a
+    copy cut short by a kill is recognised as abandoned and removed by the next open (see :func:`_clean_temps`)."""
     tmp = dst_path.with_name(dst_path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    dst = sqlite3.connect(tmp)
+    lock = WriterLock.create(tmp, note=False)
     try:
-        src.backup(dst)
-        # A backup is one self-contained file: no -wal beside it to lose when copied around.
-        dst.execute("PRAGMA journal_mode=DELETE")
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+            # A backup is one self-contained file: no -wal beside it to lose when copied around.
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+        lock.move_to(dst_path)
+    except BaseException:
+        for p in (tmp, Path(f"{tmp}-journal")):
+            _remove_plain(p)
+        raise
     finally:
-        dst.close()
-    os.replace(tmp, dst_path)
+        lock.release()
 
 
-def _make_backup(con: sqlite3.Connection, path: Path) -> Path | None:
+def _make_backup(con: sqlite3.Connection, path: Path) -> tuple[Path | None, str | None]:
+    """Back ``con`` up into the backup folder and rotate; returns (the backup, None) or (None, why there is none).
+
+    A failed backup never fails the open: a full disk, a read-only folder or a backup "folder" that is a link must
+    not stop the user from labeling in a healthy project (nor ever be reported as damage)."""
     d = backup_dir(path)
     try:
-        d.mkdir(exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(d)
+        if not _is_real_dir(d):
+            why = f"{d} is not a folder (a link or a file), so aldesk keeps no backups there"
+            log.warning("%s", why)
+            return None, why
+        _clean_temps(path)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         target = d / f"{path.stem}-{stamp}{SUFFIX}"
         _copy_db(con, target)
         for old in list_backups(path)[KEEP_BACKUPS:]:
-            old.unlink(missing_ok=True)
-        return target
+            with contextlib.suppress(OSError):
+                old.unlink()
+        return target, None
+    except (OSError, sqlite3.Error) as exc:
+        why = f"no backup of {path.name} could be made ({_reason(exc)})"
+        log.warning("%s", why)
+        return None, why
+
+
+def _temp_names(path: Path) -> list[tuple[Path, re.Pattern[str]]]:
+    """Where aldesk's own temporary files of ``path`` live, and their exact names (with SQLite's -journal)."""
+    name = re.escape(path.name)
+    backup = _backup_name(path).pattern
+    return [
+        (path.parent, re.compile(rf"\.{name}\.(creating|recovering)-\d+(-journal)?")),
+        (backup_dir(path), re.compile(rf"{backup}\.tmp(-journal)?")),
+    ]
+
+
+def _clean_temps(path: Path) -> list[Path]:
+    """Remove the temporary files a killed aldesk left of ``path`` (a backup, a create or a restore cut short).
+
+    Only files with aldesk's own temporary names, plain files, in the project's folder and its real backup
+    folder, and only when no process holds their lock any more (their maker is gone). Returns what was removed."""
+    removed = []
+    for folder, pattern in _temp_names(path):
+        if not _is_real_dir(folder):
+            continue
+        try:
+            names = sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
+        except OSError:
+            continue
+        for p in names:
+            if p.name.endswith("-journal"):
+                # SQLite's journal of a temporary file: stale once that file is gone (it is removed first).
+                if not os.path.lexists(p.with_name(p.name[: -len("-journal")])) and _is_plain_file(p):
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        removed.append(p)
+            elif remove_if_abandoned(p):
+                removed.append(p)
+                journal = p.with_name(p.name + "-journal")
+                if _is_plain_file(journal):
+                    with contextlib.suppress(OSError):
+                        journal.unlink()
+                        removed.append(journal)
+    return removed
+
+
+def _wal_has_data(path: Path) -> bool:
+    try:
+        return os.path.getsize(f"{path}-wal") > 0
     except OSError:
-        # A read-only folder must not stop the user from opening (and labeling in) a writable project file.
-        return None
+        return False
 
 
-def _check_file(path: Path) -> str | None:
-    """Why a file cannot be a usable project, or None if it looks fine. Opens it read-only: a damaged file is
-    left exactly as it is, for :func:`recover` or a specialist."""
+def _ro_uri(path: Path, *, immutable: bool = False) -> str:
+    # immutable=1: SQLite reads the file alone, creating no -wal or -shm and taking no locks. Safe only when
+    # nobody can write it meanwhile (we hold its lock, or it is a backup) and no -wal holds commits.
+    return f"{path.absolute().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+def _check_con(path: Path, con: sqlite3.Connection) -> str | None:
+    """Why an open connection's database cannot be a usable project, or None (ProjectError: a newer format)."""
     try:
-        con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        return str(exc)
-    try:
-        _schema_version(path, con)  # a newer file must say so, not fail the table check below
+        version = _schema_version(path, con)  # a newer file must say so, not fail the schema check below
         rows = con.execute("PRAGMA quick_check").fetchall()
         if rows != [("ok",)]:
             return "; ".join(str(r[0]) for r in rows[:3])
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not _TABLES <= tables:
-            return "it is not an aldesk project"
-        return None
+        return check_schema(con, version)
     except (sqlite3.Error, ValueError) as exc:
         return str(exc)
+
+
+def _check_file(path: Path, *, immutable: bool = False) -> str | None:
+    """Why a file cannot be a usable project, or None if it looks fine. Opens it read-only: a damaged file is
+    left exactly as it is, for :func:`recover` or a specialist."""
+    try:
+        con = sqlite3.connect(_ro_uri(path, immutable=immutable), uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        return _check_con(path, con)
     finally:
         con.close()
 
 
+def _good_backups(path: Path) -> Iterator[Path]:
+    # Nobody writes a backup: read it immutable, creating nothing beside it.
+    return (b for b in list_backups(path) if _check_file(b, immutable=True) is None)
+
+
 def _damaged(path: Path, detail: str) -> ProjectError:
-    good = next((b for b in list_backups(path) if _check_file(b) is None), None)
-    msg = f"The project file {path} is damaged ({detail})."
+    good = next(_good_backups(path), None)
+    msg = f"The project file {path} is damaged or was not made by aldesk ({detail})."
     if good is None:
         return ProjectError(msg + " No backup of it was found.")
     return ProjectError(
@@ -205,39 +354,153 @@ def _damaged(path: Path, detail: str) -> ProjectError:
     )
 
 
-def recover(path: Path, backup: Path | None = None) -> Path:
-    """Replace a damaged project by its newest good backup (or ``backup``); the damaged file is kept aside.
+def _read_only_error(path: Path) -> ProjectError:
+    return ProjectError(
+        f"{path} is read-only (a read-only disk or folder, or a file you may not change): `aldesk info` and "
+        "`aldesk export` can read it; copy it to a writable folder to label in it."
+    )
 
-    Returns the backup that was restored.
+
+# ---------------------------------------------------------------------------------------------- recover
+@dataclass(frozen=True)
+class Recovered:
+    """What :func:`recover` did: the backup it restored, and where the file it replaced was kept."""
+
+    backup: Path
+    aside: list[Path]
+
+
+def recover(path: Path | str, backup: Path | None = None, *, force: bool = False) -> Recovered:
+    """Replace a damaged project by its newest good backup (or ``backup``); the replaced file is kept aside.
+
+    A healthy project is refused unless ``force``: the message says what the restore would drop. The backup is
+    copied next to the project first and swapped in last, so a failure (a full disk) leaves the project as it was.
     """
     path = Path(path)
     # Replacing the file under an aldesk that has it open would mix its WAL into the restored copy.
-    lock = _writer_lock(path, "recover it")
+    lock = _writer_lock(path, "recover it") if path.is_file() else None
     try:
-        return _recover(path, backup)
+        _clean_temps(path)
+        return _recover(path, backup, force)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
-def _recover(path: Path, backup: Path | None) -> Path:
+def _recover(path: Path, backup: Path | None, force: bool) -> Recovered:
     if backup is None:
-        backup = next((b for b in list_backups(path) if _check_file(b) is None), None)
+        backup = next(_good_backups(path), None)
         if backup is None:
-            raise ProjectError(f"No usable backup of {path} was found in {backup_dir(path)}.")
-    elif (why := _check_file(Path(backup))) is not None:
-        raise ProjectError(f"The backup {backup} cannot be used ({why}).")
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    # The -wal and -shm belong to the damaged file: left in place, SQLite would replay them onto the backup.
-    for ext in ("", "-wal", "-shm"):
-        f = Path(str(path) + ext)
-        if f.exists():
-            os.replace(f, f.with_name(f"{path.name}.damaged-{stamp}{ext}"))
-    src = sqlite3.connect(f"{Path(backup).absolute().as_uri()}?mode=ro", uri=True)
+            raise ProjectError(f"No usable backup of {path} was found in {backup_dir(path)}; nothing was changed.")
+    elif (why := _check_file(Path(backup), immutable=True)) is not None:
+        raise ProjectError(f"The backup {backup} cannot be used ({why}); nothing was changed.")
+    backup = Path(backup)
+    exists = path.is_file()
+    healthy = exists and _check_file(path, immutable=not _wal_has_data(path)) is None
+    if healthy and not force:
+        raise ProjectError(
+            f"{path} is not damaged; restoring the backup of {backup_time(backup)} would drop "
+            f"{_what_restore_drops(path, backup)}. Nothing was changed; run `aldesk recover {path} --force` to "
+            "restore it anyway."
+        )
+    if healthy:
+        _checkpoint(path)  # the file set aside is then whole by itself, without a -wal to keep beside it
+    tmp = path.with_name(f".{path.name}.recovering-{os.getpid()}")
+    remove_if_abandoned(tmp)  # left by an earlier process of the same pid
     try:
-        _copy_db(src, path)
+        lock = WriterLock.create(tmp, note=False)
+    except OSError as exc:
+        raise ProjectError(f"Cannot restore {path}: {_reason(exc)}; nothing was changed.") from None
+    try:
+        try:
+            src = sqlite3.connect(_ro_uri(backup, immutable=True), uri=True)
+            try:
+                dst = sqlite3.connect(tmp)
+                try:
+                    src.backup(dst)
+                    dst.execute("PRAGMA journal_mode=DELETE")
+                finally:
+                    dst.close()
+            finally:
+                src.close()
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())  # on disk before the old file moves aside
+        except (OSError, sqlite3.Error) as exc:
+            raise ProjectError(f"Cannot restore {path}: {_reason(exc)}; nothing was changed.") from None
+        aside = _set_aside(path, "replaced" if healthy else "damaged") if exists else []
+        os.replace(tmp, path)  # the last step: until here the project (or nothing) is at its name
     finally:
-        src.close()
-    return Path(backup)
+        for p in (tmp, Path(f"{tmp}-journal")):
+            _remove_plain(p)
+        lock.release()
+    return Recovered(backup, aside)
+
+
+def _set_aside(path: Path, why: str) -> list[Path]:
+    """Keep the file ``path`` and its -wal/-shm under new names that no earlier run took: never overwritten."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    for n in range(1, 1000):
+        base = path.with_name(f"{path.name}.{why}-{stamp}" + (f"-{n}" if n > 1 else ""))
+        names = [(Path(f"{path}{ext}"), Path(f"{base}{ext}")) for ext in ("-wal", "-shm", "")]
+        if not any(os.path.lexists(dst) for _, dst in names):
+            break
+    else:
+        raise ProjectError(f"Cannot set {path} aside: too many earlier copies; nothing was changed.")
+    aside = []
+    # The -wal and -shm first: left in place, SQLite would replay them onto the restored file. The database last,
+    # by a new link (the project stays at its name until the restored copy replaces it).
+    for src, dst in names:
+        if not os.path.lexists(src):
+            continue
+        _move_no_replace(src, dst, keep=src == path)
+        aside.append(dst)
+    return aside[::-1]
+
+
+def _move_no_replace(src: Path, dst: Path, *, keep: bool) -> None:
+    try:
+        os.link(src, dst)  # fails if dst exists
+    except FileExistsError:
+        raise ProjectError(f"Cannot set {src} aside: {dst} appeared meanwhile; nothing was changed.") from None
+    except OSError:
+        if os.path.lexists(dst):  # a file system without hard links: checked, then renamed
+            raise ProjectError(f"Cannot set {src} aside: {dst} exists; nothing was changed.") from None
+        os.rename(src, dst)
+        return
+    if not keep:
+        os.unlink(src)
+
+
+def _checkpoint(path: Path) -> None:
+    con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error:
+        pass  # the -wal is then set aside with it, as for a damaged file
+    finally:
+        con.close()
+
+
+def _what_restore_drops(path: Path, backup: Path) -> str:
+    """The actions of ``path`` that ``backup`` does not have, in words ("14 actions (12 labels, 2 skips)")."""
+    con = sqlite3.connect(_ro_uri(backup, immutable=True), uri=True)
+    try:
+        (seq,) = con.execute("SELECT coalesce(max(seq), -1) FROM actions").fetchone()
+        (backup_labels,) = con.execute("SELECT count(*) FROM labels").fetchone()
+    finally:
+        con.close()
+    con = sqlite3.connect(_ro_uri(path, immutable=not _wal_has_data(path)), uri=True)
+    try:
+        ops = con.execute("SELECT op, count(*) FROM actions WHERE seq > ? GROUP BY op ORDER BY op", (seq,)).fetchall()
+        (n_labels,) = con.execute("SELECT count(*) FROM labels").fetchone()
+    finally:
+        con.close()
+    total = sum(n for _, n in ops)
+    if not total:
+        return "no action (it has all the file's actions)"
+    parts = ", ".join(f"{n} {op}" for op, n in ops)
+    return (f"the {total} action{'s' if total != 1 else ''} made since then ({parts}); the file has {n_labels} "
+            f"labeled items, the backup {backup_labels}")
 
 
 # ---------------------------------------------------------------------------------------------- project
@@ -247,6 +510,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True, isolation_level=None,
                           check_same_thread=False)
     con.execute("PRAGMA busy_timeout = 5000")
+    con.execute("PRAGMA trusted_schema = OFF")  # the schema is checked; this is the belt to those braces
     # WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, so a label acknowledged on screen
     # survives a power cut, not just a crash (NORMAL in WAL mode only survives application crashes). That is
     # one fsync per key press: a few ms at human labeling speed, which nobody notices (measured in the report).
@@ -258,10 +522,30 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
     # mode=ro: SQLite refuses every write on this connection; in WAL mode it still sees each commit of the writer.
-    con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                          check_same_thread=False)
+    con = sqlite3.connect(_ro_uri(path), uri=True, isolation_level=None, check_same_thread=False)
     con.execute("PRAGMA busy_timeout = 5000")
     return con
+
+
+def _snapshot(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """The project as last committed, copied into memory; and whether a writer had it open meanwhile.
+
+    A read-only command writes nothing: with nobody writing (its shared lock keeps writers out for the moment
+    of the copy) the file is read immutable, which creates no -wal or -shm beside it and works on a read-only
+    medium. With a writer there, its -wal and -shm exist and SQLite reads its commits from them."""
+    mem = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    try:
+        with reader_lock(path) as alone:
+            src = sqlite3.connect(_ro_uri(path, immutable=alone and not _wal_has_data(path)), uri=True)
+            try:
+                src.execute("PRAGMA busy_timeout = 5000")
+                src.backup(mem)
+            finally:
+                src.close()
+    except BaseException:
+        mem.close()
+        raise
+    return mem, not alone
 
 
 class Project:
@@ -269,7 +553,14 @@ class Project:
 
     Opened for writing (the default), the project holds a writer lock (:mod:`aldesk.core.lockfile`) until
     :meth:`close`: a second aldesk that tries to open it for writing gets a :class:`ProjectLocked` error naming the
-    holder, and nothing of the file is touched. ``readonly`` projects take no lock and refuse every write.
+    holder, and nothing of the file is touched. ``readonly`` projects take no lock, write nothing and refuse every
+    write.
+
+    ``backup`` is the newest backup this open made (None if none could be made: ``backup_problem`` says why; it
+    never stops the open). While open for writing, a backup is also made every ``backup_every_actions`` journaled
+    actions or ``backup_every_seconds``, in a background thread with its own read-only connection: the caller (the
+    GUI thread, on every key press) only counts. SQLite's backup of a WAL database reads one snapshot and never
+    blocks the writer, so key presses commit as usual while it runs.
     """
 
     def __init__(self, path: Path, con: sqlite3.Connection, backup: Path | None = None, *,
@@ -280,9 +571,18 @@ class Project:
         self.readonly = readonly
         self._lock = threading.Lock()  # the UI may save hashes from its worker thread
         self.backup = backup
+        self.backup_problem: str | None = None
         self.migrated_from: list[int] = []
+        self.open_elsewhere = False  # read-only: whether another aldesk had it open for writing
         self.last_commit_seconds = 0.0
+        self.backup_every_actions = BACKUP_EVERY_ACTIONS
+        self.backup_every_seconds = BACKUP_EVERY_SECONDS
+        self._since_backup = 0
+        self._last_backup = time.monotonic()
+        self._backup_thread: threading.Thread | None = None
         with self._reading():
+            # Changes only when ANOTHER connection commits: how a write here notices another program's.
+            self._data_version = con.execute("PRAGMA data_version").fetchone()[0]
             self._meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
             self.kind = self._meta["kind"]
             if self.kind not in ("image", "text"):
@@ -307,19 +607,12 @@ class Project:
         card_path: str | None = None,
         settings: dict[str, Any] | None = None,
     ) -> Project:
-        """Write a new project for ``dataset``. Refuses to overwrite an existing file."""
+        """Write a new project for ``dataset``. Refuses to overwrite an existing file (or link)."""
         path = Path(path)
-        if path.exists():
+        if os.path.lexists(path):
             raise ProjectError(f"{path} exists already; choose another name or open it.")
         _check_classes(classes)
-        # Locked before it exists: of two aldesks creating the same project, the second is told, not overwriting.
-        writer = _writer_lock(path)
-        try:
-            return cls._create(path, dataset, classes, writer, model_id=model_id, card_path=card_path,
-                               settings=settings)
-        except BaseException:
-            writer.release()
-            raise
+        return cls._create(path, dataset, classes, model_id=model_id, card_path=card_path, settings=settings)
 
     @classmethod
     def _create(
@@ -327,17 +620,24 @@ class Project:
         path: Path,
         dataset: Dataset,
         classes: list[str] | tuple[str, ...],
-        writer: WriterLock,
         *,
         model_id: str,
         card_path: str | None,
         settings: dict[str, Any] | None,
     ) -> Project:
-        if path.exists():
-            raise ProjectError(f"{path} exists already; choose another name or open it.")
-        # Built under a temporary name and renamed at the end: a crash never leaves a half-made project behind.
+        # Built under a temporary name, locked from its first byte, and put in place at the end without replacing
+        # anything: a crash never leaves a half-made project, and of two aldesks creating the same project the
+        # second is told, not overwriting. A kill leaves the temporary file, which the next open or create of this
+        # project removes (its lock is gone with its maker).
+        _clean_temps(path)
         tmp = path.with_name(f".{path.name}.creating-{os.getpid()}")
-        tmp.unlink(missing_ok=True)
+        remove_if_abandoned(tmp)  # left by an earlier process of the same pid
+        try:
+            writer = WriterLock.create(tmp)
+        except FileExistsError:
+            raise ProjectError(f"{path} is being created by another part of this aldesk; wait for it.") from None
+        except OSError as exc:
+            raise ProjectError(f"Cannot create {path}: {_reason(exc)}.") from None
         try:
             con = sqlite3.connect(tmp, isolation_level=None)
             try:
@@ -358,22 +658,36 @@ class Project:
                 con.execute("COMMIT")
             finally:
                 con.close()
-            os.replace(tmp, path)
+            writer.move_to(path)
+        except FileExistsError:
+            writer.release()
+            raise ProjectError(f"{path} exists already; choose another name or open it.") from None
         except sqlite3.IntegrityError as exc:
+            writer.release()
             raise ProjectError(f"Cannot create {path}: the item list has duplicates ({exc}).") from None
-        except OSError as exc:
-            raise ProjectError(f"Cannot create {path}: {exc.strerror or exc}.") from None
+        except (OSError, sqlite3.Error) as exc:
+            writer.release()
+            raise ProjectError(f"Cannot create {path}: {_reason(exc)}.") from None
+        except BaseException:
+            writer.release()
+            raise
         finally:
-            tmp.unlink(missing_ok=True)
-        return cls._open(path, backup=False, writer=writer)
+            for p in (tmp, Path(f"{tmp}-journal")):
+                _remove_plain(p)
+        try:
+            return cls._open(path, backup=False, writer=writer)
+        except BaseException:
+            writer.release()
+            raise
 
     @classmethod
     def open(cls, path: Path | str, *, readonly: bool = False) -> Project:
-        """Open a project: writer lock, integrity check, rolling backup, migration of older schema versions.
+        """Open a project: writer lock, integrity and schema check, rolling backup, migration of older versions.
 
         Raises :class:`ProjectLocked` when another aldesk has it open for writing. With ``readonly`` the project is
-        read as the other aldesk last committed it, without lock, backup or migration; any write raises
-        :class:`ProjectError`. (A file in an older format must be opened for writing once, to be migrated.)
+        read into memory as last committed, with no lock, backup or migration: nothing at all is written, so it
+        works on a read-only medium and beside a running writer; any write raises :class:`ProjectError`. (A file in
+        an older format is migrated in memory only.)
         """
         path = Path(path)
         if readonly:
@@ -387,43 +701,67 @@ class Project:
             raise ProjectError(f"{path} does not exist.")
         if not path.is_file():
             raise ProjectError(f"{path} is a folder, not an aldesk project file.")
-        if not readonly and writer is None:
+        _check_head(path)
+        if readonly:
+            return cls._open_readonly(path)
+        if writer is None:
             # First: a project open elsewhere is refused before anything here reads, backs up or migrates it.
             writer = _writer_lock(path)
         try:
-            return cls._open_locked(path, backup=backup, readonly=readonly, writer=writer)
+            return cls._open_locked(path, backup=backup, writer=writer)
         except BaseException:
-            if writer is not None:
-                writer.release()
+            writer.release()
             raise
 
     @classmethod
-    def _open_locked(cls, path: Path, *, backup: bool, readonly: bool, writer: WriterLock | None) -> Project:
+    def _open_readonly(cls, path: Path) -> Project:
         try:
-            with open(path, "rb") as f:
-                head = f.read(len(_SQLITE_MAGIC))
-        except OSError as exc:
-            raise ProjectError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-        if head != _SQLITE_MAGIC:
-            if path.suffix != SUFFIX:
-                raise ProjectError(f"{path} is not an aldesk project file.")
-            raise _damaged(path, "it is not a database any more" if head else "it is empty")
-        # Checked read-only BEFORE the read-write connection, which switches the file to WAL (a write).
-        why = _check_file(path)
+            con, elsewhere = _snapshot(path)
+        except sqlite3.Error as exc:
+            if _wal_has_data(path) and not os.access(path.parent, os.W_OK):
+                raise ProjectError(
+                    f"{path} has commits in {path.name}-wal that SQLite reads only in a writable folder; copy "
+                    "the project with its -wal and -shm to a writable folder to read it."
+                ) from None
+            raise _damaged(path, str(exc)) from None
+        try:
+            why = _check_con(path, con)
+            if why is not None:
+                raise _damaged(path, why)
+            version = _schema_version(path, con)
+            if version < SCHEMA_VERSION:
+                con.execute("BEGIN")  # in memory: the file keeps its format until it is opened for writing
+                migrate(con, version)
+                con.execute("COMMIT")
+            project = cls(path, con, readonly=True)
+            project.open_elsewhere = elsewhere
+            return project
+        except ProjectError:
+            con.close()
+            raise
+        except _DATA_ERRORS as exc:
+            con.close()
+            raise _damaged(path, str(exc) or type(exc).__name__) from None
+
+    @classmethod
+    def _open_locked(cls, path: Path, *, backup: bool, writer: WriterLock) -> Project:
+        # Checked read-only BEFORE the read-write connection, which switches the file to WAL (a write). Under our
+        # lock nobody else writes it, so with no commits waiting in a -wal it is read immutable: nothing created.
+        why = _check_file(path, immutable=writer.held and not _wal_has_data(path))
         if why is not None:
+            if "unable to open" in why and not os.access(path.parent, os.W_OK):
+                raise _read_only_error(path)
             raise _damaged(path, why)
+        if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+            raise _read_only_error(path)
+        _clean_temps(path)
         try:
-            con = _connect_readonly(path) if readonly else _connect(path)
+            con = _connect(path)
         except sqlite3.Error as exc:
             raise _open_error(path, exc) from None
         try:
             version = _schema_version(path, con)
-            if readonly and version < SCHEMA_VERSION:
-                raise ProjectError(
-                    f"{path} is in an older file format ({version}); open it once in aldesk (not read-only) so "
-                    "that it is upgraded."
-                )
-            made = _make_backup(con, path) if backup else None
+            made, problem = _make_backup(con, path) if backup else (None, None)
             migrated = []
             if version < SCHEMA_VERSION:
                 con.execute("BEGIN IMMEDIATE")
@@ -433,7 +771,8 @@ class Project:
                 except BaseException:
                     con.execute("ROLLBACK")
                     raise
-            project = cls(path, con, made, writer=writer, readonly=readonly)
+            project = cls(path, con, made, writer=writer)
+            project.backup_problem = problem
             project.migrated_from = migrated
             return project
         except ProjectError:
@@ -444,7 +783,12 @@ class Project:
             raise _open_error(path, exc) from None
 
     def close(self) -> None:
-        """Close the file, then release the writer lock (after the close: SQLite checkpoints the WAL on it)."""
+        """Close the file, then release the writer lock (after the close: SQLite checkpoints the WAL on it).
+
+        A backup still running is waited for first: it reads the file this lock guards."""
+        thread, self._backup_thread = self._backup_thread, None
+        if thread is not None:
+            thread.join()
         with self._lock:
             try:
                 self._con.close()
@@ -458,6 +802,39 @@ class Project:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ------------------------------------------------------------------ backups while open
+    def _count_for_backup(self, n: int) -> None:
+        """After a commit of ``n`` actions: start a backup in the background when one is due (cheap otherwise)."""
+        self._since_backup += n
+        due = self._since_backup >= self.backup_every_actions or (
+            self._since_backup > 0 and time.monotonic() - self._last_backup >= self.backup_every_seconds)
+        if not due or self._writer is None or (self._backup_thread is not None and self._backup_thread.is_alive()):
+            return
+        self._since_backup = 0
+        self._last_backup = time.monotonic()
+        self._backup_thread = threading.Thread(target=self._backup_now, name="aldesk-backup", daemon=True)
+        self._backup_thread.start()
+
+    def _backup_now(self) -> None:
+        try:
+            src = _connect_readonly(self.path)
+        except sqlite3.Error as exc:
+            self.backup_problem = f"no backup of {self.path.name} could be made ({_reason(exc)})"
+            return
+        try:
+            made, self.backup_problem = _make_backup(src, self.path)
+        finally:
+            src.close()
+        if made is not None:
+            self.backup = made
+
+    def wait_for_backup(self) -> Path | None:
+        """Wait for a backup running in the background, if any; returns the newest backup this project made."""
+        thread = self._backup_thread
+        if thread is not None:
+            thread.join()
+        return self.backup
 
     # ------------------------------------------------------------------ reading
     @contextmanager
@@ -507,16 +884,36 @@ class Project:
         names = {v: k for k, v in self._class_ids.items()}
         rows = self._rows("SELECT item, class, time, origin FROM labels ORDER BY item")
         with self._reading():
-            return [LabelRow(int(i), names[c], float(t), str(o)) for i, c, t, o in rows]
+            out = [LabelRow(int(i), names[c], float(t), str(o)) for i, c, t, o in rows]
+            self._check_items(r.item for r in out[:1] + out[-1:])  # item order: the ends bound them all
+            return out
 
     def skipped(self) -> set[int]:
         with self._reading():
-            return {int(i) for (i,) in self._rows("SELECT item FROM skipped")}
+            out = {int(i) for (i,) in self._rows("SELECT item FROM skipped")}
+            self._check_items(out)
+            return out
 
     def actions(self) -> list[Action]:
+        # Measured in SQL before anything is parsed: a crafted action of millions of entries (or nesting) must be
+        # refused as damage, not fill the memory or overflow the parser's stack.
+        limit = _ACTION_CHARS_BASE + _ACTION_CHARS_PER_ITEM * self.n_items
+        (longest,) = self._rows("SELECT max(length(data)) FROM actions")[0]
+        if longest is not None and int(longest) > limit:
+            raise _damaged(self.path, f"an action of {int(longest):,} characters, more than aldesk writes for "
+                                      f"{self.n_items:,} items")
         rows = self._rows("SELECT data FROM actions ORDER BY seq")
         with self._reading():
-            return [Action.from_dict(json.loads(d)) for (d,) in rows]
+            out = [Action.from_dict(json.loads(d)) for (d,) in rows]
+            for a in out:
+                if a.items:
+                    self._check_items((min(a.items), max(a.items)))
+            return out
+
+    def _check_items(self, items: Any) -> None:
+        for i in items:
+            if not 0 <= i < self.n_items:
+                raise ValueError(f"item {i} is not one of the project's {self.n_items} items")
 
     def next_seq(self) -> int:
         (last,) = self._rows("SELECT max(seq) FROM actions")[0]
@@ -534,9 +931,12 @@ class Project:
         return [h for (h,) in self._rows("SELECT hash FROM items ORDER BY id")]
 
     def get_setting(self, key: str, default: Any = None) -> Any:
-        rows = self._rows("SELECT value FROM settings WHERE key = ?", (key,))
+        rows = self._rows("SELECT length(value) FROM settings WHERE key = ?", (key,))
         if not rows:
             return default
+        if rows[0][0] is not None and int(rows[0][0]) > _SETTING_CHARS:
+            raise _damaged(self.path, f"the setting {key!r} is {int(rows[0][0]):,} characters long")
+        rows = self._rows("SELECT value FROM settings WHERE key = ?", (key,))
         with self._reading():
             return json.loads(rows[0][0])
 
@@ -548,11 +948,25 @@ class Project:
             raise ProjectError(f"{self.path} was opened read-only; nothing was changed.")
         with self._lock:
             t0 = time.perf_counter()
+            if self._writer is not None and not self._writer.is_current():
+                # A stat per action (microseconds): commits into a file that is no longer at its name are lost.
+                raise ProjectError(
+                    f"Another program moved, replaced or deleted {self.path} while it was open here; your last "
+                    "action was not saved. Close the project and open it again."
+                )
             try:
                 self._con.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise _write_error(self.path, exc) from None
             try:
+                (version,) = self._con.execute("PRAGMA data_version").fetchone()
+                if version != self._data_version:
+                    # Another connection committed (a second writer that got past the lock, a sync client, the
+                    # sqlite3 shell): what this project holds in memory may be stale. Named as such, not damage.
+                    raise ProjectError(
+                        f"Another program changed {self.path} while it was open here; your last action was not "
+                        "saved. Close the project and open it again to see what it changed."
+                    )
                 yield self._con
                 self._con.execute("COMMIT")
             except BaseException as exc:
@@ -626,6 +1040,7 @@ class Project:
                 con.execute("INSERT INTO actions (seq, op, time, data) VALUES (?, ?, ?, ?)",
                             (action.seq, action.op, action.time, data))
         self._class_ids = ids  # only once the commit succeeded
+        self._count_for_backup(len(actions))
 
     @staticmethod
     def _undo_one(con: sqlite3.Connection, seq: int | None) -> None:
@@ -749,17 +1164,32 @@ def _schema_version(path: Path, con: sqlite3.Connection) -> int:
     return version
 
 
+def _check_head(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise ProjectError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    if head != _SQLITE_MAGIC:
+        if path.suffix != SUFFIX:
+            raise ProjectError(f"{path} is not an aldesk project file.")
+        raise _damaged(path, "it is not a database any more" if head else "it is empty")
+
+
 def _open_error(path: Path, exc: BaseException) -> ProjectError:
     text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and "full" in text:
+        return ProjectError(f"The disk holding {path} is full: free some space, then open it again (the project "
+                            "was not changed).")
     if isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text):
-        return ProjectError(f"Cannot open {path} for writing ({text}); check the file and folder permissions.")
+        return _read_only_error(path)
     return _damaged(path, text or type(exc).__name__)
 
 
 def _write_error(path: Path, exc: sqlite3.Error) -> ProjectError:
     text = str(exc)
     if "locked" in text or "busy" in text:
-        return ProjectError(f"{path} is being written by another aldesk; close it there and try again.")
+        return ProjectError(f"Another program is writing {path} (it stays locked); your last action was not saved.")
     if "readonly" in text:
         return ProjectError(f"{path} cannot be written (read-only); your last action was not saved.")
     if "full" in text:

@@ -92,8 +92,11 @@ def test_commands_that_write_are_refused_and_reads_go_on_while_locked(project, h
     assert "labeled:  1" in capsys.readouterr().out
     ro = Project.open(project, readonly=True)
     try:
+        assert ro.open_elsewhere
         assert lock_holder.command(holder, "label 4 y") == "OK"
-        assert ro.labels() == {1: "x", 4: "y"}  # a reader sees each commit of the writer
+        assert ro.labels() == {1: "x"}  # a reader reads one snapshot: what was committed when it opened
+        with Project.open(project, readonly=True) as again:
+            assert again.labels() == {1: "x", 4: "y"}  # ... and a new read sees each commit of the writer
         with pytest.raises(ProjectError, match="read-only"):
             ro.set_setting("k", 3)
     finally:
@@ -148,12 +151,14 @@ def test_same_process_close_then_reopen(project):
 
 def test_read_only_open_takes_no_lock(project):
     with Project.open(project, readonly=True) as ro:
-        assert not lock_path(project).exists()
+        assert not lock_path(project).exists() and not ro.open_elsewhere
         with Project.open(project) as p:  # a writer may come while it reads
             p.set_setting("a", 1)
-        assert ro.get_setting("a") == 1
+        assert ro.get_setting("a") is None  # the snapshot it read
         with pytest.raises(ProjectError, match="read-only"):
             ro.journal_many([])
+    with Project.open(project, readonly=True) as ro:
+        assert ro.get_setting("a") == 1
 
 
 def test_create_and_recover_take_the_lock(project, tmp_path):
