@@ -42,9 +42,10 @@ def python(code: str, hang: str) -> subprocess.CompletedProcess[str]:
         pytest.fail(hang)
 
 
-def _save(path: Path, nodes: list, inputs: list, outputs: list, inits: list) -> Path:
+def _save(path: Path, nodes: list, inputs: list, outputs: list, inits: list, functions: list = ()) -> Path:
     graph = helper.make_graph(nodes, path.stem, inputs, outputs, initializer=inits)
-    model = helper.make_model(graph, opset_imports=OPSET)
+    opsets = OPSET + [helper.make_opsetid(f.domain, 1) for f in functions]
+    model = helper.make_model(graph, opset_imports=opsets, functions=list(functions))
     model.ir_version = 8  # what every onnxruntime >= 1.17 reads
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
@@ -88,11 +89,15 @@ def text_model(
     weight: float = 1.0,
     inf_at: int | None = None,
     loop_trips: int | None = None,
-    nested: bool = False,
+    hide: str = "",
     seq: str | int = "sequence",
     declared_dim: int | None = None,
 ) -> Path:
-    """last_hidden_state[b, s, :] = f(input_ids[b, s]) * w: f is the id itself, or 1 / (id - inf_at)."""
+    """last_hidden_state[b, s, :] = f(input_ids[b, s]) * w: f is the id itself, or 1 / (id - inf_at).
+
+    With ``loop_trips``, the result also flows through a Loop of that many trips, in the main graph, or hidden in
+    an If branch (``hide="if"``) or in a model-local function (``hide="function"``).
+    """
     ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", seq])
     mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", seq])
     out = helper.make_tensor_value_info(
@@ -113,9 +118,14 @@ def text_model(
         helper.make_node("Unsqueeze", ["f", "axes"], ["f3"]),
         helper.make_node("Mul", ["f3", "w"], ["y"]),
     ]
+    functions = []
     if loop_trips is None:
         nodes.append(helper.make_node("Identity", ["y"], ["last_hidden_state"]))
-    elif not nested:
+    elif hide == "function":
+        wrap = helper.make_function("local", "Wrap", ["a"], ["b"], _loop_nodes("a", "b", loop_trips), OPSET)
+        functions.append(wrap)
+        nodes.append(helper.make_node("Wrap", ["y"], ["last_hidden_state"], domain="local"))
+    elif hide != "if":
         nodes += _loop_nodes("y", "last_hidden_state", loop_trips)
     else:
         # The Loop hidden one level down, in the branch of an If that is always taken.
@@ -126,7 +136,7 @@ def text_model(
             helper.make_node("Constant", [], ["go"], value=_const("g", np.array(True))),
             helper.make_node("If", ["go"], ["last_hidden_state"], then_branch=then, else_branch=other),
         ]
-    return _save(path, nodes, [ids, mask], [out], inits)
+    return _save(path, nodes, [ids, mask], [out], inits, functions)
 
 
 def image_model(path: Path, dim: int = 4, *, log: bool = False, declared_size: int | str = "h") -> Path:
@@ -360,9 +370,9 @@ def test_nan_for_some_images_is_reported_per_item(tmp_path) -> None:
     assert np.isfinite(res.vectors).all()
 
 
-@pytest.mark.parametrize("nested", [False, True], ids=["loop", "loop-inside-if"])
-def test_graph_with_an_unbounded_loop_is_refused_not_run(tmp_path, nested) -> None:
-    model = text_model(tmp_path / "loop.onnx", loop_trips=2**62, nested=nested)
+@pytest.mark.parametrize("hide", ["", "if", "function"], ids=["loop", "loop-inside-if", "loop-in-a-function"])
+def test_graph_with_an_unbounded_loop_is_refused_not_run(tmp_path, hide) -> None:
+    model = text_model(tmp_path / "loop.onnx", loop_trips=2**62, hide=hide)
     card = write_card(tmp_path, text_card(tmp_path, "loop.onnx"))
     # A second process: without the refusal this run never ends (2**62 iterations), which must fail the test,
     # not hang the suite.
