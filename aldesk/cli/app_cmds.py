@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from aldesk.cli import path_arg
+
 DEMO_KINDS = ("images", "texts")
 
 
@@ -39,13 +41,23 @@ def _classes(text: str | None) -> list[str] | None:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    """Checked here, before Qt starts: a misuse is one line in the terminal, not a window that opens to refuse."""
     from aldesk.core.progress import UserError
-    from aldesk.ui.app import open_and_run
 
     path = Path(args.path)
     if not path.exists() and path.suffix != ".aldesk":
         raise UserError(f"{path} does not exist.")
-    return open_and_run(path, Path(args.project) if args.project else None, _classes(args.classes))
+    project = Path(args.project) if args.project else None
+    if project is not None and not project.exists():
+        from aldesk.cli.project_cmds import check_new_project
+
+        check_new_project(project)  # created by the set-up: its folder must exist and be writable
+    classes = _classes(args.classes)
+    if args.classes is not None and not classes:
+        raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
+    from aldesk.ui.app import open_and_run
+
+    return open_and_run(path, project, classes)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -62,8 +74,8 @@ def run_app(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("open", help="open a folder of images, a CSV of texts or a project in the app")
-    p.add_argument("path", help="image folder, CSV/TSV/TXT of texts, or *.aldesk project")
-    p.add_argument("--project", help="project file to create or open (default: next to the data)")
+    p.add_argument("path", type=path_arg, help="image folder, CSV/TSV/TXT of texts, or *.aldesk project")
+    p.add_argument("--project", type=path_arg, help="project file to create or open (default: next to the data)")
     p.add_argument("--classes", help="comma-separated class names; skips the set-up dialog")
     p.set_defaults(func=cmd_open)
     d = subparsers.add_parser("demo", help="open the bundled demo (Fashion-MNIST images or movie-review texts)")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
+from aldesk.cli import check_output, existing_file, int_at_least, path_arg, positive_int
 from aldesk.core.progress import UserError
+
+PLOT_SUFFIXES = (".png",)  # what --plot writes (export_curves_png); any other name would silently write nothing
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,19 +25,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         "  aldesk simulate photos/ --strategies eer,uid,uid-global,margin --plot curves.png",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", type=Path, help="image folder (ImageFolder layout gives labels) or CSV of texts")
+    p.add_argument("data", type=path_arg, help="image folder (ImageFolder layout gives labels) or CSV of texts")
     p.add_argument("--strategies", default=None,
                    help="comma list, e.g. eer,uid,margin,entropy*knn_density*diversity; '@m' adds a random pick every m "
                    "labels as the app's audit does (default: the app's own, eer@10)")
-    p.add_argument("--folds", type=int, default=16, help="K of the K-fold split (default 16, as in the seed)")
-    p.add_argument("--budget", type=int, default=200, help="labels per fold (default 200)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--k", type=int, default=None, help="neighbours of the k-NN classifier (default: the app's)")
+    p.add_argument("--folds", type=int_at_least(2), default=16,
+                   help="K of the K-fold split, at least 2 (default 16, as in the seed)")
+    p.add_argument("--budget", type=positive_int, default=200, help="labels per fold, at least 1 (default 200)")
+    p.add_argument("--seed", type=int_at_least(0), default=0)
+    p.add_argument("--k", type=positive_int, default=None,
+                   help="neighbours of the k-NN classifier, at least 1 (default: the app's)")
     p.add_argument("--text-column", default=None)
     p.add_argument("--label-column", default=None)
-    p.add_argument("--model-card", type=Path, default=None, help="a model card JSON for your own ONNX encoder")
-    p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
-    p.add_argument("--plot", type=Path, default=None, help="write the learning curves as PNG here")
+    p.add_argument("--model-card", type=existing_file, default=None,
+                   help="a model card JSON for your own ONNX encoder")
+    p.add_argument("--out", type=path_arg, default=None,
+                   help="write the results as JSON here (its folder must exist)")
+    p.add_argument("--plot", type=path_arg, default=None,
+                   help="write the learning curves as PNG here (*.png; its folder must exist)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
 
@@ -58,8 +67,18 @@ def run(args: argparse.Namespace) -> int:
     from aldesk.core.simulate import simulate
     from aldesk.core.sources import load_source
 
-    strategies = [s.strip() for s in (args.strategies or DEFAULT_SIMULATION_STRATEGY).split(",") if s.strip()]
-    for s in strategies:  # before the (slow) embedding, so a typo fails at once
+    spec = DEFAULT_SIMULATION_STRATEGY if args.strategies is None else args.strategies
+    strategies = [s.strip() for s in spec.split(",") if s.strip()]
+    if not strategies:
+        raise UserError(f"--strategies {args.strategies!r} names no strategy (e.g. --strategies eer,uid,margin).")
+    # Everything a misuse can break is checked before the (slow) embedding, so it fails at once, not after it.
+    if not args.data.exists():
+        raise UserError(f"{args.data} does not exist.")
+    if args.out is not None:
+        check_output(args.out, "--out", not_over=[args.data] + ([args.plot] if args.plot else []))
+    if args.plot is not None:
+        check_output(args.plot, "--plot", suffixes=PLOT_SUFFIXES, not_over=[args.data])
+    for s in strategies:
         try:
             parse_strategy(s)
         except ValueError as exc:
@@ -80,19 +99,42 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = simulate(
             res.vectors[ok], labels, strategies=strategies, folds=args.folds, budget=args.budget,
-            k=args.k or DEFAULT_K, seed=args.seed, dataset=str(args.data), progress=_progress(args.quiet),
+            k=DEFAULT_K if args.k is None else args.k, seed=args.seed, dataset=str(args.data), progress=_progress(args.quiet),
         )
     except ValueError as exc:
         raise UserError(str(exc)) from None
     out = result.to_dict()
     print_table(out)
     if args.out:
-        args.out.write_text(json.dumps(out, indent=1))
+        _write_json(out, args.out)
     if args.plot:
         from aldesk.ui.plots.curves import export_curves_png
 
-        export_curves_png(out, args.plot)
+        try:
+            export_curves_png(out, args.plot)
+        except OSError as exc:
+            raise UserError(f"Cannot write the plot {args.plot}: {exc.strerror or exc}.") from None
+        if not args.plot.is_file():  # Qt's image writer reports a failure only by writing nothing
+            raise UserError(f"The plot {args.plot} could not be written (the disk full or the folder gone?).")
     return 0
+
+
+def _write_json(out: dict, path: Path) -> None:
+    """Write under a temporary name in the same folder, then rename: a failure (the disk full) leaves the old
+    file as it was, never a truncated one; the results are printed above either way."""
+    tmp = path.with_name(f".{path.name}.aldesk-tmp-{os.getpid()}")
+    created = False
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:  # "x": never truncate a file of that name we did not make
+            created = True
+            f.write(json.dumps(out, indent=1))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if created:
+            tmp.unlink(missing_ok=True)
+        raise UserError(f"Cannot write {path}: {exc.strerror or exc}; the table above has the results.") from None
 
 
 def print_table(out: dict) -> None:
