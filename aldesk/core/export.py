@@ -39,7 +39,7 @@ import numpy as np
 
 from aldesk.core.dataset import Dataset, UnsafeItem, resolve_under_root
 from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
-from aldesk.core.project import Project
+from aldesk.core.project import Project, companion_paths
 
 FORMATS = ("csv", "jsonl", "imagefolder", "labelstudio", "hf-imagefolder")
 LINK_MODES = ("copy", "hardlink", "symlink")
@@ -270,24 +270,9 @@ def _copy_regular(src: Path, dst: Path) -> None:
 
 # ----------------------------------------------------------------------------------- output safety
 def companions(project: Path | str) -> list[Path]:
-    """The project file and every file or folder that belongs to it: no export may write there."""
-    try:
-        from aldesk.core.project import companion_paths  # type: ignore[attr-defined]
-    except ImportError:  # older project module: the same list, kept here
-        companion_paths = None
-    path = Path(project)
-    if companion_paths is not None:
-        found = [Path(p) for p in companion_paths(path)]
-    else:
-        from aldesk.core.lockfile import lock_path
-        from aldesk.core.project import backup_dir
-
-        found = [path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal", ".lock")),
-                 lock_path(path), backup_dir(path)]
-    real = path.resolve()
-    # Also under the real name: the project may be reached through a symlink or a linked folder.
-    return [*found, real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal", ".lock")),
-            real.parent / f".{real.name}.backups"]
+    """The project file and every file or folder that belongs to it (:func:`aldesk.core.project.companion_paths`,
+    which also covers the file a symlinked name points to): no export may write there."""
+    return [Path(p) for p in companion_paths(Path(project))]
 
 
 def _identity(path: Path) -> set[tuple[int, int]]:
