@@ -21,7 +21,7 @@ from PIL import Image
 from aldesk.core.dataset import Dataset
 from aldesk.core.embed import default_card, embed_dataset, load_card, runtime
 from aldesk.core.embed import text as text_io
-from aldesk.core.embed.pipeline import NON_FINITE
+from aldesk.core.embed.pipeline import NON_FINITE, max_batch
 from aldesk.core.progress import UserError
 
 onnx = pytest.importorskip("onnx")
@@ -276,6 +276,7 @@ def test_valid_tiny_cards_load_and_embed(image_folder, tmp_path) -> None:
         ("max_length", {"max_length": 10**9}),
         ("max_length", {"max_length": 1.5}),
         ("max_length", {"max_length": 1}),
+        ("max_length", {"max_length": 8192, "dim": 65536}),  # 2 GB of token states for one text
         ("inputs", {"inputs": {"input_ids": "input_ids"}}),
         ("output", {"output": 7}),
     ],
@@ -309,6 +310,25 @@ def test_card_file_that_is_no_small_regular_file(tmp_path) -> None:
     )
     proc = python(code, "load_card blocked on a FIFO")
     assert "is not a regular file" in proc.stdout and str(fifo) in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_largest_allowed_sizes_get_bounded_batches_and_a_clear_memory_error(tmp_path) -> None:
+    image_model(tmp_path / "img.onnx")
+    card = load_card(write_card(tmp_path, image_card(image_size=2048), "big.card.json"))
+    assert max_batch(card) * 3 * 2048 * 2048 * 4 <= 256 << 20 and max_batch(default_card("image")) >= 32
+    for k in range(3):
+        Image.new("RGB", (300, 200), (40 * k, 90, 200)).save(tmp_path / f"{k}.png")
+    res = embed_dataset(
+        Dataset("image", tmp_path, ["0.png", "1.png", "2.png"]), card, cache_dir=tmp_path / "c"
+    )
+    assert res.ok.all() and np.isfinite(res.vectors).all()
+    text_model(tmp_path / "wide.onnx", dim=65536)
+    wide = load_card(
+        write_card(tmp_path, text_card(tmp_path, "wide.onnx", dim=65536, max_length=64), "w.json")
+    )
+    many = Dataset("text", tmp_path, ["same text"] * 5_000_000)  # 5M x 65536 floats: 1.2 TiB
+    with pytest.raises(UserError, match=r"5,000,000 items x 65,536 values .* do not fit in memory"):
+        embed_dataset(many, wide, cache_dir=tmp_path / "c")
 
 
 # -- item 17: the model against its card --------------------------------------------------------------------

@@ -105,6 +105,8 @@ DIM_RANGE = (1, 65536)  # a (1M, 65536) float32 result is already 256 GB; beyond
 IMAGE_SIZE_RANGE = (8, 2048)  # one 2048^2 RGB float32 input is 50 MB; a batch of 32 is 1.6 GB
 RESIZE_MAX = 4096
 MAX_LENGTH_RANGE = (2, 8192)  # the longest context of common text encoders
+# max_length x dim of a text model's per-token output: 256 MB for one text (8192 x 8192).
+TOKEN_STATES_MAX = 1 << 26
 NORMALISE_MAX = 1e6  # |scale| and |offset| per channel: larger ones overflow float32 activations downstream
 CARD_MAX_BYTES = 1 << 20  # a card is a few hundred bytes; never read a huge (or endless) file into memory
 TEXT_FIELD_MAX = 1000  # id, name, licence, tensor names: shown in messages and used as folder names
@@ -357,6 +359,12 @@ def load_card(path: str | Path) -> ModelCard:
         _require(data, "tokenizer", str, card_path), card_path.parent, "tokenizer", "tokenizer", card_path
     )
     max_length = _integer(data, "max_length", 256, MAX_LENGTH_RANGE, card_path)
+    if max_length * dim > TOKEN_STATES_MAX:
+        raise _fail(
+            card_path,
+            f"'max_length' {max_length} x 'dim' {dim} values of token states per text is more than "
+            f"{TOKEN_STATES_MAX:,} ({TOKEN_STATES_MAX * 4 >> 20} MB for ONE text); lower either.",
+        )
     return ModelCard(**common, tokenizer=tokenizer, max_length=max_length)  # type: ignore[arg-type]
 
 

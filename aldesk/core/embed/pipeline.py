@@ -92,7 +92,13 @@ class _Run:
         n = len(ds)
         self.card, self.cache, self.progress, self.cancel = card, cache, progress, cancel
         self.keys = ds.keys
-        self.vectors = _zeros_f32(n, card.dim)
+        try:
+            self.vectors = _zeros_f32(n, card.dim)
+        except (MemoryError, ValueError):
+            raise UserError(
+                f"{n:,} items x {card.dim:,} values per item ({n * card.dim * 4 / 2**30:,.1f} GiB) do not fit "
+                f"in memory; use a model card with a smaller 'dim'."
+            ) from None
         self.ok = np.zeros(n, dtype=bool)
         self.hashes = [""] * n
         self.failed: list[Problem] = []
@@ -154,6 +160,23 @@ class _Run:
             self.cache.get_many(digests, out=self.vectors, rows=rows)  # in place: no second N x d array
             self.ok[rows] = True
             self.n_cached += len(set(digests))
+
+
+BATCH_BYTES = 256 << 20  # the largest model input (images) or token-level output (texts) of one batch
+
+
+def max_batch(card: ModelCard) -> int:
+    """Items per model call that keep one batch's largest array under ``BATCH_BYTES``.
+
+    The card's limits allow 2048² images and 8192-token texts, where the default batch alone would take gigabytes
+    (32 x 50 MB of pixels; 64 x 8192 x dim floats of token states); the bundled models are far below the bound
+    and keep their default batch.
+    """
+    if card.kind == "image":
+        per_item = 3 * card.image_size * card.image_size * 4
+    else:
+        per_item = card.max_length * card.dim * 4
+    return max(1, BATCH_BYTES // per_item)
 
 
 def _embed_images(ds: Dataset, run: _Run, batch_size: int) -> None:
@@ -317,6 +340,7 @@ def embed_dataset(
     batch_size = int(batch_size or DEFAULT_BATCH[ds.kind])
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
+    batch_size = min(batch_size, max_batch(card))
     t0 = time.perf_counter()
     with EmbeddingCache(cache_dir, card.id, card.dim, card.fingerprint) as cache:
         run = _Run(ds, card, cache, progress, cancel)
