@@ -95,6 +95,25 @@ def test_non_utf8_file_and_folder_names_are_skipped_and_listed(tmp_path: Path) -
     assert "cat/caf\\xe9.png" in r.stdout and "not valid UTF-8" in r.stdout
 
 
+@posix_only
+def test_data_folder_or_csv_whose_own_path_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
+    folder = os.fsencode(tmp_path) + b"/d\xe9ta"
+    try:
+        _touch(folder + b"/cat/1.png")
+        _touch(folder + b"/texts.csv", b"text\nhello there\n")
+    except OSError as exc:
+        pytest.skip(f"this file system refuses non-UTF-8 names: {exc}")
+    for path in (folder, folder + b"/texts.csv"):
+        with pytest.raises(UserError) as err:
+            load_source(Path(os.fsdecode(path)))
+        msg = _one_line(err.value)
+        assert "d\\xe9ta" in msg and "not valid UTF-8" in msg
+    # Not a traceback from SQLite after the user chose everything: the command says so and creates nothing.
+    r = cli("init", os.fsdecode(folder), "--project", str(tmp_path / "p.aldesk"), home=tmp_path)
+    _assert_one_line_failure(r, "not valid UTF-8")
+    assert not (tmp_path / "p.aldesk").exists()
+
+
 def _deep_chain(root: Path, depth: int) -> list[str]:
     """Make root/d/d/.../d ``depth`` levels deep (relative to a dir fd: no path gets long), return each level."""
     rels = []

@@ -11,6 +11,7 @@ from PIL import Image, ImageFile
 from aldesk.core.dataset import Dataset, Problem
 from aldesk.core.names import known_class_labels
 from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
+from aldesk.core.sources.paths import printable, require_utf8_path
 
 # Formats Pillow registers but cannot actually decode here: stubs need an external handler, EPS/PS need
 # Ghostscript (not bundled) and MPEG is identify-only. Listing them would only yield decode failures later.
@@ -73,7 +74,7 @@ few levels deep; a 1,000-level chain is a generated or damaged tree, and every p
 
 def _printable(rel: PurePosixPath, name: str) -> str:
     """A key for the problem list when ``name`` is not valid UTF-8: the bad bytes shown as ``\\xe9``."""
-    return (rel / os.fsencode(name).decode("utf-8", "backslashreplace")).as_posix()
+    return (rel / printable(name)).as_posix()
 
 
 def _utf8(name: str) -> bool:
@@ -107,6 +108,7 @@ def load_images(
         raise UserError(f"{folder} does not exist.")
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder.")
+    require_utf8_path(folder)
 
     found: list[str] = []
     problems: list[Problem] = []

@@ -30,6 +30,7 @@ from pathlib import Path
 from aldesk.core.dataset import Dataset, Problem
 from aldesk.core.names import clean_class_name, known_class_labels
 from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
+from aldesk.core.sources.paths import require_utf8_path
 
 TEXT_NAMES = ("text", "sentence", "review", "content", "body", "message", "comment", "document")
 LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y")
@@ -351,6 +352,7 @@ def load_csv(
 ) -> Dataset:
     """Read texts (and known labels) from a CSV/TSV with a header row, or a ``.txt`` with one text per line."""
     path = Path(path)
+    require_utf8_path(path)
     data = read_text_file(path)
     check(cancel)
     if not data.strip():
