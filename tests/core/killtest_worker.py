@@ -1,8 +1,10 @@
-"""Worker for test_durability: labels items of a project in a loop until it is killed.
+"""Worker for the kill -9 tests: labels items of a project in a loop until it is killed (test_durability), or,
+with ``open`` as its first argument, opens and closes the project in a loop (each open makes a backup) until it is
+killed (test_project_safety: kills during the open-time backup).
 
 Prints "TRY <item> <class>" before each label and "ACK <item> <class>" once the journal (the commit) returned,
-flushing each line, so the parent knows exactly which labels the user would have seen acknowledged.
-Imports no ONNX: synthetic vectors only.
+flushing each line, so the parent knows exactly which labels the user would have seen acknowledged; in the open
+loop "OPENED <n>" after each open. Imports no ONNX: synthetic vectors only.
 """
 
 from __future__ import annotations
@@ -33,5 +35,18 @@ def main(path: str, seed: int) -> None:
         out.flush()
 
 
+def open_loop(path: str) -> None:
+    n = 0
+    while True:
+        p = Project.open(path)
+        n += 1
+        sys.stdout.write(f"OPENED {n}\n")
+        sys.stdout.flush()
+        p.close()
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    if sys.argv[1] == "open":
+        open_loop(sys.argv[2])
+    else:
+        main(sys.argv[1], int(sys.argv[2]))

@@ -28,7 +28,6 @@ def test_acknowledged_labels_survive_sigkill(tmp_path):
     rng = np.random.default_rng(1)
     acked: dict[int, str] = {}  # item -> last acknowledged class
     total_acks = 0
-    start = time.monotonic()
     for cycle in range(KILLS):
         proc = subprocess.Popen([sys.executable, str(WORKER), str(path), str(cycle)], stdout=subprocess.PIPE,
                                 text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -63,4 +62,3 @@ def test_acknowledged_labels_survive_sigkill(tmp_path):
         assert len(p.actions()) >= total_acks
         p.close()
     assert total_acks > 100, "the worker barely labeled anything; the test proved little"
-    assert time.monotonic() - start < 60
