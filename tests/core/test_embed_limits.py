@@ -475,3 +475,37 @@ def test_a_200_mb_text_cell_embeds_with_bounded_memory(tmp_path) -> None:
     assert out["ok"] == [True, True, True]
     assert out["peak_mb"] < 1536, out  # the text itself is 200 MB; the model and runtime ~0.3 GB
     assert out["same"] > 0.999  # both fill the 256-token window with the same tokens
+
+
+def _poison_cache(cache: Path, value: float = float("nan")) -> None:
+    """Write NaN into row 0 of every cached shard, as an aldesk that cached model output unchecked left it."""
+    for vec_file in cache.rglob("*.vec.npy"):
+        vecs = np.load(vec_file)
+        vecs[0] = value
+        np.save(vec_file, vecs)
+
+
+def test_nan_vectors_cached_by_an_older_aldesk_are_never_served(tmp_path) -> None:
+    text_model(tmp_path / "txt.onnx")
+    card = load_card(write_card(tmp_path, text_card(tmp_path)))
+    ds = Dataset("text", tmp_path, ["a cat sits", "dogs bark loudly"])
+    first = embed_dataset(ds, card, cache_dir=tmp_path / "cache")
+    _poison_cache(tmp_path / "cache")
+    again = embed_dataset(ds, card, cache_dir=tmp_path / "cache")
+    assert again.ok.all() and again.n_computed == 1 and again.n_cached == 1  # the poisoned one re-embedded
+    np.testing.assert_allclose(again.vectors, first.vectors, atol=1e-6)
+    third = embed_dataset(ds, card, cache_dir=tmp_path / "cache")  # the new vector was stored, and wins
+    assert third.n_computed == 0 and third.ok.all()
+    np.testing.assert_allclose(third.vectors, first.vectors, atol=1e-6)
+
+    image_model(tmp_path / "img.onnx")
+    icard = load_card(write_card(tmp_path, image_card(), "i.card.json"))
+    for k in range(2):
+        Image.new("RGB", (16, 16), (100 + 50 * k, 60, 30)).save(tmp_path / f"{k}.png")
+    ids = Dataset("image", tmp_path, ["0.png", "1.png"])
+    embed_dataset(ids, icard, cache_dir=tmp_path / "icache")
+    _poison_cache(tmp_path / "icache", float("inf"))
+    healed = embed_dataset(ids, icard, cache_dir=tmp_path / "icache")
+    assert healed.ok.all() and healed.n_computed == 1 and healed.n_cached == 1 and not healed.failed
+    assert np.isfinite(healed.vectors).all()
+    assert embed_dataset(ids, icard, cache_dir=tmp_path / "icache").n_computed == 0

@@ -279,7 +279,24 @@ class EmbeddingCache:
                 else:
                     out[dst] = block
                 shard.release(a, b)
+                self._drop_non_finite(out, dst, order[s:e], keys, found)
         return found
+
+    def _drop_non_finite(
+        self, out: np.ndarray, dst: np.ndarray, src: np.ndarray, keys: list[bytes], found: np.ndarray
+    ) -> None:
+        """Rows just read that hold NaN/inf (written before aldesk checked model outputs) count as misses.
+
+        Their keys leave the index, so the caller embeds them again and :meth:`put` stores the new vector (a
+        newer shard wins at the next open); a NaN never reaches a ranking.
+        """
+        finite = np.isfinite(out[dst]).all(axis=1)
+        if finite.all():
+            return
+        for j in np.flatnonzero(~finite).tolist():
+            found[src[j]] = False
+            out[dst[j]] = 0.0
+            self._index.pop(keys[int(src[j])], None)
 
     # -- writing -------------------------------------------------------------------------------------------
     def put(self, digests: list[str], vectors: np.ndarray) -> None:
@@ -287,6 +304,8 @@ class EmbeddingCache:
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.shape != (len(digests), self.dim):
             raise ValueError(f"expected ({len(digests)}, {self.dim}) vectors, got {vectors.shape}")
+        if not np.isfinite(vectors).all():
+            raise ValueError("vectors with NaN or infinite values are never cached")
         for digest, vec in zip(digests, vectors, strict=True):
             key = digest.encode("ascii")
             if key in self._index or key in self._pending_index:
@@ -300,7 +319,11 @@ class EmbeddingCache:
             self.flush()
 
     def _write_shard(self, keys: list[bytes], vecs: np.ndarray) -> str:
-        shard = f"{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
+        # Names sort in the order shards were written (to the nanosecond), and the index lets later shards win:
+        # a vector re-embedded to replace a damaged one must win over it at the next open.
+        now = time.time_ns()
+        stamp = f"{time.strftime('%Y%m%d%H%M%S', time.localtime(now / 1e9))}-{now % 10**9:09d}"
+        shard = f"{stamp}-{os.getpid()}-{secrets.token_hex(4)}"
         _atomic_save(self.dir / f"{shard}.vec.npy", np.ascontiguousarray(vecs, dtype=np.float32))
         _atomic_save(self.dir / f"{shard}.keys.npy", np.asarray(keys, dtype=_KEY_DTYPE))
         return shard

@@ -31,6 +31,7 @@ from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
 
 DEFAULT_BATCH = {"image": 32, "text": 64}
 NON_FINITE = "the model gave NaN or infinite values for this item, so it has no vector"
+DAMAGED_CACHE = "its cached vector holds NaN values and could not be replaced; delete the embedding cache"
 
 
 @dataclass
@@ -153,13 +154,18 @@ class _Run:
             self.ok[rows] = True
         self.n_computed += len(digests)
 
-    def finish_cached(self) -> None:
+    def finish_cached(self) -> list[int]:
+        """Read the cached rows' vectors; returns the rows whose cached vector was damaged (NaN), now misses."""
         rows = np.asarray(self.cached_rows, dtype=np.int64)
-        if rows.size:
-            digests = [self.hashes[r] for r in rows.tolist()]
-            self.cache.get_many(digests, out=self.vectors, rows=rows)  # in place: no second N x d array
-            self.ok[rows] = True
-            self.n_cached += len(set(digests))
+        self.cached_rows = []
+        if not rows.size:
+            return []
+        digests = [self.hashes[r] for r in rows.tolist()]
+        # In place: no second N x d array. A miss here is a non-finite vector an older aldesk cached.
+        found = self.cache.read_into(digests, self.vectors, rows)
+        self.ok[rows[found]] = True
+        self.n_cached += len({d for d, f in zip(digests, found.tolist(), strict=True) if f})
+        return rows[~found].tolist()
 
 
 BATCH_BYTES = 256 << 20  # the largest model input (images) or token-level output (texts) of one batch
@@ -179,7 +185,7 @@ def max_batch(card: ModelCard) -> int:
     return max(1, BATCH_BYTES // per_item)
 
 
-def _embed_images(ds: Dataset, run: _Run, batch_size: int) -> None:
+def _embed_images(ds: Dataset, run: _Run, batch_size: int, only: list[int] | None = None) -> None:
     card = run.card
     # Half the cores: ONNX Runtime already runs one thread per core, and more decoders than that made the
     # pipeline ~25 % slower on 2 cores (measured: 1 decoder kept up with the model, 2 oversubscribed it).
@@ -207,7 +213,7 @@ def _embed_images(ds: Dataset, run: _Run, batch_size: int) -> None:
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aldesk-decode") as pool:
         futures: deque[tuple[int, Future[image_io.Loaded]]] = deque()
-        indices: Iterator[int] = iter(range(len(ds)))
+        indices: Iterator[int] = iter(range(len(ds)) if only is None else only)
         try:
             while True:
                 while len(futures) < window:
@@ -346,6 +352,13 @@ def embed_dataset(
         run = _Run(ds, card, cache, progress, cancel)
         if ds.kind == "image":
             _embed_images(ds, run, batch_size)
+            damaged = run.finish_cached()
+            if damaged:
+                # Their keys left the cache's index, so this pass decodes and embeds them afresh.
+                run.done -= len(damaged)
+                _embed_images(ds, run, batch_size, only=damaged)
+                left = run.finish_cached()
+                run.failed.extend(Problem(ds.keys[r], DAMAGED_CACHE) for r in left)
         else:
             _embed_texts(ds, run, batch_size)
         run.finish_cached()
