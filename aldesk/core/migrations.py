@@ -11,7 +11,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 
 SCHEMA_VERSION = 2
 
@@ -96,7 +96,7 @@ def _objects(con: sqlite3.Connection) -> set[tuple[str, str, str, str | None]]:
     return {(t, n, tb, _normal(sql)) for t, n, tb, sql in rows if not (t == "table" and _SQLITE_OWN.fullmatch(n))}
 
 
-@lru_cache(maxsize=None)
+@cache
 def expected_objects(version: int) -> frozenset[tuple[str, str, str, str | None]]:
     """Every schema object a file at ``version`` may have: those of a file created at that version, and those of
     a file created at any older version and migrated up to it (ALTER TABLE words its changes its own way)."""

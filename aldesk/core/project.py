@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import stat
 import threading
@@ -1176,9 +1177,19 @@ def _check_head(path: Path) -> None:
         raise _damaged(path, "it is not a database any more" if head else "it is empty")
 
 
+def _disk_full(path: Path, text: str) -> bool:
+    # SQLite says "database or disk is full" for the file, but only "disk I/O error" when its -shm cannot grow.
+    if "full" in text:
+        return True
+    try:
+        return "I/O" in text and shutil.disk_usage(path.parent).free < (1 << 20)
+    except OSError:
+        return False
+
+
 def _open_error(path: Path, exc: BaseException) -> ProjectError:
     text = str(exc)
-    if isinstance(exc, sqlite3.OperationalError) and "full" in text:
+    if isinstance(exc, sqlite3.OperationalError) and _disk_full(path, text):
         return ProjectError(f"The disk holding {path} is full: free some space, then open it again (the project "
                             "was not changed).")
     if isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text):
@@ -1192,6 +1203,6 @@ def _write_error(path: Path, exc: sqlite3.Error) -> ProjectError:
         return ProjectError(f"Another program is writing {path} (it stays locked); your last action was not saved.")
     if "readonly" in text:
         return ProjectError(f"{path} cannot be written (read-only); your last action was not saved.")
-    if "full" in text:
+    if _disk_full(path, text):
         return ProjectError(f"The disk holding {path} is full; your last action was not saved.")
     return _damaged(path, text)
