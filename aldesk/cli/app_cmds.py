@@ -40,6 +40,12 @@ def _classes(text: str | None) -> list[str] | None:
     return parse_classes(text)
 
 
+def _path_text(text: str) -> str:
+    """argparse type: a non-empty path, kept as the text the user typed (the app takes it as given)."""
+    path_arg(text)
+    return text
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     """Checked here, before Qt starts: a misuse is one line in the terminal, not a window that opens to refuse."""
     from aldesk.core.progress import UserError
@@ -74,8 +80,8 @@ def run_app(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("open", help="open a folder of images, a CSV of texts or a project in the app")
-    p.add_argument("path", type=path_arg, help="image folder, CSV/TSV/TXT of texts, or *.aldesk project")
-    p.add_argument("--project", type=path_arg, help="project file to create or open (default: next to the data)")
+    p.add_argument("path", type=_path_text, help="image folder, CSV/TSV/TXT of texts, or *.aldesk project")
+    p.add_argument("--project", type=_path_text, help="project file to create or open (default: next to the data)")
     p.add_argument("--classes", help="comma-separated class names; skips the set-up dialog")
     p.set_defaults(func=cmd_open)
     d = subparsers.add_parser("demo", help="open the bundled demo (Fashion-MNIST images or movie-review texts)")
