@@ -66,8 +66,10 @@ def main() -> None:
     t = time.perf_counter()
     panel.set_controller(ctl)
     ctl.start()
-    panel.ensure_layout()
-    app.processEvents()
+    panel.ensure_layout()  # PCA runs in the task runner: wait for it as the user would
+    while panel.projection != "pca":
+        app.processEvents()
+        time.sleep(0.001)
     first_paint = time.perf_counter() - t
     plot = panel.plot
     vb = plot.vb

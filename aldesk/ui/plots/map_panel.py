@@ -20,6 +20,7 @@ from aldesk.ui.tasks import TaskError, TaskRunner
 from aldesk.ui.thumbs import ThumbnailLoader
 
 KIND = "umap"
+PCA_KIND = "map-pca"  # the first layout: seconds at 100k items or for wide vectors, so never on the GUI thread
 REFRESH_MS = 120  # a burst of labels costs one restyle of the map
 TIP_PX = 112  # tooltip thumbnail size
 TIP_CACHE = 256  # encoded tooltip thumbnails kept (a few hundred short strings)
@@ -101,6 +102,7 @@ class MapPanel(QWidget):
     # ------------------------------------------------------------------ state
     def set_controller(self, ctl: Controller | None) -> None:
         self.runner.cancel(KIND)
+        self.runner.cancel(PCA_KIND)
         if self.ctl is not None:
             for sig, slot in self._connections(self.ctl):
                 sig.disconnect(slot)
@@ -167,15 +169,19 @@ class MapPanel(QWidget):
                 slot()
 
     def ensure_layout(self) -> None:
-        """PCA now (well under a second at 100k), UMAP in the background, the first time the map is seen."""
-        if self.ctl is None or self.projection != "none":
+        """The first time the map is seen: PCA in the task runner (tens of ms for the demo, up to a second at
+        100k items on a busy laptop: too long for the GUI thread), then UMAP in the background."""
+        if self.ctl is None or self.projection != "none" or self.runner.is_running(PCA_KIND):
             return
         s = self.ctl.session
         items = np.flatnonzero(s.eligible)
-        self.set_layout(pca_2d(s.X[items]), items, "pca")
-        self.plot.getPlotItem().getViewBox().autoRange()
-        if self.auto_umap:
-            self.start_umap()
+        X = s.X  # read-only in the task: the session never writes its vectors
+
+        def task(progress: ProgressFn, cancel: CancelFn) -> tuple[np.ndarray, np.ndarray]:
+            return pca_2d(X[items]), items
+
+        self.runner.start(PCA_KIND, task)
+        self.note.setText("computing the map (PCA)…")
 
     def set_layout(self, pos: np.ndarray, items: np.ndarray, kind: str) -> None:
         assert self.ctl is not None
@@ -239,6 +245,13 @@ class MapPanel(QWidget):
 
     @Slot(str, object)
     def _on_finished(self, kind: str, result: object) -> None:
+        if kind == PCA_KIND and self.ctl is not None and self.projection == "none":
+            pos, items = result  # type: ignore[misc]
+            self.set_layout(pos, items, "pca")
+            self.plot.getPlotItem().getViewBox().autoRange()
+            if self.auto_umap:
+                self.start_umap()
+            return
         if kind != KIND or self.ctl is None:
             return
         pos, items = result  # type: ignore[misc]
@@ -248,6 +261,8 @@ class MapPanel(QWidget):
 
     @Slot(str, object)
     def _on_failed(self, kind: str, err: TaskError) -> None:
+        if kind == PCA_KIND:
+            self.note.setText(f"The map could not be computed ({err.message}).")
         if kind == KIND:
             self.umap_button.setText("UMAP")
             self.note.setText(f"UMAP failed ({err.message}); showing PCA.")
@@ -323,6 +338,8 @@ class MapPanel(QWidget):
         else:
             self.info.setText("Shift+drag: lasso · Ctrl+drag: rectangle · click a point to open it · "
                               "right-click: export")
-        if not self.runner.is_running(KIND):
+        if self.runner.is_running(PCA_KIND):
+            self.note.setText("computing the map (PCA)…")
+        elif not self.runner.is_running(KIND):
             self.note.setText({"pca": "layout: PCA (press UMAP for a clearer one)", "umap": "layout: UMAP"}
                               .get(self.projection, ""))
