@@ -261,6 +261,8 @@ NAMED = {
     "kcenter": Strategy("kcenter", None, None, True, baseline=True),
     "typiclust": Strategy("typiclust", None, None, False, picker="typiclust", baseline=True),
     "probcover": Strategy("probcover", None, None, False, picker="probcover", baseline=True),
+    # eer with a class balance (rare classes first among equally useful items), measured for issue 16 item 3
+    "eer-bal": Strategy("eer-bal", None, None, False, picker="eer-bal"),
 }
 # `--strategies field`: every baseline of the field, run beside the default and random.
 FIELD = ("margin", "entropy", "least-confidence", "info-density", "kcenter", "typiclust", "probcover")

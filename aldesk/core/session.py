@@ -227,9 +227,10 @@ class Session:
     def _pool_context(self) -> PoolContext:
         """The pool strategies' view (all eligible items), kept while the items and the density stay the same:
         its memo holds their label-free work (k-means clusterings, ProbCover's balls)."""
-        key = (id(self.density), int(self.eligible.sum()))
+        key = (id(self.density), id(self.graph), int(self.eligible.sum()))
         if self._ctx is None or self._ctx_key != key:
-            self._ctx = PoolContext(self.X, np.flatnonzero(self.eligible), self.density, self.seed)
+            self._ctx = PoolContext(self.X, np.flatnonzero(self.eligible), self.density, self.seed,
+                                    graph=self.graph)
             self._ctx_key = key
         return self._ctx
 

@@ -109,7 +109,7 @@ def run_fold(
     test_rows = np.arange(n_pool, sub.size)
     knn = IncrementalKNN(Xs, k)
     available = np.ones(n_pool, dtype=bool)
-    ctx = PoolContext(Xs, np.arange(n_pool), density, seed, {} if memo is None else memo)
+    ctx = PoolContext(Xs, np.arange(n_pool), density, seed, {} if memo is None else memo, graph)
     acc = np.empty(budget, dtype=np.float64)
     for step in range(budget):
         if step % 16 == 0:
@@ -193,7 +193,8 @@ def simulate(
             srng = np.random.default_rng([seed, f, zlib.crc32(name.encode())])
             curves[name][f] = run_fold(X, y, pool, test, strat, budget_eff, k, n_classes, srng,
                                        dens_cache.get(kind) if kind else None, cancel,
-                                       graph if strat.measure == "eer" else None, memo, seed * 1000 + f)
+                                       graph if strat.measure == "eer" or strat.picker else None, memo,
+                                       seed * 1000 + f)
             done += 1
             if progress is not None:
                 progress(done / total, f"fold {f + 1}/{folds}: {name}")

@@ -54,6 +54,8 @@ class PoolContext:
     density: np.ndarray | None = None
     seed: int = 0
     memo: dict = field(default_factory=dict)
+    # The whole-pool k-NN graph (indices, similarities) in X's numbering, for strategies built on eer.
+    graph: tuple[np.ndarray, np.ndarray] | None = None
 
 
 # ------------------------------------------------------------------ k-means
@@ -82,8 +84,7 @@ def kmeans(X: np.ndarray, k: int, seed: int = 0, iterations: int = KMEANS_ITERAT
         if np.array_equal(new, assign):
             break
         assign = new
-        sums = np.zeros_like(centres, dtype=np.float64)
-        np.add.at(sums, assign, X)
+        sums = _cluster_sums(X, assign, k)
         norms = np.linalg.norm(sums, axis=1)
         empty = norms == 0
         centres[~empty] = (sums[~empty] / norms[~empty, None]).astype(np.float32)
@@ -91,6 +92,17 @@ def kmeans(X: np.ndarray, k: int, seed: int = 0, iterations: int = KMEANS_ITERAT
             far = np.argsort((X * centres[assign]).sum(axis=1))[: int(empty.sum())]
             centres[empty] = X[far]
     return assign
+
+
+def _cluster_sums(X: np.ndarray, assign: np.ndarray, k: int) -> np.ndarray:
+    """Sum of the rows of each cluster, O(N d): rows sorted by cluster, then one add.reduceat (np.add.at is
+    ~50x slower)."""
+    order = np.argsort(assign, kind="stable")
+    a = assign[order]
+    starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+    sums = np.zeros((k, X.shape[1]), dtype=np.float64)
+    sums[a[starts]] = np.add.reduceat(X[order].astype(np.float64), starts, axis=0)
+    return sums
 
 
 def _nearest_centre(X: np.ndarray, centres: np.ndarray, chunk: int = 8192) -> np.ndarray:
@@ -252,8 +264,32 @@ def info_density(ctx: PoolContext, knn, n_classes: int, rows: np.ndarray, probs=
     return (1.0 - p.max(axis=1)) * dens
 
 
+# ------------------------------------------------------- rare classes (issue 16 item 3)
+def eer_balanced(ctx: PoolContext, knn, n_classes: int, rows: np.ndarray, probs=None) -> np.ndarray:
+    """Expected error reduction times a class balance: CDF(eer) x CDF(sum_c p(c|x) / sqrt(1 + labels of c)).
+
+    Items the k-NN thinks belong to classes with few labels come first among equally useful ones: a rare class
+    gets its labels sooner than its share of the pool would give it. Without the graph, eer is uncertainty.
+    """
+    from aldesk.core.knn import expected_error_reduction
+    from aldesk.core.scoring import cdf
+
+    C = max(1, n_classes)
+    rows = np.asarray(rows)
+    p = probs if probs is not None else knn.probabilities(C, rows)
+    if ctx.graph is not None:
+        e = expected_error_reduction(knn, C, rows, ctx.graph[0], ctx.graph[1], probs=p)
+    else:
+        e = 1.0 - p.max(axis=1)
+    lab = knn.labeled
+    counts = np.bincount(knn.label[lab], minlength=C)[:C] if lab.size else np.zeros(C)
+    rarity = p @ (1.0 / np.sqrt(1.0 + counts))
+    return cdf(e).astype(np.float64) * cdf(rarity)
+
+
 PICKERS: dict[str, Callable[..., np.ndarray]] = {
     "typiclust": typiclust,
     "probcover": probcover,
     "info-density": info_density,
+    "eer-bal": eer_balanced,
 }

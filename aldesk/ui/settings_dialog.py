@@ -31,8 +31,15 @@ STRATEGIES = (
     ("eer-id", "eer-id — eer × √typicality × √distance from the labels"),
     ("uid", "uid — uncertainty × typicality (k-NN density) × distance from the labels"),
     ("uid-global", "uid-global — the same with a global density (no k-NN graph needed)"),
-    ("margin", "margin — smallest gap between the two likeliest classes"),
-    ("entropy", "entropy — most spread-out class probabilities"),
+    # The field's baselines (aldesk/core/strategies.py), for comparison; `aldesk simulate --strategies field`
+    # measures them all beside the default.
+    ("margin", "margin — smallest gap between the two likeliest classes (a baseline of the field)"),
+    ("entropy", "entropy — most spread-out class probabilities (a baseline of the field)"),
+    ("least-confidence", "least-confidence — lowest top probability (a baseline of the field)"),
+    ("info-density", "info-density — least confidence × mean similarity to all items (a baseline of the field)"),
+    ("kcenter", "kcenter — farthest from every labeled item, k-center greedy (a baseline of the field)"),
+    ("typiclust", "typiclust — most typical item of the largest unlabeled k-means cluster (a baseline of the field)"),
+    ("probcover", "probcover — covers the most unlabeled items within a pure radius (a baseline of the field)"),
     ("random", "random — uniform picks (a baseline)"),
 )
 

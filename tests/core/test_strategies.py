@@ -160,3 +160,31 @@ def test_the_app_ranks_pool_strategies_as_simulate_measures_them(strategy):
         got.append(top[0].index)
         session.label(top[0].index, names[y[top[0].index]])
     assert got == expected
+
+
+def test_eer_bal_finds_a_rare_class_sooner_than_eer():
+    # 4 classes, one of them 4 % of the items: the class balance sends picks towards classes with few labels
+    X, y = _blobs([200, 200, 200, 25], spread=0.35, seed=9)
+    graph = scoring.knn_graph(X)
+    dens = graph[1].mean(axis=1)
+
+    def rare_labels(strategy):
+        strat = scoring.parse_strategy(strategy)
+        knn = IncrementalKNN(X, 5)
+        ctx = PoolContext(X, np.arange(X.shape[0]), dens, 0, {}, graph)
+        found = []
+        for _ in range(60):
+            cand = np.flatnonzero(knn.label < 0)
+            probs = knn.probabilities(4, cand)
+            if strat.picker:
+                s = scoring.picker_scores(strat.picker, ctx, knn, 4, cand, probs)
+            else:
+                meas = scoring.measure_values(strat, knn, 4, cand, probs, graph)
+                s = scoring.score(strat, probs, dens[cand], None, measure_values=meas)["S"]
+            pick = int(cand[int(np.argmax(s))])
+            knn.add(pick, int(y[pick]))
+            found.append(int(y[pick] == 3))
+        return np.cumsum(found)
+
+    bal, eer = rare_labels("eer-bal"), rare_labels("eer")
+    assert bal[-1] > eer[-1] and bal[-1] >= 3
