@@ -71,6 +71,9 @@ _NOTE_MAX = 4096  # a holder note is one short JSON line; anything larger is not
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO planted under our name must not hang
+# (st_dev, st_ino) of the files this process holds a writer lock on: a reader here must not open (and so, on
+# closing, drop SQLite's POSIX locks of) a file our own writer connection has open.
+_HELD: set[tuple[int, int]] = set()
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class WriterLock:
         self._notes = note  # whether a holder note is kept beside the file (not for temporary files)
         self._pid = os.getpid()
         self._note: tuple[int, int] | None = None  # (st_dev, st_ino) of the side file we wrote, to remove only it
+        self._identity: tuple[int, int] | None = None
 
     @property
     def held(self) -> bool:
@@ -158,6 +162,7 @@ class WriterLock:
                     raise LockHeld(path, None)
                 continue
             lock = cls(path, fd)
+            lock._hold()
             lock._publish_note()
             return lock
 
@@ -179,7 +184,9 @@ class WriterLock:
         except LockHeld:
             os.close(fd)
             raise
-        return cls(path, fd, note=note)
+        lock = cls(path, fd, note=note)
+        lock._hold()
+        return lock
 
     def move_to(self, final: Path | str) -> None:
         """Give the locked file its final name, never replacing a file there; the lock stays on it.
@@ -216,6 +223,7 @@ class WriterLock:
         if os.getpid() != self._pid:
             os.close(fd)  # a forked child's copy: the lock and the note belong to the parent
             return
+        _HELD.discard(self._identity)
         note, self._note = self._note, None
         if note is not None:
             side = lock_path(self.path)
@@ -224,6 +232,11 @@ class WriterLock:
                 if (st.st_dev, st.st_ino) == note:
                     os.unlink(side)
         _unlock_close(fd)
+
+    def _hold(self) -> None:
+        st = os.fstat(self._fd)
+        self._identity = (st.st_dev, st.st_ino)
+        _HELD.add(self._identity)
 
     def _publish_note(self) -> None:
         side = lock_path(self.path)
@@ -244,12 +257,16 @@ class WriterLock:
 def reader_lock(path: Path | str) -> Iterator[bool]:
     """A shared lock on the database file for the moment a reader copies it: yields True when nobody writes it
     (and nobody can start to until the block ends), False when a writer holds it (or the OS cannot lock)."""
-    if fcntl is None:
-        yield False  # no shared locks on Windows: read as if a writer were there (a live WAL read)
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY | _O_NONBLOCK)
-    except OSError:
+    fd = None
+    if fcntl is not None:  # no shared locks on Windows: read as if a writer were there (a live WAL read)
+        try:
+            st = os.stat(path)
+            # This process writing it: no descriptor of ours may be closed under its connection.
+            if (st.st_dev, st.st_ino) not in _HELD:
+                fd = os.open(path, os.O_RDONLY | _O_NONBLOCK)
+        except OSError:
+            fd = None
+    if fd is None:
         yield False
         return
     try:

@@ -496,3 +496,16 @@ def test_companion_paths_name_everything_beside_the_project(project, tmp_path):
     for p in (link, project, Path(f"{project}-wal"), Path(f"{project}-shm"), Path(f"{project}-journal"),
               lock_path(project), backup_dir(project)):
         assert str(p) in names, p
+
+
+def test_a_reader_in_the_writers_own_process_reads_beside_it(project):
+    with Project.open(project) as p:
+        label(p, 1)
+        with Project.open(project, readonly=True) as ro:
+            assert ro.open_elsewhere and ro.labels() == {1: "x"}
+        label(p, 2)
+        # The writer's lock and connection are intact: a second process is still refused, labels go on.
+        assert second_process(project).returncode == 3
+        label(p, 3)
+    with Project.open(project) as p:
+        assert p.labels() == {1: "x", 2: "x", 3: "x"}
