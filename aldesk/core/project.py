@@ -428,17 +428,28 @@ def _recover(path: Path, backup: Path | None, force: bool) -> Recovered:
                 os.fsync(f.fileno())  # on disk before the old file moves aside
         except (OSError, sqlite3.Error) as exc:
             raise ProjectError(f"Cannot restore {path}: {_reason(exc)}; nothing was changed.") from None
-        aside = _set_aside(path, "replaced" if healthy else "damaged") if exists else []
-        os.replace(tmp, path)  # the last step: until here the project (or nothing) is at its name
+        aside: list[Path] = []
+        try:
+            if exists:
+                _set_aside(path, "replaced" if healthy else "damaged", aside)
+            os.replace(tmp, path)  # the last step: until here the project (or nothing) is at its name
+        except ProjectError:
+            _undo_aside(path, aside)
+            raise
+        except OSError as exc:  # e.g. Windows, while another program has the file open; a mount point
+            _undo_aside(path, aside)
+            raise ProjectError(f"Cannot restore {path}: {_reason(exc)}; nothing was changed.") from None
     finally:
         for p in (tmp, Path(f"{tmp}-journal")):
             _remove_plain(p)
         lock.release()
-    return Recovered(backup, aside)
+    return Recovered(backup, aside[::-1])  # the database first
 
 
-def _set_aside(path: Path, why: str) -> list[Path]:
-    """Keep the file ``path`` and its -wal/-shm under new names that no earlier run took: never overwritten."""
+def _set_aside(path: Path, why: str, aside: list[Path]) -> None:
+    """Keep the file ``path`` and its -wal/-shm under new names that no earlier run took: never overwritten.
+
+    Appends each name to ``aside`` as soon as it is taken, so that a failure half-way can be undone."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     for n in range(1, 1000):
         base = path.with_name(f"{path.name}.{why}-{stamp}" + (f"-{n}" if n > 1 else ""))
@@ -447,7 +458,6 @@ def _set_aside(path: Path, why: str) -> list[Path]:
             break
     else:
         raise ProjectError(f"Cannot set {path} aside: too many earlier copies; nothing was changed.")
-    aside = []
     # The -wal and -shm first: left in place, SQLite would replay them onto the restored file. The database last,
     # by a new link (the project stays at its name until the restored copy replaces it).
     for src, dst in names:
@@ -455,7 +465,18 @@ def _set_aside(path: Path, why: str) -> list[Path]:
             continue
         _move_no_replace(src, dst, keep=src == path)
         aside.append(dst)
-    return aside[::-1]
+
+
+def _undo_aside(path: Path, aside: list[Path]) -> None:
+    """Put back what :func:`_set_aside` moved, when the swap that should have followed failed."""
+    for dst in aside:
+        ext = next((e for e in ("-wal", "-shm") if dst.name.endswith(e)), "")
+        src = Path(f"{path}{ext}")
+        with contextlib.suppress(OSError):
+            if not os.path.lexists(src):
+                os.rename(dst, src)
+            elif not ext and os.path.samefile(src, dst):
+                dst.unlink()  # the project never left its name; this was only a second link to it
 
 
 def _move_no_replace(src: Path, dst: Path, *, keep: bool) -> None:
