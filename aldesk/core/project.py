@@ -796,6 +796,7 @@ class Project:
             project = cls(path, con, made, writer=writer)
             project.backup_problem = problem
             project.migrated_from = migrated
+            project._claim_name()
             return project
         except ProjectError:
             con.close()
@@ -803,6 +804,29 @@ class Project:
         except _DATA_ERRORS as exc:
             con.close()
             raise _open_error(path, exc) from None
+
+    def _claim_name(self) -> None:
+        """Record the name this project is open under, in the database file itself.
+
+        SQLite finds a -wal by name. A file with two names (a hard link) killed while open under one keeps its last
+        commits in that name's -wal, which an open under the other name would not see, and whose later replay would
+        undo what was written meanwhile. The name is written (and checkpointed into the file, where another name
+        sees it) only when it changes, so ordinary opens add no write."""
+        name = str(self.path.absolute())
+        prev = self._meta.get("open_as")
+        if prev == name:
+            return
+        if prev and _wal_has_data(Path(prev)):
+            with contextlib.suppress(OSError):
+                if os.path.samefile(prev, self.path):
+                    raise ProjectError(
+                        f"{self.path} is the same file as {prev} (a second name for it), which was not closed "
+                        f"cleanly: its last changes are in {Path(prev).name}-wal. Open it as {prev} once (and close "
+                        "it); then this name works too."
+                    )
+        self._set_meta({"open_as": name})
+        with contextlib.suppress(sqlite3.Error):
+            self._con.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
         """Close the file, then release the writer lock (after the close: SQLite checkpoints the WAL on it).

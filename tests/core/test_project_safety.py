@@ -544,3 +544,22 @@ def test_a_restore_that_cannot_swap_puts_everything_back(project, damaged):
     if not damaged:
         with Project.open(project) as p:
             assert p.labels() == {6: "y"}
+
+
+def test_a_second_name_of_a_project_killed_while_open_waits_for_its_journal(project, tmp_path):
+    other = tmp_path / "other.aldesk"
+    os.link(project, other)
+    holder = lock_holder.start(project)
+    assert lock_holder.command(holder, "label 4 y") == "OK"
+    holder.kill()  # the label is only in p.aldesk-wal, which the name other.aldesk does not see
+    holder.wait(30)
+    with pytest.raises(ProjectError, match="same file as .*p.aldesk.* not closed cleanly") as err:
+        Project.open(other)
+    assert "damaged" not in str(err.value)
+    with Project.open(project) as p:  # merged at its own name ...
+        assert p.labels() == {4: "y"}
+    with Project.open(other) as p:  # ... then the other name sees it, and is the one recorded
+        assert p.labels() == {4: "y"}
+        label(p, 5)
+    with Project.open(project) as p:
+        assert p.labels() == {4: "y", 5: "x"}
