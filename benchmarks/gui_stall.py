@@ -135,6 +135,8 @@ def script(probe: Probe) -> dict:
     win.open_demo("images")
     pump_until(lambda: win.ctl is not None and win.ctl.current is not None, 600, "the first candidate")
     pump_until(lambda: win.ctl.session.graph is not None, 900, "the k-NN graph")
+    pump_until(lambda: win.plots is not None and win.plots.complete and win.plots.accuracy.ctl is win.ctl, 120,
+               "the Plots dock")
     pump(0.5)
 
     probe.set_phase("label")

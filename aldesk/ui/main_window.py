@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.ui import keys
+from aldesk.ui.audit_setting import project_audit_every
 from aldesk.ui.browse import BrowseView
 from aldesk.ui.controller import Controller, Workspace
 from aldesk.ui.hints import NEVER_SETTING as NEVER_HINTS
@@ -37,6 +38,16 @@ from aldesk.ui.thumbs import ThumbnailLoader
 from aldesk.ui.why_panel import WhyPanel
 
 STATE_SETTING = "window/state"  # QMainWindow.saveState: the plots dock's size, side and visibility
+PRELOAD_KIND = "preload-plots"
+PRELOAD_DELAY_MS = 300
+
+
+def _import_plots(progress: object = None, cancel: object = None) -> bool:
+    """Task: import the Plots dock's modules (pyqtgraph and its SVG fix included) in the worker. Only module
+    objects are made here; every widget is built on the GUI thread later."""
+    import aldesk.ui.plots.dock  # noqa: F401 - imported for its side effect: the modules are loaded
+
+    return True
 STAGE_TITLES = {"loading": "Reading the data…", "embedding": "Embedding items…", "density": "Density…"}
 
 
@@ -85,7 +96,11 @@ class MainWindow(QMainWindow):
         self.ctl: Controller | None = None
         self._dialogs: list[QWidget] = []  # keep non-modal dialogs alive
         self.hints: HintsOverlay | None = None  # the first-run overlay while it is shown
-        self.plots = None  # PlotsDock, made with the first project (pyqtgraph's import would slow the start page)
+        # The Plots dock is made with the first project, from modules (pyqtgraph: 0.3-1.5 s to import) that a
+        # worker imports while the start page shows: an import on the GUI thread froze the window for that long.
+        self.plots = None
+        self._plots_imported = False
+        self._plots_wanted = False  # a project is open and waits for the dock
 
         self.stack = QStackedWidget()
         self.start_page = StartPage()
@@ -128,6 +143,8 @@ class MainWindow(QMainWindow):
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_task_finished)
         self.runner.failed.connect(self._on_task_failed)
+        # After the first paint: the start page must not share its first second with the import.
+        QTimer.singleShot(PRELOAD_DELAY_MS, self._preload_plots)
 
         self.key_bindings = keys.bindings(self.settings)
         self.key_actions: dict[str, QAction] = {}
@@ -306,16 +323,10 @@ class MainWindow(QMainWindow):
         self.close_workspace()
         self.ws = ws
         self.ctl = ctl = Controller(ws, self)
-        first_dock = self.plots is None
-        if self.plots is None:
-            from aldesk.ui.plots.dock import attach
-
-            self.plots = attach(self, self._open_from_browse)
-        self.plots.set_controller(ctl)  # before start(): it sets the session's audit interval
-        state = self.settings.value(STATE_SETTING) if first_dock else None
-        if state:
-            # The user's own dock size and visibility from the last run (else a quarter of the window).
-            self.restoreState(state)
+        # The project's audit interval before the first ranking (the dock may come a moment later).
+        ctl.session.audit_every = project_audit_every(ctl, self.settings)
+        if self.plots is not None:
+            self.plots.set_controller(ctl)  # a dock that exists follows the new project at once
         self.label_view = LabelingView(ctl, self.thumbs)
         self.label_view.set_key_names(self.key_bindings)
         self.label_view.class_clicked.connect(lambda n: ctl.label_number(n))
@@ -348,6 +359,39 @@ class MainWindow(QMainWindow):
         self._update_status()
         if should_show(self.settings, ws.project):
             self.show_hints()
+        # The dock in a later turn of the event loop (its plots take 50-200 ms to build), once its modules are in.
+        self._plots_wanted = True
+        if self._plots_imported:
+            QTimer.singleShot(0, self._attach_plots)
+
+    # -------------------------------------------------------------------- the Plots dock
+    @Slot()
+    def _preload_plots(self) -> None:
+        if not self._plots_imported and not self.runner.is_running(PRELOAD_KIND):
+            self.runner.start(PRELOAD_KIND, _import_plots)
+
+    @Slot()
+    def _attach_plots(self) -> None:
+        if self._plots_wanted and self.ctl is not None:
+            self.ensure_plots(staged=True)
+
+    def ensure_plots(self, *, staged: bool = False):  # -> PlotsDock (not imported here: it needs pyqtgraph)
+        """The Plots dock, attached to the open project; built now if it is not yet (importing its modules on
+        this thread if the worker has not finished: tests and scripts that want the dock at once). ``staged``:
+        its Simulate and Map tabs come in later turns of the event loop."""
+        first = self.plots is None
+        if first:
+            from aldesk.ui.plots.dock import attach
+
+            self._plots_imported = True
+            self.plots = attach(self, self._open_from_browse, staged=staged)
+        if self.ctl is not None and self.plots.accuracy.ctl is not self.ctl:
+            self.plots.set_controller(self.ctl)  # shows the dock with the first project ...
+        if first and (state := self.settings.value(STATE_SETTING)):
+            # ... unless the user's own dock size and visibility from the last run say otherwise.
+            self.restoreState(state)
+        self._plots_wanted = False
+        return self.plots
 
     def show_hints(self) -> None:
         """The first-run overlay over the labeling view (keys, what S(x) means); also Help > Show hints."""
@@ -433,12 +477,18 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- results
     @Slot(str, object)
     def _on_task_finished(self, kind: str, result: object) -> None:
+        if kind == PRELOAD_KIND:
+            self._plots_imported = True
+            self._attach_plots()
         if kind == "density" and self.ctl is not None:
             self.ctl.set_density(result)
             self._update_status()
 
     @Slot(str, object)
     def _on_task_failed(self, kind: str, err: TaskError) -> None:
+        if kind == PRELOAD_KIND:  # the import is tried again on this thread, where its error is shown
+            self._plots_imported = True
+            self._attach_plots()
         if kind == "density":
             self.status_state.setText("density: global (k-NN density failed)")
             self.statusBar().showMessage(f"Density: {err.message}", 8000)

@@ -85,6 +85,7 @@ def main() -> int:
         label_one()
     while (c := ctl.candidate()) is not None and c.audit:
         label_one()  # end on a strategy pick: its why panel shows S = U·I·D (an audit item has none)
+    win.ensure_plots()
     win.plots.tabs.setCurrentWidget(win.plots.accuracy)
     win.plots.flush()
     pause(app, 1.5)  # thumbnails of the strip and the neighbours

@@ -35,6 +35,14 @@ def wait_open(qtbot, win) -> None:
     qtbot.waitUntil(lambda: win.ctl is not None and win.ctl.current is not None, timeout=OPEN_TIMEOUT_MS)
 
 
+def wait_plots(qtbot, win):
+    """The Plots dock, once the window has attached it to the open project (it comes a moment after the project:
+    its modules are imported in a worker, then it is built in a later turn of the event loop)."""
+    qtbot.waitUntil(lambda: win.plots is not None and win.plots.complete and win.plots.accuracy.ctl is win.ctl,
+                    timeout=60_000)
+    return win.plots
+
+
 def state(win) -> dict:
     s = win.ctl.session
     return {

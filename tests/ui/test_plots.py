@@ -19,7 +19,7 @@ from aldesk.ui.controller import Controller, Workspace
 from aldesk.ui.plots.curves import export_curves_png
 from aldesk.ui.plots.dock import PlotsDock
 from aldesk.ui.tasks import TaskRunner
-from tests.ui.helpers import class_key, clustered, text_workspace
+from tests.ui.helpers import class_key, clustered, text_workspace, wait_plots
 
 DEMO_TEXTS = Path(__file__).resolve().parents[2] / "aldesk" / "resources" / "demo" / "texts.csv"
 
@@ -297,7 +297,7 @@ def test_uniform_scatter_draws_the_same_pixels_as_pyqtgraph(qtbot) -> None:
 def test_dock_in_the_main_window_opens_clicked_items_and_owns_class_keys(qtbot, make_window) -> None:
     win = make_window()
     win.set_workspace(text_workspace(800))
-    dock = win.plots
+    dock = wait_plots(qtbot, win)
     assert dock is not None and dock.isVisible()
     menus = {a.text().replace("&", ""): a.menu() for a in win.menuBar().actions()}
     assert dock.toggleViewAction() in menus["View"].actions()
@@ -326,7 +326,7 @@ def test_dock_in_the_main_window_opens_clicked_items_and_owns_class_keys(qtbot, 
 def test_charts_redraw_once_after_a_burst_of_keys(qtbot, make_window) -> None:
     win = make_window()
     win.set_workspace(text_workspace(800), density=False)
-    dock = win.plots
+    dock = wait_plots(qtbot, win)
     assert dock.isVisible() and dock.accuracy.isVisible()
     draws: list[int] = []
     real = dock.accuracy.plot.set_curves
@@ -343,6 +343,7 @@ def test_dock_starts_at_a_quarter_and_keeps_the_users_size(qtbot, make_window) -
     win = make_window()
     win.resize(1280, 800)
     win.set_workspace(text_workspace(300), density=False)
+    wait_plots(qtbot, win)
     qtbot.waitUntil(lambda: win.plots.isVisible())
     qtbot.wait(50)
     share = win.plots.width() / win.width()
@@ -354,8 +355,9 @@ def test_dock_starts_at_a_quarter_and_keeps_the_users_size(qtbot, make_window) -
     win.close()
     win2 = make_window()
     win2.set_workspace(text_workspace(300), density=False)
+    wait_plots(qtbot, win2)
     qtbot.wait(50)
-    assert win2.plots is not None and not win2.plots.isVisible()
+    assert not win2.plots.isVisible()
 
 
 def test_map_tooltip_uses_cached_thumbnails(qtbot, make_dock, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from aldesk.core.project import Project
 from aldesk.ui.controller import Workspace
 from aldesk.ui.opening import session_settings
 from aldesk.ui.settings_dialog import SettingsDialog
-from tests.ui.helpers import class_key, clustered
+from tests.ui.helpers import class_key, clustered, wait_plots
 
 N = 400
 
@@ -62,13 +62,13 @@ def test_strategy_k_and_audit_apply_and_persist(qtbot, make_window, tmp_path) ->
     assert s.strategy.name == "entropy*knn_density*diversity" and s.knn.k == 5 and s.audit_every == 7
     assert s.n_labeled == 4  # the rebuilt session has every label back
     assert "entropy*knn_density*diversity" in win.status_state.text()
-    assert win.plots.accuracy.audit_spin.value() == 7
     # Keys go on as before, and undo reaches labels made before the rebuild.
     qtbot.keyClick(win, class_key(2))
     assert win.ctl.session.n_labeled == 5
     qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert win.ctl.session.n_labeled == 3
+    assert wait_plots(qtbot, win).accuracy.audit_spin.value() == 7  # the dock shows the project's m
     win.close()
 
     # Reopened: the project's settings are back.

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from aldesk.cli import build_parser
 from aldesk.ui.new_project_dialog import parse_classes
-from tests.ui.helpers import class_key, text_workspace
+from tests.ui.helpers import class_key, text_workspace, wait_plots
 
 
 def test_keys_move_skip_accept(qtbot, make_window) -> None:
@@ -149,7 +149,7 @@ def test_help_key_shows_every_binding_and_rename_keeps_labels(qtbot, make_window
 def test_why_panel_values_beside_bars_and_audit_items_explained(qtbot, make_window) -> None:
     win = make_window()
     win.set_workspace(text_workspace(), density=False)
-    win.plots.accuracy.audit_spin.setValue(3)  # every 3rd label is an audit item
+    wait_plots(qtbot, win).accuracy.audit_spin.setValue(3)  # every 3rd label is an audit item
     why = win.why
     seen_audit = seen_pick = False
     for n in (1, 2, 3, 1, 2, 3, 1, 2, 3):

@@ -11,22 +11,17 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from aldesk.core.curves import DEFAULT_WINDOW, LooTrace, audit_curve, loo_accuracy
+from aldesk.ui.audit_setting import (  # noqa: F401 - re-exported: the panel's settings are read from here
+    AUDIT_SETTING,
+    DEFAULT_AUDIT_EVERY,
+    PROJECT_AUDIT_SETTING,
+    audit_every_setting,
+    project_audit_every,
+)
 from aldesk.ui.controller import Controller
 from aldesk.ui.plots.curves import LiveAccuracyPlot
 
-AUDIT_SETTING = "plots/audit_every"
-PROJECT_AUDIT_SETTING = "session/audit_every"  # = settings_dialog.AUDIT_SETTING (that module needs no pyqtgraph)
-DEFAULT_AUDIT_EVERY = 10
 REDRAW_MS = 150  # a burst of labels costs one redraw, after the burst
-
-
-def audit_every_setting(settings: QSettings | None = None) -> int:
-    """The audit interval m (every m-th single label is a uniform random item; 0 = no audits)."""
-    raw = (settings or QSettings()).value(AUDIT_SETTING, DEFAULT_AUDIT_EVERY)
-    try:
-        return max(0, int(raw))
-    except (TypeError, ValueError):
-        return DEFAULT_AUDIT_EVERY
 
 
 class AccuracyPanel(QWidget):
@@ -70,11 +65,9 @@ class AccuracyPanel(QWidget):
         self.ctl = ctl
         self.loo = LooTrace()
         if ctl is not None:
-            saved = ctl.setting(PROJECT_AUDIT_SETTING, None)  # this project's own m (Settings dialog)
-            if isinstance(saved, int) and saved >= 0:
-                self.audit_spin.blockSignals(True)
-                self.audit_spin.setValue(saved)
-                self.audit_spin.blockSignals(False)
+            self.audit_spin.blockSignals(True)
+            self.audit_spin.setValue(project_audit_every(ctl))  # this project's own m, else the user's default
+            self.audit_spin.blockSignals(False)
             ctl.session.audit_every = self.audit_spin.value()
             ctl.labels_changed.connect(self._schedule)
         self.refresh()

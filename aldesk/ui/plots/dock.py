@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget, QWidget
 
 from aldesk.ui.controller import Controller
@@ -32,27 +32,64 @@ class PlotsDock(QDockWidget):
     open_item = Signal(int)
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None,
-                 thumbs: ThumbnailLoader | None = None) -> None:
+                 thumbs: ThumbnailLoader | None = None, *, staged: bool = False) -> None:
+        """``staged``: build the Simulate and Map tabs in later turns of the event loop, one each (the window
+        does: each plot widget takes 30-100 ms to build, which as one block froze the window on open)."""
         super().__init__("Plots", parent)
         self.setObjectName("plots_dock")  # saveState/restoreState find docks by object name
         self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
         self.setMinimumWidth(280)
+        self.runner = runner
+        self._thumbs = thumbs
+        self._ctl: Controller | None = None
         self.tabs = QTabWidget()
         self.accuracy = AccuracyPanel()
-        self.simulate = SimulatePanel(runner)
-        self.map = MapPanel(runner, thumbs)
         self.tabs.addTab(self.accuracy, "Accuracy")
-        self.tabs.addTab(self.simulate, "Simulate")
-        self.tabs.addTab(self.map, "Map")
+        self.simulate: SimulatePanel | None = None
+        self.map: MapPanel | None = None
+        self._to_build = [self._build_simulate, self._build_map]
         self.setWidget(self.tabs)
-        self.map.open_item.connect(self.open_item)
         self._shown_once = False
         self.toggleViewAction().setText("Plots (accuracy, simulate, map)")
         self.toggleViewAction().setShortcut("Ctrl+M")
+        if staged:
+            QTimer.singleShot(0, self._build_next)
+        else:
+            while self._to_build:
+                self._to_build.pop(0)()
+
+    @property
+    def complete(self) -> bool:
+        """Every tab is built."""
+        return not self._to_build
+
+    def panels(self) -> list[QWidget]:
+        return [p for p in (self.accuracy, self.simulate, self.map) if p is not None]
+
+    @Slot()
+    def _build_next(self) -> None:
+        if self._to_build:
+            self._to_build.pop(0)()
+        if self._to_build:
+            QTimer.singleShot(0, self._build_next)
+
+    def _build_simulate(self) -> None:
+        self.simulate = SimulatePanel(self.runner)
+        self.tabs.addTab(self.simulate, "Simulate")
+        if self._ctl is not None:
+            self.simulate.set_controller(self._ctl)
+
+    def _build_map(self) -> None:
+        self.map = MapPanel(self.runner, self._thumbs)
+        self.map.open_item.connect(self.open_item)
+        self.tabs.addTab(self.map, "Map")
+        if self._ctl is not None:
+            self.map.set_controller(self._ctl)
 
     def set_controller(self, ctl: Controller | None) -> None:
         """Attach to an opened project's controller (None when it closes). Sets the session's audit interval."""
-        for panel in (self.accuracy, self.simulate, self.map):
+        self._ctl = ctl
+        for panel in self.panels():
             panel.set_controller(ctl)
         if ctl is not None and not self._shown_once:
             self._shown_once = True  # appears with the first project; after that the user's choice stands
@@ -67,16 +104,18 @@ class PlotsDock(QDockWidget):
     def flush(self) -> None:
         """Redraw the charts now if a redraw is pending (they redraw once the user pauses labeling)."""
         self.accuracy.flush()
-        self.map.flush()
+        if self.map is not None:
+            self.map.flush()
 
 
-def attach(window: QMainWindow, open_item: Callable[[int], None]) -> PlotsDock:
+def attach(window: QMainWindow, open_item: Callable[[int], None], *, staged: bool = False) -> PlotsDock:
     """Create the dock in ``window`` (right side, with a View menu entry); ``open_item`` shows an item.
 
     The window calls this with its first project, so pyqtgraph (~0.3 s to import) does not slow the start page.
     """
     # The main window's one task runner and its thumbnail loader.
-    dock = PlotsDock(window.runner, window, getattr(window, "thumbs", None))  # type: ignore[attr-defined]
+    dock = PlotsDock(window.runner, window, getattr(window, "thumbs", None),  # type: ignore[attr-defined]
+                     staged=staged)
     dock.hide()
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     dock.open_item.connect(open_item)
