@@ -205,7 +205,7 @@ def main() -> None:
             shutil.rmtree(f"{home}/data", ignore_errors=True)
         load0 = os.getloadavg()[0]
         extra = ["--stacks"] if args.stacks else []
-        proc = subprocess.run([sys.executable, __file__, "--_child", *extra], env=env,
+        proc = subprocess.run([sys.executable, __file__, "--_child", *extra], env=env, check=False,
                               capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit(f"the scripted session failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")

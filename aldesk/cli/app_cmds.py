@@ -35,9 +35,9 @@ def demo_paths(which: str) -> tuple[Path, Path, list[str] | None]:
 def _classes(text: str | None) -> list[str] | None:
     if text is None:
         return None
-    from aldesk.ui.new_project_dialog import parse_classes
+    from aldesk.core.names import parse_class_list  # the one reading of a class list (no Qt for a string)
 
-    return parse_classes(text)
+    return parse_class_list(text)
 
 
 def _path_text(text: str) -> str:

@@ -41,15 +41,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "  aldesk export p.aldesk --format imagefolder --mode hardlink --out sorted/\n"
                        "  aldesk export p.aldesk --format csv --predicted --min-confidence 0.9 --out all.csv",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=path_arg)
     p.add_argument("--format", choices=FORMATS, required=True)
-    p.add_argument("--out", type=Path, required=True,
+    p.add_argument("--out", type=path_arg, required=True,
                    help="file (csv, jsonl, labelstudio) or folder: new, empty or an earlier aldesk export")
     p.add_argument("--mode", choices=("copy", "hardlink", "symlink"), default="copy",
                    help="how image exports place files (default copy)")
     p.add_argument("--predicted", action="store_true",
                    help="also export predicted labels of unlabeled items (embeds the data, from the cache if it can)")
-    p.add_argument("--min-confidence", type=float, default=0.0, help="with --predicted: lowest confidence kept")
+    p.add_argument("--min-confidence", type=fraction, default=0.0,
+                   help="with --predicted: lowest confidence kept, 0 to 1")
     p.add_argument("--image-url-prefix", default=None,
                    help="labelstudio: URL prefix of the images (default: Label Studio local file serving)")
     p.set_defaults(func=run_export)
@@ -123,7 +124,9 @@ def run_init(args: argparse.Namespace) -> int:
         raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
     ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
     if args.classes:
-        classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+        from aldesk.core.names import parse_class_list
+
+        classes = parse_class_list(args.classes)  # as `aldesk open --classes` and the new-project dialog read it
     else:
         classes = sorted({c for c in ds.known_labels or () if c is not None})
     card = load_card(args.model_card) if args.model_card else default_card(ds.kind)
@@ -163,9 +166,26 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1 (a confidence)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1 (got {text})")
+    return value
+
+
 def run_export(args: argparse.Namespace) -> int:
     from aldesk.core.export import export_project
+    from aldesk.core.progress import UserError
 
+    # Before the project is opened (and, with --predicted, the data embedded): a mistyped folder is said at once,
+    # naming --out, not the temporary file the export would have written first.
+    parent = args.out.absolute().parent
+    if not parent.is_dir():
+        raise UserError(f"--out {args.out}: the folder {parent} does not exist.")
     with _open_to_read(args.project, "exporting") as p:
         predicted = confidence = None
         if args.predicted:

@@ -42,6 +42,19 @@ def clean_class_name(raw: str) -> str:
     return unicodedata.normalize("NFC", raw.strip())
 
 
+def parse_class_list(text: str) -> list[str]:
+    """"cat, dog , bird" -> ["cat", "dog", "bird"]: the one reading of a typed class list (the CLI's --classes,
+    the new-project dialog). Commas or new lines separate; names are cleaned (:func:`clean_class_name`); blanks
+    and repeats are dropped, the order kept. Names that cannot be classes are left for
+    :func:`check_class_names` to refuse with their reason."""
+    out: list[str] = []
+    for part in text.replace("\n", ",").split(","):
+        name = clean_class_name(part)
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
 def class_name_problem(name: object) -> str | None:
     """Why ``name`` cannot be a class name (a sentence fragment), or None when it can."""
     if not isinstance(name, str) or not name.strip():

@@ -26,6 +26,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aldesk.core.dataset import Dataset, Problem
+from aldesk.core.names import clean_class_name
 from aldesk.core.progress import UserError
 from aldesk.core.session import Candidate, Session
 
@@ -251,7 +252,7 @@ class Controller(QObject):
         if self._refused():
             return False
         try:
-            self.session.add_class(name.strip())
+            self.session.add_class(clean_class_name(name))
         except _SAVE_ERRORS as exc:
             return self._failed(exc, lambda: self.add_class(name))
         except ValueError as exc:
@@ -265,7 +266,7 @@ class Controller(QObject):
         if self._refused():
             return False
         try:
-            self.session.rename_class(old, new.strip())
+            self.session.rename_class(old, clean_class_name(new))
         except _SAVE_ERRORS as exc:
             return self._failed(exc, lambda: self.rename_class(old, new))
         except (ValueError, KeyError) as exc:

@@ -23,13 +23,10 @@ from aldesk.ui.opening import PROJECT_SUFFIX, SetupRequest
 
 
 def parse_classes(text: str) -> list[str]:
-    """"cat, dog , bird" -> ["cat", "dog", "bird"]; duplicates and blanks dropped, order kept."""
-    out: list[str] = []
-    for part in text.replace("\n", ",").split(","):
-        name = part.strip()
-        if name and name not in out:
-            out.append(name)
-    return out
+    """"cat, dog , bird" -> ["cat", "dog", "bird"] (:func:`aldesk.core.names.parse_class_list`, as the CLI)."""
+    from aldesk.core.names import parse_class_list
+
+    return parse_class_list(text)
 
 
 class NewProjectDialog(QDialog):

@@ -88,6 +88,12 @@ MISUSES = [
     (("open", "t.csv", "--project", "x.txt", "--classes", "a,b"), ".aldesk"),
     (("open", "t.csv", "--project", "new.aldesk", "--classes", " , "), "names no class"),
     (("open", ""), "empty path"),
+    # export: argument errors and a missing folder, before the project is opened (no backup, no lock)
+    (("export", "p.aldesk", "--format", "csv", "--out", "x.csv", "--min-confidence", "-3"), "from 0 to 1"),
+    (("export", "p.aldesk", "--format", "csv", "--out", "x.csv", "--min-confidence", "nan"), "from 0 to 1"),
+    (("export", "p.aldesk", "--format", "csv", "--out", "nodir/x.csv"), "nodir does not exist"),
+    (("export", "p.aldesk", "--format", "csv", "--out", ""), "empty path"),
+    (("export", "", "--format", "csv", "--out", "x.csv"), "empty path"),
     # anything else argparse refuses
     (("export", "p.aldesk"), "required"),
     (("bogus",), "invalid choice"),
