@@ -13,7 +13,7 @@ import mmap
 import os
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from aldesk.core.dataset import Dataset, Problem
+from aldesk.core.dataset import Dataset, Problem, UnsafeItem
 from aldesk.core.embed import image as image_io
 from aldesk.core.embed import runtime
 from aldesk.core.embed import text as text_io
@@ -222,7 +222,7 @@ def _embed_images(ds: Dataset, run: _Run, batch_size: int, only: list[int] | Non
                         break
                     # The membership test reads the cache's dicts from worker threads; the main thread only
                     # adds keys between batches, and a stale "not cached" merely decodes an image again.
-                    futures.append((i, pool.submit(image_io.load, ds.path(i), card, run.cache)))
+                    futures.append((i, pool.submit(_load_image, ds, i, card, run.cache)))
                 if not futures:
                     break
                 i, fut = futures.popleft()
@@ -373,3 +373,13 @@ def embed_dataset(
         n_cached=run.n_cached,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _load_image(ds: Dataset, i: int, card: ModelCard, cached: Container[str]) -> image_io.Loaded:
+    """One item's file, read only if it is safely inside the data folder; a refused one fails with its reason
+    ("leads outside the data folder", "is not a regular file"), not as the empty file it is replaced by."""
+    try:
+        path = ds.safe_path(i)
+    except UnsafeItem as exc:
+        return image_io.Loaded("", None, exc.reason)
+    return image_io.load(path, card, cached)
