@@ -206,7 +206,8 @@ class WriterLock:
                 raise FileExistsError(errno.EEXIST, "File exists", str(final)) from None
             os.replace(self.path, final)
         else:
-            os.unlink(self.path)
+            with contextlib.suppress(FileNotFoundError):  # a cleaner took the stray second name meanwhile
+                os.unlink(self.path)
         self.path = final
         if self._fd is not None and self._notes:
             self._publish_note()

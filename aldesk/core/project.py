@@ -284,6 +284,15 @@ def _clean_temps(path: Path) -> list[Path]:
         except OSError:
             continue
         for p in names:
+            # Killed between linking a finished file in place and unlinking its temporary name: the temporary name
+            # is just a second name of the project or of the backup, which stays.
+            final = path if folder == path.parent else p.with_name(p.name.removesuffix(".tmp"))
+            if not p.name.endswith("-journal") and _is_plain_file(p):
+                with contextlib.suppress(OSError):
+                    if os.path.samefile(p, final):
+                        p.unlink()
+                        removed.append(p)
+                        continue
             if p.name.endswith("-journal"):
                 # SQLite's journal of a temporary file: stale once that file is gone (it is removed first).
                 if not os.path.lexists(p.with_name(p.name[: -len("-journal")])) and _is_plain_file(p):

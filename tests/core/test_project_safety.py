@@ -563,3 +563,17 @@ def test_a_second_name_of_a_project_killed_while_open_waits_for_its_journal(proj
         label(p, 5)
     with Project.open(project) as p:
         assert p.labels() == {4: "y", 5: "x"}
+
+
+def test_a_kill_between_link_and_unlink_leaves_no_second_name(project):
+    # What a kill right after a finished file was linked in place leaves: its temporary name, a second link.
+    Project.open(project).close()
+    backup = list_backups(project)[0]
+    stray_backup = backup.with_name(backup.name + ".tmp")
+    os.link(backup, stray_backup)
+    stray_project = project.with_name(".p.aldesk.creating-31337")
+    os.link(project, stray_project)
+    with Project.open(project) as p:
+        label(p, 1)
+    assert not os.path.lexists(stray_backup) and not os.path.lexists(stray_project)
+    assert backup in list_backups(project) and os.stat(project).st_nlink == 1
