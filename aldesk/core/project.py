@@ -405,6 +405,10 @@ def _recover(path: Path, backup: Path | None, force: bool) -> Recovered:
     elif (why := _check_file(Path(backup), immutable=True)) is not None:
         raise ProjectError(f"The backup {backup} cannot be used ({why}); nothing was changed.")
     backup = Path(backup)
+    if os.path.lexists(path) and not path.is_file():
+        raise ProjectError(f"{path} is not a file (a folder or a broken link); nothing was changed.")
+    # Through a symlink: the backups are those made under the name given, the file restored is the one it names.
+    path = Path(os.path.realpath(path))
     exists = path.is_file()
     healthy = exists and _check_file(path, immutable=not _wal_has_data(path)) is None
     if healthy and not force:
@@ -442,6 +446,7 @@ def _recover(path: Path, backup: Path | None, force: bool) -> Recovered:
             if exists:
                 _set_aside(path, "replaced" if healthy else "damaged", aside)
             os.replace(tmp, path)  # the last step: until here the project (or nothing) is at its name
+            _fsync_dir(path.parent)
         except ProjectError:
             _undo_aside(path, aside)
             raise
@@ -474,6 +479,16 @@ def _set_aside(path: Path, why: str, aside: list[Path]) -> None:
             continue
         _move_no_replace(src, dst, keep=src == path)
         aside.append(dst)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # The renames themselves on disk, not only the files' bytes (where the OS allows opening a folder).
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _undo_aside(path: Path, aside: list[Path]) -> None:

@@ -577,3 +577,22 @@ def test_a_kill_between_link_and_unlink_leaves_no_second_name(project):
         label(p, 1)
     assert not os.path.lexists(stray_backup) and not os.path.lexists(stray_project)
     assert backup in list_backups(project) and os.stat(project).st_nlink == 1
+
+
+def test_recover_through_a_symlink_restores_the_file_it_names(project, tmp_path):
+    link = tmp_path / "link.aldesk"
+    link.symlink_to(project)
+    with Project.open(link) as p:  # its backups live beside the name it was opened under
+        label(p, 2)
+    Project.open(link).close()
+    project.write_bytes(project.read_bytes()[:2000])
+    done = recover(link)
+    assert link.is_symlink() and os.readlink(link) == str(project)
+    assert done.aside[0].parent == project.parent
+    with Project.open(project) as p:
+        assert p.labels() == {2: "x"}
+    broken = tmp_path / "broken.aldesk"
+    broken.symlink_to(tmp_path / "nowhere.aldesk")
+    with pytest.raises(ProjectError):
+        recover(broken)
+    assert broken.is_symlink()
