@@ -5,6 +5,7 @@ Pure functions over arrays. Every measure is "larger = more worth labeling".
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -218,7 +219,7 @@ class Strategy:
     every: int = 0
     # A pool strategy of aldesk.core.strategies.PICKERS (typiclust, probcover, info-density) ranks instead of S.
     picker: str | None = None
-    # Cold start: while fewer than ``cold_until`` items are labeled, the picker ``cold`` ranks instead.
+    # Cold start: while fewer than ``cold_until`` items are labeled, the strategy ``cold`` (a spec) ranks instead.
     cold: str | None = None
     cold_until: int = 0
     # The field's baselines are marked as such in Settings.
@@ -232,11 +233,15 @@ class Strategy:
     def needs_density(self) -> str | None:
         return None if self.is_random else self.density
 
+    def active(self, n_labeled: int) -> Strategy:
+        """The strategy that ranks with ``n_labeled`` labels: the cold start's until ``cold_until``, then this."""
+        if self.cold is not None and n_labeled < self.cold_until:
+            return _parse_cached(self.cold)
+        return self
+
     def picker_at(self, n_labeled: int) -> str | None:
         """The pool strategy that ranks with ``n_labeled`` labels, or None when S (the product of CDFs) does."""
-        if self.cold is not None and n_labeled < self.cold_until:
-            return self.cold
-        return self.picker
+        return self.active(n_labeled).picker
 
 
 NAMED = {
@@ -295,11 +300,13 @@ def parse_strategy(spec: str) -> Strategy:
         return replace(parse_strategy(base), name=spec, every=int(every))
     if "/" in spec:
         cold, _, rest = spec.partition("/")
-        picker, _, until = cold.partition(":")
-        if picker.strip() not in _pickers() or not until.strip().isdigit():
+        first, _, until = cold.rpartition(":")
+        first = first.strip()
+        if not first or not until.strip().isdigit() or "/" in rest:
             raise ValueError(f"cannot read strategy {spec!r}: a cold start reads like 'typiclust:20/eer' "
-                             f"(one of {', '.join(sorted(_pickers()))}, then how many labels)")
-        return replace(parse_strategy(rest), name=spec, cold=picker.strip(), cold_until=int(until))
+                             "(the first strategy, how many labels it picks, then the strategy after it)")
+        parse_strategy(first)  # a typo in the first part fails here, not at the first pick
+        return replace(parse_strategy(rest), name=spec, cold=first, cold_until=int(until.strip()))
     if spec == "field":
         from aldesk.core.session import DEFAULT_STRATEGY
 
@@ -326,6 +333,11 @@ def parse_strategy(spec: str) -> Strategy:
             known = ", ".join(sorted(NAMED) + list(MEASURES) + sorted(_ALIASES))
             raise ValueError(f"unknown measure {name!r} in strategy {spec!r}; known: {known}")
     return Strategy(spec, measure, density, div, (w[0], w[1], w[2]))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_cached(spec: str) -> Strategy:
+    return parse_strategy(spec)
 
 
 def _pickers() -> dict:

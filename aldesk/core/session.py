@@ -186,25 +186,25 @@ class Session:
             return []
         n_cls = max(1, len(self.classes))
         probs = self.knn.probabilities(n_cls, pool)
-        picker = self.strategy.picker_at(self.knn.n_labeled)
-        if self.strategy.is_random:
+        strat = self.strategy.active(self.knn.n_labeled)  # a cold start's first strategy, then the strategy
+        if strat.is_random:
             # Stable order between actions: random picks are drawn once per re-rank.
-            order, _ = scoring.select(self.strategy, n, self.rng, pool_size=pool.size)
+            order, _ = scoring.select(strat, n, self.rng, pool_size=pool.size)
             parts = {"S": np.zeros(pool.size, np.float32)}
-        elif picker is not None:
+        elif strat.picker is not None:
             # A pool strategy (TypiClust, ProbCover, …; or a cold start's first picks): the same function and
             # the same scores as ``simulate`` uses, over the items that may ever be ranked.
-            parts = {"S": scoring.picker_scores(picker, self._pool_context(), self.knn, n_cls, pool, probs)}
+            parts = {"S": scoring.picker_scores(strat.picker, self._pool_context(), self.knn, n_cls, pool, probs)}
             order = scoring.top_n(parts["S"], n)
         else:
             dens = self.density[pool]  # a factor of S, or (without one) what breaks a tie of every item
             dcdf = None
-            if self.strategy.density:
+            if strat.density:
                 if self._density_cdf is None:
                     self._density_cdf = scoring.PresortedCDF(self.density)
                 dcdf = self._density_cdf.of(pool)
-            meas = self._measure(pool, probs, n_cls)
-            parts = scoring.score(self.strategy, probs, dens, self.knn.max_similarity(pool), dcdf, meas)
+            meas = self._measure(pool, probs, n_cls, strat)
+            parts = scoring.score(strat, probs, dens, self.knn.max_similarity(pool), dcdf, meas)
             order = scoring.top_n(parts["S"], n)
         has_labels = self.knn.n_labeled > 0 and len(self.classes) > 0
         out = []
@@ -234,12 +234,15 @@ class Session:
             self._ctx_key = key
         return self._ctx
 
-    def _measure(self, pool: np.ndarray, probs: np.ndarray, n_cls: int) -> np.ndarray | None:
+    def _measure(
+        self, pool: np.ndarray, probs: np.ndarray, n_cls: int, strat: scoring.Strategy | None = None
+    ) -> np.ndarray | None:
         """The strategy's raw measure over ``pool``. The expected error reduction of an item depends only on the
         k-NN rows of the item and of its graph neighbours, so after a label it is recomputed only where one of those
         changed (the first k labels change every row; later a label changes ~N k / |L| of them)."""
-        if self.strategy.measure != "eer" or self.graph is None:
-            return scoring.measure_values(self.strategy, self.knn, n_cls, pool, probs, self.graph)
+        strat = self.strategy if strat is None else strat
+        if strat.measure != "eer" or self.graph is None:
+            return scoring.measure_values(strat, self.knn, n_cls, pool, probs, self.graph)
         changed = self.knn.take_changed()
         unlabeled = np.flatnonzero(self.pool_mask(include_skipped=True))
         key = (n_cls, self.knn.n_labeled >= self.knn.k)
@@ -495,3 +498,33 @@ class Session:
         self.history = undo_stack(actions)
         self._next_seq = max((a.seq for a in actions), default=-1) + 1
         self._ranking = None
+
+    # ------------------------------------------------------- read API (for the UI)
+    # What the window reads of the classifier, by name, so that UI code never reaches into ``self.knn`` (its
+    # arrays are the session's state: one stray write would desynchronise labels, votes and the log). Everything
+    # returned is a fresh array or a read-only view.
+    @property
+    def k(self) -> int:
+        """Neighbours per vote (the project's saved k, or the default)."""
+        return self.knn.k
+
+    def label_index(self, items: np.ndarray | None = None) -> np.ndarray:
+        """Class index (into :attr:`classes`) of each of ``items`` (indices or a bool mask; all items when None),
+        -1 where unlabeled. A copy."""
+        return self.knn.label.copy() if items is None else self.knn.label[np.asarray(items)]
+
+    def probabilities(self, items: np.ndarray | None = None) -> np.ndarray:
+        """(len(items), len(classes)) class probabilities from the stored top-k votes: no mat-vec, so cheap
+        enough for a hover or a restyle of the map. Uniform while nothing is labeled. A labeled item's own vote
+        counts; :meth:`predictions` is the leave-one-out reading, :meth:`predict` the exact one."""
+        rows = None if items is None else np.asarray(items)
+        return self.knn.probabilities(max(1, len(self.classes)), rows)
+
+    def neighbour_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(labeled items, neighbour slots (N, k), their similarities (N, k)): what a project stores on close so
+        that the next open skips the N x L x d rebuild (``aldesk.core.density.save_knn_state``). Read-only views:
+        no copy of two N x k arrays at 1M items."""
+        nbr, sim = self.knn.nbr.view(), self.knn.sim.view()
+        nbr.flags.writeable = False
+        sim.flags.writeable = False
+        return self.knn.labeled, nbr, sim

@@ -118,18 +118,18 @@ def run_fold(
         if cand.size == 0:
             acc[step:] = acc[step - 1] if step else 0.0
             break
-        picker = strategy.picker_at(knn.n_labeled)
-        if strategy.is_random or (strategy.every and (step + 1) % strategy.every == 0):
+        active = strategy.active(knn.n_labeled)  # a cold start's first strategy, then the strategy itself
+        if active.is_random or (strategy.every and (step + 1) % strategy.every == 0):
             pick = cand[rng.integers(cand.size)]
-        elif picker is not None:
-            probs = knn.probabilities(n_classes, cand) if picker == "info-density" else None
-            pick = cand[int(np.argmax(scoring.picker_scores(picker, ctx, knn, n_classes, cand, probs)))]
+        elif active.picker is not None:
+            probs = knn.probabilities(n_classes, cand) if active.picker == "info-density" else None
+            pick = cand[int(np.argmax(scoring.picker_scores(active.picker, ctx, knn, n_classes, cand, probs)))]
         else:
-            probs = knn.probabilities(n_classes, cand) if strategy.measure else None
+            probs = knn.probabilities(n_classes, cand) if active.measure else None
             dens = density[cand] if density is not None else None
-            ms = knn.max_similarity(cand) if strategy.diversity else None
-            meas = scoring.measure_values(strategy, knn, n_classes, cand, probs, graph)
-            idx, _ = scoring.select(strategy, 1, rng, probs, dens, ms, measure=meas)
+            ms = knn.max_similarity(cand) if active.diversity else None
+            meas = scoring.measure_values(active, knn, n_classes, cand, probs, graph)
+            idx, _ = scoring.select(active, 1, rng, probs, dens, ms, measure=meas)
             pick = cand[idx[0]]
         available[pick] = False
         knn.add(pick, int(ys[pick]))

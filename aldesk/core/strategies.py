@@ -38,6 +38,13 @@ PROBCOVER_PURITY = 0.95
 # ProbCover keeps at most this many neighbours per ball (the most similar): a bound on memory at 1M items.
 PROBCOVER_MAX_BALL = 256
 KMEANS_ITERATIONS = 20
+# Above this many items k-means fits its centres on a seeded sample of this size and then assigns every item
+# (one N x k pass): at 1M items a full fit would cost ~20 N k d flops for every new cluster count.
+KMEANS_FIT_MAX = 20_000
+# Typicality inside a cluster is exact up to this size (s^2 d flops); in a larger cluster (the first picks of a
+# big project, when one to a few clusters hold everything) it is the context's density instead: the k-NN graph's
+# typicality once the app has it (mean similarity to the 10 nearest items), which ranks the same way.
+TYPICALITY_EXACT_MAX = 4096
 
 
 @dataclass
@@ -68,6 +75,14 @@ def kmeans(X: np.ndarray, k: int, seed: int = 0, iterations: int = KMEANS_ITERAT
     k = max(1, min(int(k), n))
     if k == 1:
         return np.zeros(n, dtype=np.int64)
+    if n > KMEANS_FIT_MAX:
+        sample = np.sort(np.random.default_rng([seed, k, n]).choice(n, KMEANS_FIT_MAX, replace=False))
+        fit = X[sample]
+        a = kmeans(fit, k, seed, iterations)
+        centres = _cluster_sums(fit, a, k)
+        norms = np.linalg.norm(centres, axis=1)
+        centres = (centres / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
+        return _nearest_centre(X, centres)
     rng = np.random.default_rng([seed, k])
     centres = np.empty((k, X.shape[1]), dtype=np.float32)
     first = int(rng.integers(n))
@@ -167,7 +182,12 @@ def typiclust(ctx: PoolContext, knn, n_classes: int, rows: np.ndarray, probs=Non
         tkey = ("typicality", k, int(c))
         if tkey not in ctx.memo:
             members = u[assign_u == c]
-            ctx.memo[tkey] = (members, typicality(ctx.X[members]))
+            if members.size > TYPICALITY_EXACT_MAX and ctx.density is not None:
+                typ = ctx.density[members].astype(np.float64)
+                typ = typ - typ.min() + 1e-6  # a positive scale, same order
+            else:
+                typ = typicality(ctx.X[members])
+            ctx.memo[tkey] = (members, typ)
         members, typ = ctx.memo[tkey]
         t = typ[np.searchsorted(members, rows[in_c])]
         scores[in_c] = (R - place) + 0.999 * t / (t.max() + 1e-12)

@@ -29,13 +29,12 @@ def _loop(strategy: str, X, y, steps, k=5):
     picks = []
     for _ in range(steps):
         cand = np.flatnonzero(knn.label < 0)
-        picker = strat.picker_at(knn.n_labeled)
-        if picker:
-            probs = knn.probabilities(n_cls, cand)
-            s = scoring.picker_scores(picker, ctx, knn, n_cls, cand, probs)
+        active = strat.active(knn.n_labeled)
+        probs = knn.probabilities(n_cls, cand)
+        if active.picker:
+            s = scoring.picker_scores(active.picker, ctx, knn, n_cls, cand, probs)
         else:
-            probs = knn.probabilities(n_cls, cand)
-            s = scoring.score(strat, probs, ctx.density[cand], knn.max_similarity(cand))["S"]
+            s = scoring.score(active, probs, ctx.density[cand], knn.max_similarity(cand))["S"]
         pick = int(cand[int(np.argmax(s))])
         picks.append(pick)
         knn.add(pick, int(y[pick]))
@@ -138,7 +137,12 @@ def test_cold_start_syntax_hands_over_after_n_labels():
     assert (s.cold, s.cold_until, s.measure, s.every) == ("typiclust", 20, "eer", 10)
     assert s.picker_at(19) == "typiclust" and s.picker_at(20) is None
     with pytest.raises(ValueError, match="cold start"):
-        scoring.parse_strategy("margin:20/eer")
+        scoring.parse_strategy("typiclust/eer")  # how many labels is missing
+    with pytest.raises(ValueError, match="unknown measure 'nonsense'"):
+        scoring.parse_strategy("nonsense:20/eer")
+    # any strategy can start: a product of CDFs too
+    c = scoring.parse_strategy("eer-id:30/eer@10")
+    assert c.active(29).name == "eer-id" and c.active(30) is c and c.picker_at(0) is None
     # the first picks are TypiClust's, one per blob, and after the hand-over eer ranks
     X, y = _blobs([30, 30, 30])
     picks, _ = _loop("typiclust:3/eer", X, y, 3)
@@ -188,3 +192,23 @@ def test_eer_bal_finds_a_rare_class_sooner_than_eer():
 
     bal, eer = rare_labels("eer-bal"), rare_labels("eer")
     assert bal[-1] > eer[-1] and bal[-1] >= 3
+
+
+def test_kmeans_on_a_sample_for_large_sets_still_separates_blobs(monkeypatch):
+    X, y = _blobs([150, 100, 80], seed=10)
+    full = strategies.kmeans(X, 3, seed=1)
+    monkeypatch.setattr(strategies, "KMEANS_FIT_MAX", 60)  # fit on 60 items, then assign all 330
+    sampled = strategies.kmeans(X, 3, seed=1)
+    for a in (full, sampled):  # each blob is one cluster, and the clusters differ
+        assert all(np.unique(a[y == c]).size == 1 for c in range(3))
+        assert np.unique(a).size == 3
+
+
+def test_typiclust_in_a_cluster_too_large_for_exact_typicality_uses_the_density(monkeypatch):
+    X, _ = _blobs([60, 45], seed=11)
+    dens = scoring.knn_density(X)
+    monkeypatch.setattr(strategies, "TYPICALITY_EXACT_MAX", 50)
+    knn = IncrementalKNN(X, 5)
+    ctx = PoolContext(X, np.arange(X.shape[0]), dens)
+    s = strategies.typiclust(ctx, knn, 2, np.arange(X.shape[0]))  # no labels: one cluster of 105 items
+    assert int(np.argmax(s)) == int(np.argmax(dens))
