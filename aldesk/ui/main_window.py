@@ -140,9 +140,7 @@ class MainWindow(QMainWindow):
         self.opener.ready.connect(self.set_workspace)
         self.opener.error.connect(self._on_open_error)
         self.opener.embed_cancelled.connect(self._on_embed_cancelled)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_task_finished)
-        self.runner.failed.connect(self._on_task_failed)
+        self.opener.progress.connect(self._on_open_progress)
         # After the first paint: the start page must not share its first second with the import.
         QTimer.singleShot(PRELOAD_DELAY_MS, self._preload_plots)
 
@@ -241,12 +239,9 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.progress_page)
         self._update_action_state()
 
-    @Slot(str, float, str, float)
-    def _on_progress(self, kind: str, fraction: float, message: str, elapsed: float) -> None:
-        if kind in ("load", "open", "create", "embed"):
-            self.progress_page.set_progress(fraction, message, elapsed)
-        elif kind == "density":
-            self.status_state.setText(f"density: computing {fraction:.0%}")
+    @Slot(float, str, float)
+    def _on_open_progress(self, fraction: float, message: str, elapsed: float) -> None:
+        self.progress_page.set_progress(fraction, message, elapsed)
 
     @Slot()
     def _cancel_open(self) -> None:
@@ -273,7 +268,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def open_demo(self, which: str = "images") -> None:
-        from aldesk.cli.app_cmds import demo_paths
+        from aldesk.app.paths import demo_paths  # the app layer, not the CLI: no cycle back into the window
 
         data, project, classes = demo_paths(which)
         self.open_path(data, project, classes)
@@ -355,7 +350,10 @@ class MainWindow(QMainWindow):
         if ws.project is not None:
             add_recent(Path(ws.project.path), self.settings)
         if density:
-            self.opener.compute_density(ws)
+            task = self.opener.compute_density(ws)
+            task.progress.connect(self._on_density_progress)
+            task.finished.connect(self._on_density_ready)
+            task.failed.connect(self._on_density_failed)
         self._update_status()
         if should_show(self.settings, ws.project):
             self.show_hints()
@@ -368,7 +366,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def _preload_plots(self) -> None:
         if not self._plots_imported and not self.runner.is_running(PRELOAD_KIND):
-            self.runner.start(PRELOAD_KIND, _import_plots)
+            task = self.runner.start(PRELOAD_KIND, _import_plots)
+            task.finished.connect(self._on_plots_imported)
+            task.failed.connect(self._on_plots_imported)  # tried again on this thread, where its error is shown
 
     @Slot()
     def _attach_plots(self) -> None:
@@ -475,23 +475,25 @@ class MainWindow(QMainWindow):
             self.ctl.jump(index)
 
     # ----------------------------------------------------------------- results
-    @Slot(str, object)
-    def _on_task_finished(self, kind: str, result: object) -> None:
-        if kind == PRELOAD_KIND:
-            self._plots_imported = True
-            self._attach_plots()
-        if kind == "density" and self.ctl is not None:
-            self.ctl.set_density(result)
+    @Slot(object)
+    def _on_plots_imported(self, _result: object) -> None:
+        self._plots_imported = True
+        self._attach_plots()
+
+    @Slot(float, str, float)
+    def _on_density_progress(self, fraction: float, message: str, elapsed: float) -> None:
+        self.status_state.setText(f"density: computing {fraction:.0%}")
+
+    @Slot(object)
+    def _on_density_ready(self, graph: object) -> None:
+        if self.ctl is not None:
+            self.ctl.set_density(graph)
             self._update_status()
 
-    @Slot(str, object)
-    def _on_task_failed(self, kind: str, err: TaskError) -> None:
-        if kind == PRELOAD_KIND:  # the import is tried again on this thread, where its error is shown
-            self._plots_imported = True
-            self._attach_plots()
-        if kind == "density":
-            self.status_state.setText("density: global (k-NN density failed)")
-            self.statusBar().showMessage(f"Density: {err.message}", 8000)
+    @Slot(object)
+    def _on_density_failed(self, err: TaskError) -> None:
+        self.status_state.setText("density: global (k-NN density failed)")
+        self.statusBar().showMessage(f"Density: {err.message}", 8000)
 
     @Slot()
     def _update_status(self) -> None:
@@ -531,7 +533,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def ask_settings(self) -> None:
         """The project's labeling settings; applied on OK (a new k rebuilds the session from the project)."""
-        from aldesk.ui.settings_dialog import AUDIT_SETTING, K_SETTING, LabelingSettings, SettingsDialog
+        from aldesk.app.settings import AUDIT_SETTING, K_SETTING, VERSION, VERSION_KEY
+        from aldesk.ui.settings_dialog import LabelingSettings, SettingsDialog
 
         if self.ctl is None or self.ws is None:
             self.statusBar().showMessage("Open a project first: the settings belong to a project.", 5000)
@@ -559,6 +562,8 @@ class MainWindow(QMainWindow):
             if new.k != s.knn.k:
                 ctl.set_setting(K_SETTING, new.k)
                 self.rebuild_session(new.k)
+            if new != current:
+                ctl.set_setting(VERSION_KEY, VERSION)  # the rows above are stored as aldesk.app.settings reads them
 
         dlg.finished.connect(done)
         dlg.open()

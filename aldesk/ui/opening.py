@@ -6,44 +6,26 @@ Heavy modules (the embedder and its onnxruntime) are imported inside the task fu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from aldesk.app import workspace as app_ws
+from aldesk.app.paths import PROJECT_SUFFIX, default_project_path
+from aldesk.app.settings import read_settings
+from aldesk.app.workspace import Loaded as _Loaded
+from aldesk.app.workspace import vectors_key
 from aldesk.core.dataset import Dataset
-from aldesk.core.progress import CancelFn, ProgressFn, check
-from aldesk.core.session import DEFAULT_K
+from aldesk.core.progress import CancelFn, ProgressFn
 from aldesk.ui.controller import Workspace
-from aldesk.ui.tasks import TaskError, TaskRunner
+from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
 
-PROJECT_SUFFIX = ".aldesk"
-
-
-def default_project_path(data: Path) -> Path:
-    """``photos/`` -> ``photos.aldesk`` beside it; ``reviews.csv`` -> ``reviews.aldesk``; a data dir if read-only."""
-    data = Path(data).absolute()
-    name = data.name if data.is_dir() else data.stem
-    beside = data.parent / f"{name}{PROJECT_SUFFIX}"
-    import os
-
-    if os.access(data.parent, os.W_OK):
-        return beside
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("aldesk")) / "projects" / f"{name}{PROJECT_SUFFIX}"
-
-
-def vectors_key(model_id: str, hashes: list[str], ok: np.ndarray) -> str:
-    """Same model, same item contents, same usable items -> same embeddings -> same density."""
-    import hashlib
-
-    h = hashlib.sha1(model_id.encode())
-    h.update("\n".join(hashes).encode())
-    h.update(np.packbits(np.asarray(ok, dtype=bool)).tobytes())
-    return h.hexdigest()
+# The path rules and the steps of an open live in aldesk.app (shared with the CLI); re-exported here.
+__all__ = ["PROJECT_SUFFIX", "Opener", "SetupRequest", "default_project_path", "session_settings",
+           "vectors_key"]
 
 
 @dataclass
@@ -56,12 +38,6 @@ class SetupRequest:
     suggested_classes: list[str]
 
 
-@dataclass
-class _Loaded:
-    project: Any
-    dataset: Dataset
-
-
 class Opener(QObject):
     """Sequences load -> (set-up) -> embed -> session. Emits ``ready`` with the workspace."""
 
@@ -70,6 +46,7 @@ class Opener(QObject):
     ready = Signal(object)  # Workspace
     error = Signal(object)  # TaskError
     embed_cancelled = Signal()
+    progress = Signal(float, str, float)  # fraction, message, elapsed seconds of the current load/open/embed step
 
     def __init__(self, runner: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,9 +55,6 @@ class Opener(QObject):
         self._pending_classes: list[str] | None = None
         self._pending_project: Path | None = None
         self._loaded: _Loaded | None = None
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
-        runner.cancelled.connect(self._on_cancelled)
 
     # --------------------------------------------------------------- entry points
     def open_path(self, path: Path, project_file: Path | None = None, classes: list[str] | None = None) -> None:
@@ -102,41 +76,24 @@ class Opener(QObject):
 
             return load_source(path, progress=progress, cancel=cancel)
 
-        self.runner.start("load", load)
+        self._start("load", load, self._after_load)
 
     def open_project(self, path: Path) -> None:
         self.stage.emit("loading")
 
         def open_(progress: ProgressFn, cancel: CancelFn) -> _Loaded:
-            from aldesk.core.project import Project
+            return app_ws.open_project(path, progress=progress, cancel=cancel)  # a failed open frees it
 
-            progress(0.0, f"Opening {Path(path).name}…")
-            p = Project.open(path)
-            try:
-                ds = p.dataset()
-                check(cancel)
-            except BaseException:
-                p.close()  # and its writer lock: a failed or cancelled open must leave the project free
-                raise
-            return _Loaded(p, ds)
-
-        self.runner.start("open", open_)
+        self._start("open", open_, self._on_loaded)
 
     def create(self, req: SetupRequest, classes: list[str], card_path: Path | None) -> None:
         """Called by the window once the user confirmed the set-up."""
         self.stage.emit("loading")
 
         def create_(progress: ProgressFn, cancel: CancelFn) -> _Loaded:
-            from aldesk.core.embed import default_card, load_card
-            from aldesk.core.project import Project
+            return app_ws.create_project(req.project_path, req.dataset, classes, card_path)
 
-            card = load_card(card_path) if card_path else default_card(req.dataset.kind)
-            req.project_path.parent.mkdir(parents=True, exist_ok=True)
-            p = Project.create(req.project_path, req.dataset, classes, model_id=card.id,
-                               card_path=str(card_path) if card_path else None)
-            return _Loaded(p, req.dataset)
-
-        self.runner.start("create", create_)
+        self._start("create", create_, self._on_loaded)
 
     def embed(self) -> None:
         """(Re)start embedding the loaded project; cached vectors make a rerun resume where it stopped."""
@@ -146,38 +103,16 @@ class Opener(QObject):
         self.stage.emit("embedding")
         cache_dir = self.cache_dir
 
-        def embed_(progress: ProgressFn, cancel: CancelFn) -> Any:
-            from aldesk.core.embed import default_card, embed_dataset, load_card
+        def embed_(progress: ProgressFn, cancel: CancelFn) -> app_ws.OpenedWorkspace:
+            # Still in the worker: storing hashes and restoring the session with the saved settings (a k-NN
+            # rebuild when no stored state fits: seconds at 1M items) must not freeze the window.
+            return app_ws.embed_workspace(loaded, cache_dir=cache_dir, progress=progress, cancel=cancel)
 
-            card_path = loaded.project.card_path
-            card = load_card(card_path) if card_path else default_card(loaded.dataset.kind)
-            result = embed_dataset(loaded.dataset, card, cache_dir=cache_dir, progress=progress, cancel=cancel)
-            # Still in the worker: storing hashes and restoring the session (a k-NN rebuild when no stored state
-            # fits: seconds at 1M items) must not freeze the window. Project is thread-safe (one lock).
-            progress(1.0, "Restoring labels…")
-            session, key = self._restore(loaded.project, result)
-            return result, session, key
+        self._start("embed", embed_, self._after_embed).cancelled.connect(self.embed_cancelled)
 
-        self.runner.start("embed", embed_)
-
-    def _restore(self, p: Any, result: Any) -> tuple[Any, str]:
-        p.set_hashes(result.hashes)
-        key = vectors_key(result.model_id, list(result.hashes), result.ok)
-        settings = session_settings(p)
-        k = int(settings.get("k", DEFAULT_K))
-        root = self.graph_root()
-
-        def slots(labeled: np.ndarray) -> Any:
-            # the neighbour slots stored when this project last closed: no N x L x d rebuild
-            from aldesk.core.density import knn_state_key, load_knn_state
-
-            return load_knn_state(knn_state_key(key, labeled, k), len(result.ok), k, root)
-
-        return p.open_session(result.vectors, eligible=result.ok, slots=slots, **settings), key
-
-    def compute_density(self, ws: Workspace) -> None:
+    def compute_density(self, ws: Workspace) -> TaskHandle:
         """k-NN graph (density, and the neighbours the "eer" measure needs) in the background; kept on disk per set
-        of embeddings, so a reopen is instant."""
+        of embeddings, so a reopen is instant. The window listens to the returned handle (the graph, or why not)."""
         vectors = ws.session.X
         eligible = ws.session.eligible.copy()
         key = ws.vectors_key
@@ -191,19 +126,24 @@ class Opener(QObject):
             kernel()  # compile (or load) the eer loop here, not on the first key press
             return graph
 
-        self.runner.start("density", density)
+        return self.runner.start("density", density)
 
     # ------------------------------------------------------------------- results
-    @Slot(str, object)
-    def _on_finished(self, kind: str, result: object) -> None:
-        if kind == "load":
-            self._after_load(result)  # type: ignore[arg-type]
-        elif kind in ("open", "create"):
-            self._loaded = result  # type: ignore[assignment]
-            self.embed()
-        elif kind == "embed":
-            self._after_embed(result)
+    def _start(self, kind: str, fn: Callable[..., Any], done: Callable[[Any], None]) -> TaskHandle:
+        """One step of the open: its progress is the opener's, its failure the opener's ``error``, its result goes
+        to ``done`` (a slot of this object). Each step listens to its own task only."""
+        handle = self.runner.start(kind, fn)
+        handle.progress.connect(self.progress)
+        handle.finished.connect(done)
+        handle.failed.connect(self.error)
+        return handle
 
+    @Slot(object)
+    def _on_loaded(self, loaded: _Loaded) -> None:
+        self._loaded = loaded
+        self.embed()
+
+    @Slot(object)
     def _after_load(self, ds: Dataset) -> None:
         if len(ds) == 0:
             self.error.emit(TaskError(f"No items found in {ds.root}.", "", True))
@@ -216,19 +156,15 @@ class Opener(QObject):
         else:
             self.need_setup.emit(req)
 
-    def _after_embed(self, out: Any) -> None:
-        loaded = self._loaded
-        assert loaded is not None
-        result, session, key = out
-        p = loaded.project
-        problems = list(loaded.dataset.problems) + list(result.failed)
-        title = Path(p.path).name
+    @Slot(object)
+    def _after_embed(self, out: app_ws.OpenedWorkspace) -> None:
         self._loaded = None  # the workspace owns (and closes) the project from here on
-        self.ready.emit(Workspace(loaded.dataset, session, p, problems, title, key))
+        self.ready.emit(Workspace(out.dataset, out.session, out.project, out.problems, out.title,
+                                  out.vectors_key))
 
     def graph_root(self) -> Path | None:
         """Where density graphs and k-NN states are stored (None: the default user cache)."""
-        return Path(self.cache_dir) / "graphs" if self.cache_dir is not None else None
+        return app_ws.graph_root(self.cache_dir)
 
     def save_knn_state(self, ws: Workspace) -> None:
         """Store the session's neighbour slots so the next open skips the rebuild (matters at 100k+ items)."""
@@ -239,16 +175,6 @@ class Opener(QObject):
 
         save_knn_state(knn.nbr, knn.sim, knn_state_key(ws.vectors_key, knn.labeled, knn.k), self.graph_root())
 
-    @Slot(str, object)
-    def _on_failed(self, kind: str, error: object) -> None:
-        if kind in ("load", "open", "create", "embed"):
-            self.error.emit(error)
-
-    @Slot(str)
-    def _on_cancelled(self, kind: str) -> None:
-        if kind == "embed":
-            self.embed_cancelled.emit()
-
     def discard(self) -> None:
         """Forget a loaded project that never became a workspace (user went back to the start page)."""
         self.runner.cancel("embed")
@@ -258,18 +184,6 @@ class Opener(QObject):
 
 
 def session_settings(project: Any) -> dict[str, Any]:
-    """The project's saved strategy and k (Settings dialog) as ``open_session`` keywords; bad values are dropped."""
-    from aldesk.core.scoring import parse_strategy
-    from aldesk.ui.settings_dialog import K_SETTING, STRATEGY_SETTING
-
-    out: dict[str, Any] = {}
-    strategy = project.get_setting(STRATEGY_SETTING, None)
-    if isinstance(strategy, str):
-        try:
-            out["strategy"] = parse_strategy(strategy)
-        except ValueError:
-            pass  # a hand-edited value: the default strategy, rather than a project that does not open
-    k = project.get_setting(K_SETTING, None)
-    if isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= 1000:
-        out["k"] = k
-    return out
+    """The project's saved strategy, k and audit interval (Settings dialog) as ``open_session`` keywords; values
+    that cannot be read are dropped (:func:`aldesk.app.settings.read_settings`)."""
+    return read_settings(project).session_kwargs()

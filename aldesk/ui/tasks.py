@@ -1,13 +1,17 @@
 """The one background task runner: core functions with ``progress``/``cancel`` run on a QThreadPool.
 
-A task is a plain callable ``fn(progress=, cancel=) -> result`` (DESIGN.md convention 2). The runner re-emits
-its progress, result and errors as signals of a QObject living in the GUI thread. Worker threads never touch
-widgets: they emit signals of a small per-task emitter, connected to ``@Slot`` methods of the runner, so that Qt
-queues the call into the GUI thread (a lambda would run in the emitting thread — see DESIGN.md "Threads").
+A task is a plain callable ``fn(progress=, cancel=) -> result`` (DESIGN.md convention 2).
+:meth:`TaskRunner.start` returns a :class:`TaskHandle` (napari's worker shape): a QObject living in the GUI
+thread with the task's own signals, so that whoever starts a task listens to that task only, instead of every
+listener of the window filtering every task's signals by a kind string. Worker threads never touch widgets: they
+emit signals of a small per-runner emitter, connected to ``@Slot`` methods of the runner, so that Qt queues the
+call into the GUI thread (a lambda would run in the emitting thread — see DESIGN.md "Threads"); the runner then
+emits the handle's signals there, so a handle's listeners always run in the GUI thread.
 
-Starting a task of a kind cancels the previous task of that kind; results of a superseded task are dropped.
-A task stopped by :meth:`TaskRunner.cancel` ends in exactly one ``cancelled(kind)``, sent once its function has
-returned or raised (whatever it returned is dropped): the UI can wait for it before offering to resume.
+Starting a task of a kind cancels the previous task of that kind; a superseded task's results, errors and
+cancel are dropped (its handle stays silent: the new task carries on). A task stopped by :meth:`TaskHandle.cancel`
+or :meth:`TaskRunner.cancel` ends in exactly one ``cancelled``, sent once its function has returned or raised
+(whatever it returned is dropped): the UI can wait for it before offering to resume.
 """
 
 from __future__ import annotations
@@ -36,6 +40,46 @@ class TaskError:
     exception: BaseException | None = None
 
 
+class TaskHandle(QObject):
+    """One started task, as its starter sees it. Lives in the GUI thread; its signals are emitted there.
+
+    Exactly one of ``finished``, ``failed`` or ``cancelled`` ends a task that was not superseded by a newer task
+    of its kind; a superseded task's handle gets none of them (and no more progress).
+
+    Signals
+    -------
+    progress(fraction, message, elapsed_seconds)
+    finished(result)
+    failed(TaskError)
+    cancelled()
+    """
+
+    progress = Signal(float, str, float)
+    finished = Signal(object)
+    failed = Signal(object)
+    cancelled = Signal()
+
+    def __init__(self, runner: TaskRunner, task: _Task) -> None:
+        super().__init__()  # no parent: the runner keeps it while the task runs, the starter as long as it likes
+        self._runner = runner
+        self._task = task
+
+    @property
+    def kind(self) -> str:
+        return self._task.kind
+
+    @property
+    def is_running(self) -> bool:
+        """True while this task is the live one of its kind: not ended, not cancelled, not superseded (a
+        cancelled task's worker may still be winding down; ``cancelled`` says when it has)."""
+        return self._runner._current.get(self._task.kind) is self._task
+
+    def cancel(self) -> None:
+        """Stop this task (it ends in one ``cancelled``); nothing if it already ended or was superseded."""
+        if self.is_running:
+            self._runner.cancel(self._task.kind)
+
+
 @dataclass
 class _Task:
     kind: str
@@ -43,6 +87,7 @@ class _Task:
     cancel_event: threading.Event = field(default_factory=threading.Event)
     superseded: bool = False  # replaced by a newer task of its kind: its cancel is no news to the UI
     started: float = field(default_factory=time.monotonic)
+    handle: TaskHandle | None = None
 
 
 class _Emitter(QObject):
@@ -90,12 +135,15 @@ class _Runnable(QRunnable):
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the GUI, not kill the thread
             from aldesk.core.progress import UserError
 
-            em.failed.emit(task.task_id, TaskError(
-                message=str(exc) or type(exc).__name__,
-                details="".join(traceback.format_exception(exc)),
-                user_error=isinstance(exc, UserError),
-                exception=exc,
-            ))
+            em.failed.emit(
+                task.task_id,
+                TaskError(
+                    message=str(exc) or type(exc).__name__,
+                    details="".join(traceback.format_exception(exc)),
+                    user_error=isinstance(exc, UserError),
+                    exception=exc,
+                ),
+            )
         else:
             if task.cancel_event.is_set():
                 em.cancelled.emit(task.task_id)
@@ -104,20 +152,14 @@ class _Runnable(QRunnable):
 
 
 class TaskRunner(QObject):
-    """Runs tasks by kind; signals carry the kind so that one runner serves the whole window.
+    """Runs tasks by kind, one live task per kind; each start returns the task's :class:`TaskHandle`.
 
-    Signals
-    -------
-    progress(kind, fraction, message, elapsed_seconds)
-    finished(kind, result)
-    failed(kind, TaskError)
-    cancelled(kind)
+    ``progress(kind, fraction, message, elapsed_seconds)`` repeats every live task's progress, with its kind, for
+    monitors that watch the whole window (a test, a benchmark); UI code connects to the handle of the task it
+    started instead.
     """
 
     progress = Signal(str, float, str, float)
-    finished = Signal(str, object)
-    failed = Signal(str, object)
-    cancelled = Signal(str)
 
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
@@ -131,20 +173,25 @@ class TaskRunner(QObject):
         self._emitter.failed.connect(self._on_failed)
         self._emitter.cancelled.connect(self._on_cancelled)
 
-    def start(self, kind: str, fn: TaskFn) -> int:
-        """Run ``fn(progress=, cancel=)`` in the pool; cancels a running task of the same kind."""
+    def start(self, kind: str, fn: TaskFn) -> TaskHandle:
+        """Run ``fn(progress=, cancel=)`` in the pool; cancels (silently) a running task of the same kind.
+
+        Connect to the returned handle's signals at once, in the same turn of the event loop: none of them can be
+        emitted before control returns to the loop."""
         previous = self._current.get(kind)
         if previous is not None:
             previous.superseded = True
         self.cancel(kind)
         task = _Task(kind, self._next_id)
+        task.handle = TaskHandle(self, task)
         self._next_id += 1
         self._current[kind] = task
         self._by_id[task.task_id] = task
         self.pool.start(_Runnable(fn, task, self._emitter))
-        return task.task_id
+        return task.handle
 
     def cancel(self, kind: str) -> None:
+        """Stop the live task of ``kind``, if any; its handle then gets one ``cancelled``."""
         task = self._current.pop(kind, None)
         if task is not None:
             task.cancel_event.set()
@@ -171,20 +218,22 @@ class TaskRunner(QObject):
     @Slot(int, float, str)
     def _on_progress(self, task_id: int, fraction: float, message: str) -> None:
         task = self._live(task_id)
-        if task is not None:
-            self.progress.emit(task.kind, fraction, message, time.monotonic() - task.started)
+        if task is not None and task.handle is not None:
+            elapsed = time.monotonic() - task.started
+            task.handle.progress.emit(fraction, message, elapsed)
+            self.progress.emit(task.kind, fraction, message, elapsed)
 
     @Slot(int, object)
     def _on_done(self, task_id: int, result: object) -> None:
         task = self._finish(task_id)
-        if task is not None:
-            self.finished.emit(task.kind, result)
+        if task is not None and task.handle is not None:
+            task.handle.finished.emit(result)
 
     @Slot(int, object)
     def _on_failed(self, task_id: int, error: object) -> None:
         task = self._finish(task_id)
-        if task is not None:
-            self.failed.emit(task.kind, error)
+        if task is not None and task.handle is not None:
+            task.handle.failed.emit(error)
 
     @Slot(int)
     def _on_cancelled(self, task_id: int) -> None:
@@ -193,8 +242,7 @@ class TaskRunner(QObject):
             return
         if self._current.get(task.kind) is task:
             del self._current[task.kind]
-        if not task.superseded:
-            self.cancelled.emit(task.kind)
+        self._report_cancelled(task)
 
     def _finish(self, task_id: int) -> _Task | None:
         """The task whose result or error now counts, or None. A task stopped by :meth:`cancel` whose work had
@@ -206,6 +254,10 @@ class TaskRunner(QObject):
         if self._current.get(task.kind) is task:
             del self._current[task.kind]
             return task
-        if not task.superseded:
-            self.cancelled.emit(task.kind)
+        self._report_cancelled(task)
         return None
+
+    @staticmethod
+    def _report_cancelled(task: _Task) -> None:
+        if not task.superseded and task.handle is not None:
+            task.handle.cancelled.emit()

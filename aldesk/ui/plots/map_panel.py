@@ -16,7 +16,7 @@ from aldesk.core.progress import CancelFn, ProgressFn
 from aldesk.core.projection import pca_2d
 from aldesk.ui.controller import Controller
 from aldesk.ui.plots.map_view import MapPlot, MapStyler, pick_trail, pixmap_data_uri, tooltip_html
-from aldesk.ui.tasks import TaskError, TaskRunner
+from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
 from aldesk.ui.thumbs import ThumbnailLoader
 
 KIND = "umap"
@@ -44,6 +44,8 @@ class MapPanel(QWidget):
         self.projection = "none"  # "pca" or "umap" once computed
         self.auto_umap = True  # start UMAP when the map is first shown (tests and benchmarks turn it off)
         self._pending: tuple[np.ndarray, str] | None = None  # (items, class) waiting for confirmation
+        self._pca: TaskHandle | None = None  # the map's tasks: this panel listens to these two only
+        self._umap: TaskHandle | None = None
 
         self.colour = QComboBox()
         self.colour.addItems(["colour: label", "colour: predicted class"])
@@ -93,16 +95,13 @@ class MapPanel(QWidget):
         self._overlay_timer.setInterval(OVERLAY_MS)
         self._overlay_timer.timeout.connect(self.update_overlays)
         self._stale = False  # labels arrived while the map was hidden: restyle when it shows
-        runner.progress.connect(self._on_progress)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
-        runner.cancelled.connect(self._on_cancelled)
         self._show_info()
 
     # ------------------------------------------------------------------ state
     def set_controller(self, ctl: Controller | None) -> None:
-        self.runner.cancel(KIND)
-        self.runner.cancel(PCA_KIND)
+        for task in (self._umap, self._pca):
+            if task is not None:
+                task.cancel()
         if self.ctl is not None:
             for sig, slot in self._connections(self.ctl):
                 sig.disconnect(slot)
@@ -171,7 +170,7 @@ class MapPanel(QWidget):
     def ensure_layout(self) -> None:
         """The first time the map is seen: PCA in the task runner (tens of ms for the demo, up to a second at
         100k items on a busy laptop: too long for the GUI thread), then UMAP in the background."""
-        if self.ctl is None or self.projection != "none" or self.runner.is_running(PCA_KIND):
+        if self.ctl is None or self.projection != "none" or self.pca_running:
             return
         s = self.ctl.session
         items = np.flatnonzero(s.eligible)
@@ -180,8 +179,18 @@ class MapPanel(QWidget):
         def task(progress: ProgressFn, cancel: CancelFn) -> tuple[np.ndarray, np.ndarray]:
             return pca_2d(X[items]), items
 
-        self.runner.start(PCA_KIND, task)
+        self._pca = self.runner.start(PCA_KIND, task)
+        self._pca.finished.connect(self._on_pca_done)
+        self._pca.failed.connect(self._on_pca_failed)
         self.note.setText("computing the map (PCA)…")
+
+    @property
+    def pca_running(self) -> bool:
+        return self._pca is not None and self._pca.is_running
+
+    @property
+    def umap_running(self) -> bool:
+        return self._umap is not None and self._umap.is_running
 
     def set_layout(self, pos: np.ndarray, items: np.ndarray, kind: str) -> None:
         assert self.ctl is not None
@@ -227,51 +236,57 @@ class MapPanel(QWidget):
 
             return umap_2d(X, progress=progress, cancel=cancel), items
 
-        self.runner.start(KIND, task)
+        self._umap = self.runner.start(KIND, task)
+        self._umap.progress.connect(self._on_umap_progress)
+        self._umap.finished.connect(self._on_umap_done)
+        self._umap.failed.connect(self._on_umap_failed)
+        self._umap.cancelled.connect(self._on_umap_cancelled)
         self.umap_button.setText("Stop UMAP")
         self.note.setText("PCA shown; UMAP computing in the background (first run compiles ~30-45 s)…")
 
     @Slot()
     def _on_umap_clicked(self) -> None:
-        if self.runner.is_running(KIND):
-            self.runner.cancel(KIND)
+        if self._umap is not None and self._umap.is_running:
+            self._umap.cancel()
         else:
             self.start_umap()
 
-    @Slot(str, float, str, float)
-    def _on_progress(self, kind: str, fraction: float, message: str, elapsed: float) -> None:
-        if kind == KIND:
-            self.note.setText(f"PCA shown · {message} ({elapsed:.0f} s)")
-
-    @Slot(str, object)
-    def _on_finished(self, kind: str, result: object) -> None:
-        if kind == PCA_KIND and self.ctl is not None and self.projection == "none":
-            pos, items = result  # type: ignore[misc]
-            self.set_layout(pos, items, "pca")
-            self.plot.getPlotItem().getViewBox().autoRange()
-            if self.auto_umap:
-                self.start_umap()
+    @Slot(object)
+    def _on_pca_done(self, result: object) -> None:
+        if self.ctl is None or self.projection != "none":
             return
-        if kind != KIND or self.ctl is None:
+        pos, items = result  # type: ignore[misc]
+        self.set_layout(pos, items, "pca")
+        self.plot.getPlotItem().getViewBox().autoRange()
+        if self.auto_umap:
+            self.start_umap()
+
+    @Slot(object)
+    def _on_pca_failed(self, err: TaskError) -> None:
+        self.note.setText(f"The map could not be computed ({err.message}).")
+
+    @Slot(float, str, float)
+    def _on_umap_progress(self, fraction: float, message: str, elapsed: float) -> None:
+        self.note.setText(f"PCA shown · {message} ({elapsed:.0f} s)")
+
+    @Slot(object)
+    def _on_umap_done(self, result: object) -> None:
+        if self.ctl is None:
             return
         pos, items = result  # type: ignore[misc]
         self.umap_button.setText("UMAP")
         self.set_layout(pos, items, "umap")
         self.plot.getPlotItem().getViewBox().autoRange()
 
-    @Slot(str, object)
-    def _on_failed(self, kind: str, err: TaskError) -> None:
-        if kind == PCA_KIND:
-            self.note.setText(f"The map could not be computed ({err.message}).")
-        if kind == KIND:
-            self.umap_button.setText("UMAP")
-            self.note.setText(f"UMAP failed ({err.message}); showing PCA.")
+    @Slot(object)
+    def _on_umap_failed(self, err: TaskError) -> None:
+        self.umap_button.setText("UMAP")
+        self.note.setText(f"UMAP failed ({err.message}); showing PCA.")
 
-    @Slot(str)
-    def _on_cancelled(self, kind: str) -> None:
-        if kind == KIND:
-            self.umap_button.setText("UMAP")
-            self._show_info()
+    @Slot()
+    def _on_umap_cancelled(self) -> None:
+        self.umap_button.setText("UMAP")
+        self._show_info()
 
     # ------------------------------------------------------- label a cluster
     @Slot()
@@ -291,13 +306,13 @@ class MapPanel(QWidget):
             self.info.setText(f"There is no class {number}.")
             return
         cls = s.classes[number - 1]
-        targets = sel[s.knn.label[sel] < 0]
+        targets = sel[s.label_index(sel) < 0]
         if targets.size == 0:
             self.info.setText(f"All {sel.size:,} selected items are labeled already (relabel them in Browse).")
             return
         agree = 0
         if s.n_labeled:
-            p = s.knn.probabilities(len(s.classes), targets)
+            p = s.probabilities(targets)
             agree = int((p.argmax(axis=1) == number - 1).sum())
         self._pending = (targets, cls)
         kept = sel.size - targets.size
@@ -338,8 +353,8 @@ class MapPanel(QWidget):
         else:
             self.info.setText("Shift+drag: lasso · Ctrl+drag: rectangle · click a point to open it · "
                               "right-click: export")
-        if self.runner.is_running(PCA_KIND):
+        if self.pca_running:
             self.note.setText("computing the map (PCA)…")
-        elif not self.runner.is_running(KIND):
+        elif not self.umap_running:
             self.note.setText({"pca": "layout: PCA (press UMAP for a clearer one)", "umap": "layout: UMAP"}
                               .get(self.projection, ""))

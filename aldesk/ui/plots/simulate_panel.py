@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from aldesk.core.progress import CancelFn, ProgressFn
 from aldesk.ui.controller import Controller
 from aldesk.ui.plots.curves import SimulationPlot
-from aldesk.ui.tasks import TaskError, TaskRunner
+from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
 
 KIND = "simulate"
 
@@ -29,6 +29,7 @@ class SimulatePanel(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.ctl: Controller | None = None
+        self.task: TaskHandle | None = None  # the simulation this panel started: the one it listens to
         self.strategies = QLineEdit()
         self.strategies.setPlaceholderText("e.g. eer, uid, margin, entropy*knn_density*diversity")
         self.strategies.setToolTip("Comma-separated strategies; 'random' always runs beside them.")
@@ -64,14 +65,11 @@ class SimulatePanel(QWidget):
         lay.addWidget(self.bar)
         lay.addWidget(self.status)
         lay.addWidget(self.plot, 1)
-        runner.progress.connect(self._on_progress)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
-        runner.cancelled.connect(self._on_cancelled)
         self.set_controller(None)
 
     def set_controller(self, ctl: Controller | None) -> None:
-        self.runner.cancel(KIND)
+        if self.task is not None:
+            self.task.cancel()
         self.ctl = ctl
         self.plot.set_result(None)
         self.bar.hide()
@@ -102,7 +100,7 @@ class SimulatePanel(QWidget):
         X = s.X[rows]
         labels = [ctl.ws.dataset.known_labels[i] for i in rows]
         strategies = [t.strip() for t in self.strategies.text().split(",") if t.strip()] or [s.strategy.name]
-        folds, budget, k = self.folds.value(), self.budget.value(), s.knn.k
+        folds, budget, k = self.folds.value(), self.budget.value(), s.k
         title = ctl.ws.title or str(ctl.ws.dataset.root)
 
         def task(progress: ProgressFn, cancel: CancelFn) -> dict:
@@ -112,7 +110,11 @@ class SimulatePanel(QWidget):
                            progress=progress, cancel=cancel)
             return res.to_dict()
 
-        self.runner.start(KIND, task)
+        self.task = self.runner.start(KIND, task)
+        self.task.progress.connect(self._on_progress)
+        self.task.finished.connect(self._on_finished)
+        self.task.failed.connect(self._on_failed)
+        self.task.cancelled.connect(self._on_cancelled)
         self.run_button.setText("Cancel")
         self.bar.setValue(0)
         self.bar.show()
@@ -120,23 +122,19 @@ class SimulatePanel(QWidget):
 
     @Slot()
     def _on_run_clicked(self) -> None:
-        if self.runner.is_running(KIND):
-            self.runner.cancel(KIND)
+        if self.task is not None and self.task.is_running:
+            self.task.cancel()
         else:
             self.run()
 
-    @Slot(str, float, str, float)
-    def _on_progress(self, kind: str, fraction: float, message: str, elapsed: float) -> None:
-        if kind != KIND:
-            return
+    @Slot(float, str, float)
+    def _on_progress(self, fraction: float, message: str, elapsed: float) -> None:
         self.bar.setValue(int(fraction * 1000))
         eta = f", about {elapsed / fraction - elapsed:.0f} s left" if 0.02 < fraction < 1 else ""
         self.status.setText(f"{message} ({fraction:.0%}{eta})")
 
-    @Slot(str, object)
-    def _on_finished(self, kind: str, result: object) -> None:
-        if kind != KIND:
-            return
+    @Slot(object)
+    def _on_finished(self, result: object) -> None:
         self.bar.hide()
         self.run_button.setText("Simulate")
         assert isinstance(result, dict)
@@ -149,18 +147,14 @@ class SimulatePanel(QWidget):
                          f"(random: {rnd.get('labels_to_95') or '—'}).")
         self.status.setText(" ".join(lines) + " Right-click the plot to export it.")
 
-    @Slot(str, object)
-    def _on_failed(self, kind: str, err: TaskError) -> None:
-        if kind != KIND:
-            return
+    @Slot(object)
+    def _on_failed(self, err: TaskError) -> None:
         self.bar.hide()
         self.run_button.setText("Simulate")
         self.status.setText(f"Simulation failed: {err.message}")
 
-    @Slot(str)
-    def _on_cancelled(self, kind: str) -> None:
-        if kind != KIND:
-            return
+    @Slot()
+    def _on_cancelled(self) -> None:
         self.bar.hide()
         self.run_button.setText("Simulate")
         self.status.setText("Simulation cancelled.")
