@@ -10,27 +10,7 @@ from pathlib import Path
 
 from aldesk.cli import path_arg
 
-DEMO_KINDS = ("images", "texts")
-
-
-def demo_paths(which: str) -> tuple[Path, Path, list[str] | None]:
-    """The bundled demo data, its project file in the user data dir, and its classes (from the data)."""
-    from platformdirs import user_data_dir
-
-    import aldesk
-
-    if which not in DEMO_KINDS:
-        raise ValueError(f"unknown demo {which!r}")
-    base = Path(aldesk.__file__).parent / "resources" / "demo"
-    data = base / ("images" if which == "images" else "texts.csv")
-    project = Path(user_data_dir("aldesk")) / "demo" / f"demo-{which}.aldesk"
-    project.parent.mkdir(parents=True, exist_ok=True)
-    if which == "images":
-        classes = sorted(p.name for p in data.iterdir() if p.is_dir() and not p.name.startswith("."))
-    else:
-        classes = ["fresh", "rotten"]
-    return data, project, classes
-
+from aldesk.app.paths import DEMO_KINDS, demo_paths  # noqa: F401 - demo_paths: the old import path
 
 def _classes(text: str | None) -> list[str] | None:
     if text is None:

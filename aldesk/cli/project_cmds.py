@@ -85,16 +85,10 @@ def _print_list(title: str, items: list[str], limit: int = 10) -> None:
 
 
 def default_project_path(data: Path) -> Path:
-    """``<name>.aldesk`` next to the data; the user data folder when the data's folder is read-only."""
-    data = data.absolute()
-    name = (data.name if data.is_dir() else data.stem) + ".aldesk"
-    if os.access(data.parent, os.W_OK):
-        return data.parent / name
-    from platformdirs import user_data_dir
+    """The one default (:func:`aldesk.app.paths.default_project_path`): ``aldesk open`` and the window find it."""
+    from aldesk.app.paths import default_project_path as default
 
-    folder = Path(user_data_dir("aldesk"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
+    return default(data)
 
 
 def check_new_project(path: Path) -> None:
@@ -113,9 +107,8 @@ def check_new_project(path: Path) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from aldesk.core.embed import default_card, load_card
+    from aldesk.app.workspace import create_project
     from aldesk.core.progress import UserError
-    from aldesk.core.project import Project
     from aldesk.core.sources import load_source
 
     if args.project is not None:
@@ -129,10 +122,11 @@ def run_init(args: argparse.Namespace) -> int:
         classes = parse_class_list(args.classes)  # as `aldesk open --classes` and the new-project dialog read it
     else:
         classes = sorted({c for c in ds.known_labels or () if c is not None})
-    card = load_card(args.model_card) if args.model_card else default_card(ds.kind)
     path = args.project or default_project_path(args.data)
-    p = Project.create(path, ds, classes, model_id=card.id,
-                       card_path=str(args.model_card.absolute()) if args.model_card else None)
+    if path.exists() or path.is_symlink():
+        raise UserError(f"{path} exists already: `aldesk open {args.data}` opens it (or give --project).")
+    # the app layer's create, as the window's set-up does it (it makes the user's projects folder if needed)
+    p = create_project(path, ds, classes, args.model_card).project
     print(f"created {path}: {len(ds)} {ds.kind} items, classes: {', '.join(classes) or '(none yet)'}")
     _print_list("skipped while reading the data", [f"{pr.key}: {pr.reason}" for pr in ds.problems])
     p.close()
@@ -183,7 +177,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     # Before the project is opened (and, with --predicted, the data embedded): a mistyped folder is said at once,
     # naming --out, not the temporary file the export would have written first.
-    parent = args.out.absolute().parent
+    parent = Path(os.path.normpath(args.out.absolute())).parent  # "sub/../p.aldesk" is still p.aldesk's folder
     if not parent.is_dir():
         raise UserError(f"--out {args.out}: the folder {parent} does not exist.")
     with _open_to_read(args.project, "exporting") as p:
@@ -203,15 +197,16 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _predictions(p: Project) -> tuple[list[str | None], np.ndarray]:
-    from aldesk.core.embed import default_card, embed_dataset, load_card
+    """Predictions of the session the window would open: the project's saved k and strategy (not the defaults),
+    from the app layer's one way of building it. The project is read-only here: nothing is written to it."""
+    from aldesk.app.workspace import Loaded, card_for, embed_workspace
     from aldesk.core.export import session_predictions
 
-    card = load_card(p.card_path) if p.card_path else default_card(p.kind)
+    card = card_for(p)
     if card.id != p.model_id:
         print(f"note: the project was embedded with {p.model_id}; predicting with {card.id}", file=sys.stderr)
-    res = embed_dataset(p.dataset(), card, progress=_progress)
-    session = p.open_session(res.vectors, eligible=res.ok)
-    return session_predictions(session)
+    ws = embed_workspace(Loaded(p, p.dataset()), progress=_progress)
+    return session_predictions(ws.session)
 
 
 def _progress(fraction: float, message: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from aldesk.cli import check_output, existing_file, int_at_least, path_arg, positive_int
 from aldesk.core.progress import UserError
 
-PLOT_SUFFIXES = (".png",)  # what --plot writes (export_curves_png); any other name would silently write nothing
+PLOT_SUFFIXES = (".png",)  # what --plot writes (aldesk.app.curves_png); any other name would silently write nothing
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -108,14 +108,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         _write_json(out, args.out)
     if args.plot:
-        from aldesk.ui.plots.curves import export_curves_png
+        from aldesk.app.curves_png import curves_png  # Pillow: no Qt, no display needed
 
         try:
-            export_curves_png(out, args.plot)
+            curves_png(out, args.plot)
         except OSError as exc:
-            raise UserError(f"Cannot write the plot {args.plot}: {exc.strerror or exc}.") from None
-        if not args.plot.is_file():  # Qt's image writer reports a failure only by writing nothing
-            raise UserError(f"The plot {args.plot} could not be written (the disk full or the folder gone?).")
+            raise UserError(f"Cannot write the plot {args.plot}: {exc.strerror or exc}; the table above has the "
+                            "results.") from None
     return 0
 
 

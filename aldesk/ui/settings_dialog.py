@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aldesk.app.settings import AUDIT_SETTING, K_SETTING, STRATEGY_SETTING  # the keys live in the app layer
 from aldesk.core.scoring import parse_strategy
 from aldesk.core.session import DEFAULT_AUDIT_EVERY, DEFAULT_K, DEFAULT_STRATEGY
 
-STRATEGY_SETTING = "session/strategy"
-K_SETTING = "session/k"
-AUDIT_SETTING = "session/audit_every"
+__all__ = ["AUDIT_SETTING", "K_SETTING", "STRATEGY_SETTING", "LabelingSettings", "SettingsDialog",
+           "checked_strategy"]
 
 STRATEGIES = (
     ("eer", "eer — the label that would settle the most unsure items: expected error reduction (default)"),

@@ -1,0 +1,172 @@
+"""From a path to a ready workspace: load or create the project -> embed -> a session with the saved settings.
+
+The window (``aldesk.ui.opening.Opener``, one step per task in its worker, with the new-project dialog between
+load and create) and the CLI (``aldesk export --predicted``) call these same functions, so a session is built the
+same way everywhere: the project's own strategy, k and audit interval (:mod:`aldesk.app.settings`), the stored
+k-NN neighbour slots when they fit. Each slow step takes the core's ``progress``/``cancel`` callables. Heavy
+modules (the embedder and its onnxruntime) are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aldesk.app.paths import PROJECT_SUFFIX, default_project_path
+from aldesk.app.settings import ProjectSettings, read_settings
+from aldesk.core.dataset import Dataset, Problem
+from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
+
+
+def vectors_key(model_id: str, hashes: list[str], ok: np.ndarray) -> str:
+    """Same model, same item contents, same usable items -> same embeddings -> same density."""
+    h = hashlib.sha1(model_id.encode())
+    h.update("\n".join(hashes).encode())
+    h.update(np.packbits(np.asarray(ok, dtype=bool)).tobytes())
+    return h.hexdigest()
+
+
+def graph_root(cache_dir: Path | None) -> Path | None:
+    """Where density graphs and k-NN states are stored for an embedding cache (None: the default user cache)."""
+    return Path(cache_dir) / "graphs" if cache_dir is not None else None
+
+
+@dataclass
+class Loaded:
+    """A project open (its writer lock held unless read-only) and its data, not embedded yet."""
+
+    project: Any  # aldesk.core.project.Project
+    dataset: Dataset
+
+
+@dataclass
+class OpenedWorkspace:
+    """Everything an open project holds in memory: what ``open_workspace`` returns. The caller closes
+    ``project`` (``close()``)."""
+
+    dataset: Dataset
+    session: Any  # aldesk.core.session.Session
+    project: Any
+    problems: list[Problem] = field(default_factory=list)
+    title: str = ""
+    vectors_key: str = ""  # identifies the embeddings (model + item contents): keys derived caches
+    settings: ProjectSettings = field(default_factory=ProjectSettings)
+
+    def close(self) -> None:
+        self.project.close()
+
+
+def open_project(path: Path, *, readonly: bool = False, progress: ProgressFn | None = None,
+                 cancel: CancelFn | None = None) -> Loaded:
+    """Open a project file and read its data's item list. A failed or cancelled open leaves the project free."""
+    from aldesk.core.project import Project
+
+    if progress is not None:
+        progress(0.0, f"Opening {Path(path).name}…")
+    p = Project.open(path, readonly=readonly)
+    try:
+        ds = p.dataset()
+        check(cancel)
+    except BaseException:
+        p.close()  # and its writer lock
+        raise
+    return Loaded(p, ds)
+
+
+def card_for(project: Any, kind: str | None = None) -> Any:
+    """The model card a project embeds with: its own card file, else the bundled model of its kind."""
+    from aldesk.core.embed import default_card, load_card
+
+    return load_card(project.card_path) if project.card_path else default_card(kind or project.kind)
+
+
+def create_project(path: Path, dataset: Dataset, classes: list[str], card_path: Path | None = None) -> Loaded:
+    """A new project for ``dataset`` at ``path`` (its folder is made: the default path may be the user's)."""
+    from aldesk.core.embed import default_card, load_card
+    from aldesk.core.project import Project
+
+    card = load_card(card_path) if card_path else default_card(dataset.kind)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    p = Project.create(path, dataset, classes, model_id=card.id,
+                       card_path=str(Path(card_path).absolute()) if card_path else None)
+    return Loaded(p, dataset)
+
+
+def embed_workspace(loaded: Loaded, *, cache_dir: Path | None = None, default_audit_every: int | None = None,
+                    progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> OpenedWorkspace:
+    """Embed the loaded project's items (cached vectors make a rerun resume where it stopped) and restore its
+    session with the saved settings. A read-only project is not written (its item hashes are not stored)."""
+    from aldesk.core.embed import embed_dataset
+
+    p = loaded.project
+    card = card_for(p, loaded.dataset.kind)
+    result = embed_dataset(loaded.dataset, card, cache_dir=cache_dir, progress=progress, cancel=cancel)
+    # Storing hashes and restoring the session (a k-NN rebuild when no stored state fits: seconds at 1M items)
+    # run here too: in the window's worker, never on the GUI thread.
+    if progress is not None:
+        progress(1.0, "Restoring labels…")
+    if not getattr(p, "readonly", False):
+        p.set_hashes(result.hashes)
+    key = vectors_key(result.model_id, list(result.hashes), result.ok)
+    settings = read_settings(p)
+    session = restore_session(p, result.vectors, result.ok, key, settings, cache_dir=cache_dir,
+                              default_audit_every=default_audit_every)
+    problems = list(loaded.dataset.problems) + list(result.failed)
+    return OpenedWorkspace(loaded.dataset, session, p, problems, Path(p.path).name, key, settings)
+
+
+def restore_session(project: Any, vectors: np.ndarray, eligible: np.ndarray, key: str,
+                    settings: ProjectSettings | None = None, *, cache_dir: Path | None = None,
+                    default_audit_every: int | None = None) -> Any:
+    """The project's session over ``vectors`` with its saved settings, from the neighbour slots stored when it
+    last closed when they fit (no N x L x d rebuild)."""
+    settings = settings if settings is not None else read_settings(project)
+    root = graph_root(cache_dir)
+    k = settings.k
+
+    def slots(labeled: np.ndarray) -> Any:
+        from aldesk.core.density import knn_state_key, load_knn_state
+
+        return load_knn_state(knn_state_key(key, labeled, k), len(eligible), k, root)
+
+    return project.open_session(vectors, eligible=eligible, slots=slots,
+                                **settings.session_kwargs(default_audit_every))
+
+
+def open_workspace(path: Path, *, project_file: Path | None = None, classes: list[str] | None = None,
+                   readonly: bool = False, cache_dir: Path | None = None,
+                   default_audit_every: int | None = None, progress: ProgressFn | None = None,
+                   cancel: CancelFn | None = None) -> OpenedWorkspace:
+    """A data folder, a CSV or a project file -> an embedded workspace, as the window opens it.
+
+    For data, the project at ``project_file`` or :func:`default_project_path` is reopened when it exists, else
+    created with ``classes`` (default: the data's known labels). ``readonly`` opens an existing project without
+    writing anything, and refuses to create one."""
+    path = Path(path)
+    if path.suffix == PROJECT_SUFFIX and (path.is_file() or not path.exists()):
+        target = path
+    else:
+        target = Path(project_file) if project_file else default_project_path(path)
+    if target.exists():
+        loaded = open_project(target, readonly=readonly, progress=progress, cancel=cancel)
+    elif readonly or target == path:
+        raise UserError(f"{target} does not exist.")
+    else:
+        from aldesk.core.sources import load_source
+
+        ds = load_source(path, progress=progress, cancel=cancel)
+        if len(ds) == 0:
+            raise UserError(f"No items found in {ds.root}.")
+        if classes is None:
+            classes = sorted({lab for lab in (ds.known_labels or []) if lab})
+        loaded = create_project(target, ds, classes)
+    try:
+        return embed_workspace(loaded, cache_dir=cache_dir, default_audit_every=default_audit_every,
+                               progress=progress, cancel=cancel)
+    except BaseException:
+        loaded.project.close()
+        raise
