@@ -27,13 +27,9 @@ from PySide6.QtTest import QTest
 
 
 def clustered(n: int, d: int = 384, k: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(k, d)).astype(np.float32)
-    y = rng.integers(0, k, n)
-    x = centres[y]
-    x += 0.6 * rng.normal(size=(n, d)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x, y
+    from aldesk.core.synthetic import clustered as generate  # the generator the tests share
+
+    return generate(n, d, k, spread=0.6, seed=seed)
 
 
 class PaintWatch(QObject):

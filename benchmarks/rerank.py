@@ -19,15 +19,9 @@ from aldesk.core.session import Session
 
 
 def clustered(n: int, d: int, n_clusters: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(n_clusters, d)).astype(np.float32)
-    y = rng.integers(n_clusters, size=n)
-    X = np.empty((n, d), dtype=np.float32)
-    for start in range(0, n, 65536):  # chunked: no float64 N x d temporary at 1M
-        sl = slice(start, min(n, start + 65536))
-        X[sl] = centres[y[sl]] + rng.normal(scale=1.2, size=(sl.stop - sl.start, d)).astype(np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    return X, y
+    from aldesk.core.synthetic import clustered as generate  # the generator the tests share
+
+    return generate(n, d, n_clusters, spread=1.2, seed=seed)
 
 
 def neighbour_graph(X: np.ndarray, y: np.ndarray, g: int = 10, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:

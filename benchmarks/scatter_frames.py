@@ -22,11 +22,9 @@ from PySide6.QtWidgets import QApplication
 
 
 def clustered(n: int, d: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(k, d)).astype(np.float32)
-    y = rng.integers(0, k, n)
-    x = centres[y] + 0.8 * rng.normal(size=(n, d)).astype(np.float32)
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), y
+    from aldesk.core.synthetic import clustered as generate  # the generator the tests share
+
+    return generate(n, d, k, spread=0.8, seed=seed)
 
 
 def ms(samples: list[float]) -> dict:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 
+from aldesk.core import synthetic
 from aldesk.core.dataset import Dataset
 from aldesk.core.session import Session
 from aldesk.ui.controller import Workspace
@@ -15,10 +16,7 @@ OPEN_TIMEOUT_MS = 180_000  # first embedding of the image demo on 2 cores, with 
 
 
 def clustered(n: int, d: int = 384, k: int = 20, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(k, d)).astype(np.float32)
-    x = centres[rng.integers(0, k, n)] + 0.6 * rng.normal(size=(n, d)).astype(np.float32)
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return synthetic.clustered(n, d, k, seed=seed)[0]
 
 
 def text_workspace(n: int = 300, classes: tuple[str, ...] = ("pos", "neg", "meh")) -> Workspace:
