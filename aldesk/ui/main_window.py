@@ -349,6 +349,8 @@ class MainWindow(QMainWindow):
         self._update_action_state()
         if ws.project is not None:
             add_recent(Path(ws.project.path), self.settings)
+            if getattr(ws.project, "backup_problem", None):  # never blocks the open, but the user should know
+                self.statusBar().showMessage(f"{ws.project.backup_problem}; your labels are still saved.", 15000)
         if density:
             task = self.opener.compute_density(ws)
             task.progress.connect(self._on_density_progress)
