@@ -42,7 +42,7 @@ class ItemTableModel(QAbstractTableModel):
         """Re-read labels and predictions from the session (one vectorised pass, ~30 ms at 100k)."""
         s = self.ctl.session
         self.pred, self.conf = s.predictions()
-        self.label = s.knn.label.copy()
+        self.label = s.label_index()
 
     def set_rows(self, rows: np.ndarray) -> None:
         self.beginResetModel()

@@ -267,13 +267,13 @@ class MapStyler:
         brushes, sizes, z = self._table(k)
         per = len(ALPHA_LEVELS) + 1
         grey = k * per
-        lab = session.knn.label[items]
+        lab = session.label_index(items)
         labeled = lab >= 0
         code = np.full(items.size, grey, np.int64)
         code[labeled] = lab[labeled] * per + len(ALPHA_LEVELS)
         if by == "predicted" and session.n_labeled > 0 and session.classes:
             un = np.flatnonzero(~labeled)
-            p = session.knn.probabilities(len(session.classes), items[un])
+            p = session.probabilities(items[un])
             conf = p.max(axis=1)
             # Confidence from 1/K (a coin toss) to 1 (sure), in as many steps as there are alpha levels.
             rel = np.clip((conf - 1.0 / k) / max(1e-9, 1.0 - 1.0 / k), 0.0, 1.0)
@@ -306,7 +306,7 @@ def tooltip_html(session: Session, dataset: object, item: int, image_src: str | 
         state = "unlabeled"
         if session.n_labeled and session.classes:
             # The stored top-k (no mat-vec): hover fires up to 30 times a second.
-            p = session.knn.probabilities(len(session.classes), np.array([item]))[0]
+            p = session.probabilities(np.array([item]))[0]
             best = int(p.argmax())
             state = f"k-NN guess: <b>{html.escape(session.classes[best])}</b> ({p[best]:.0%})"
     kind = getattr(dataset, "kind", "text")
