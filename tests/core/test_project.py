@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from aldesk.core.actions import Action
 from aldesk.core.dataset import Dataset
-from aldesk.core.migrations import SCHEMA_V1, SCHEMA_VERSION
+from aldesk.core.project.migrations import SCHEMA_V1, SCHEMA_VERSION
 from aldesk.core.project import Project, ProjectError, list_backups, recover
 
 

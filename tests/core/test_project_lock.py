@@ -15,7 +15,7 @@ import pytest
 
 from aldesk.cli import main
 from aldesk.core.dataset import Dataset
-from aldesk.core.lockfile import lock_path
+from aldesk.core.project.lock import lock_path
 from aldesk.core.project import Project, ProjectError, ProjectLocked, list_backups, recover
 from tests.core import lock_holder
 

@@ -18,7 +18,7 @@ import pytest
 from aldesk.cli import main
 from aldesk.core.actions import Action
 from aldesk.core.dataset import Dataset
-from aldesk.core.lockfile import lock_path
+from aldesk.core.project.lock import lock_path
 from aldesk.core.project import Project, ProjectError, backup_dir, companion_paths, list_backups, recover
 from tests.core import lock_holder
 
@@ -394,7 +394,7 @@ def test_recover_of_a_damaged_project_keeps_it_aside_and_restores(project):
 HOLD = """
 import sys, time
 from pathlib import Path
-from aldesk.core.lockfile import WriterLock
+from aldesk.core.project.lock import WriterLock
 locks = [WriterLock.create(Path(p), note=False) for p in sys.argv[1:]]
 print("HELD", flush=True)
 time.sleep(600)

@@ -1,0 +1,35 @@
+"""The project file: one SQLite file (``*.aldesk``) holding the items, classes, labels and the action log.
+
+Where each job lives:
+
+- :mod:`.store` — :class:`Project`: create, open (read-write under the writer lock, or a read-only snapshot),
+  read, and journal every action as ONE committed transaction before it returns.
+- :mod:`.lock` — one writer per project: an OS lock on the database file itself, and the holder's note.
+- :mod:`.backups` — rolling backups beside the project (at open and during a long session), the project's
+  companion files, stale temporary files.
+- :mod:`.recover` — replace a damaged project by a good backup, keeping what it replaces.
+- :mod:`.checks` — integrity and schema checks; the one-line reasons why a file cannot be used.
+- :mod:`.migrations` — the schema of each file format version and the steps between them.
+- :mod:`.errors` — :class:`ProjectError`, :class:`ProjectLocked`, and the constants the others share.
+"""
+
+from aldesk.core.project.backups import backup_dir, backup_time, companion_paths, list_backups
+from aldesk.core.project.errors import KEEP_BACKUPS, SUFFIX, ProjectError, ProjectLocked
+from aldesk.core.project.recover import Recovered, recover
+from aldesk.core.project.store import LabelRow, Project, RelinkReport
+
+__all__ = [
+    "KEEP_BACKUPS",
+    "SUFFIX",
+    "LabelRow",
+    "Project",
+    "ProjectError",
+    "ProjectLocked",
+    "Recovered",
+    "RelinkReport",
+    "backup_dir",
+    "backup_time",
+    "companion_paths",
+    "list_backups",
+    "recover",
+]
