@@ -117,10 +117,10 @@ class Controller(QObject):
         return gaps[len(gaps) // 2]
 
     # --------------------------------------------------------------- actions
-    def label_current(self, cls: str) -> bool:
+    def label_current(self, cls: str, origin: str = "user") -> bool:
         if self.current is None:
             return False
-        return self.label(self.current, cls, advance=True)
+        return self.label(self.current, cls, advance=True, origin=origin)
 
     def label_number(self, n: int) -> bool:
         """Key ``n`` (1-based) labels the current item with the n-th class."""
@@ -135,16 +135,18 @@ class Controller(QObject):
         if pred is None:
             self.message.emit("No suggestion yet: label a few items with the number keys first.")
             return False
-        return self.label_current(pred)
+        # Logged as "suggestion": exports and the audit can tell an accepted prediction from a typed label.
+        return self.label_current(pred, origin="suggestion")
 
-    def label(self, index: int, cls: str, *, advance: bool = False) -> bool:
-        """Store a label (committed by the journal before anything else happens) and move on."""
+    def label(self, index: int, cls: str, *, advance: bool = False, origin: str = "user") -> bool:
+        """Store a label (committed by the journal before anything else happens) and move on. ``origin``: "user"
+        for a typed class key, "suggestion" for Enter (the k-NN's prediction accepted)."""
         if self._refused():
             return False
         try:
-            self.session.label(index, cls, origin="user")
+            self.session.label(index, cls, origin=origin)
         except _SAVE_ERRORS as exc:
-            return self._failed(exc, lambda: self.label(index, cls, advance=advance))
+            return self._failed(exc, lambda: self.label(index, cls, advance=advance, origin=origin))
         except (ValueError, KeyError) as exc:
             self.message.emit(str(exc))
             return False
