@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -64,26 +61,42 @@ def test_label_undo_add_class_close_reopen(qtbot, make_window, which: str) -> No
 
 
 def test_embedding_runs_in_worker_and_gui_stays_live(qtbot, make_window, tmp_path) -> None:
+    """Behaviour only (how long the GUI may stall is benchmarks/gui_stall.py's job, not a unit test's): the model
+    runs in a worker thread, reports progress, and the GUI thread keeps running its event loop meanwhile."""
+    import threading
+
+    from aldesk.core.embed import runtime
+
     win = make_window()
     win.opener.cache_dir = tmp_path / "fresh-cache"  # nothing cached: the model really runs
-    ticks: list[float] = []
+    infer_threads: set[str] = set()
+    real_session = runtime.session
+
+    def spy(*a, **kw):  # the ONNX session is made (and used) where the embedding runs
+        infer_threads.add(threading.current_thread().name)
+        return real_session(*a, **kw)
+
+    runtime.session = spy
+    stage = [""]
+    win.opener.stage.connect(lambda s: stage.__setitem__(0, s))
+    ticks_while_embedding: list[int] = []
     timer = QTimer()
     timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.timeout.connect(lambda: ticks_while_embedding.append(1) if stage[0] == "embedding" and not
+                          win.ctl else None)
     progress: list[float] = []
-    win.runner.progress.connect(lambda kind, f, m, e: progress.append(f) if kind == "embed" else None)
+    win.opener.progress.connect(lambda f, m, e: progress.append(f))
     timer.start()
-    t0 = time.monotonic()
-    win.open_demo("texts")
-    qtbot.waitUntil(lambda: win.runner.is_running("embed"), timeout=60_000)
-    wait_open(qtbot, win)
-    timer.stop()
-    elapsed = time.monotonic() - t0
+    try:
+        win.open_demo("texts")
+        wait_open(qtbot, win)
+    finally:
+        timer.stop()
+        runtime.session = real_session
     assert progress, "the embedding reported progress"
-    # A 10 ms timer kept firing through the embedding: the GUI thread was never blocked for long.
-    assert len(ticks) > 0.3 * elapsed / 0.010, (len(ticks), elapsed)
-    gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    assert max(gaps) < 0.5, max(gaps)
+    assert infer_threads and threading.main_thread().name not in infer_threads, infer_threads
+    # The GUI thread's own timer fired while the model ran: its event loop was not held by the embedding.
+    assert ticks_while_embedding, "no GUI event was processed during the embedding"
 
 
 def test_density_arrives_in_background(qtbot, make_window) -> None:
