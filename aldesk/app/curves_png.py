@@ -14,8 +14,20 @@ from pathlib import Path
 from typing import Any
 
 # The plots' palette (aldesk/ui/plots/style.py, which needs Qt): a strategy has the same colour in the PNG.
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-           "#9c755f", "#17becf", "#8c564b", "#bcbd22")
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#17becf",
+    "#8c564b",
+    "#bcbd22",
+)
 RANDOM = "#7f7f7f"
 INK = "#333333"
 GRID = "#e6e6e6"
@@ -40,8 +52,9 @@ def _ticks(lo: float, hi: float, ticks: int) -> list[float]:
     return out
 
 
-def _dashed(draw: Any, p0: tuple[float, float], p1: tuple[float, float], fill: str, width: int,
-            dash: int, gap: int) -> None:
+def _dashed(
+    draw: Any, p0: tuple[float, float], p1: tuple[float, float], fill: str, width: int, dash: int, gap: int
+) -> None:
     (x0, y0), (x1, y1) = p0, p1
     length = math.hypot(x1 - x0, y1 - y0)
     if length == 0:
@@ -59,8 +72,9 @@ def _marker(draw: Any, x: float, y: float, shape: str, fill: str, r: float) -> N
         pts = [(x, y - r * 1.2), (x - r * 1.1, y + r * 0.8), (x + r * 1.1, y + r * 0.8)]
         draw.polygon(pts, fill=fill, outline="white", width=SCALE)
     else:
-        draw.rectangle([x - r * 0.9, y - r * 0.9, x + r * 0.9, y + r * 0.9], fill=fill, outline="white",
-                       width=SCALE)
+        draw.rectangle(
+            [x - r * 0.9, y - r * 0.9, x + r * 0.9, y + r * 0.9], fill=fill, outline="white", width=SCALE
+        )
 
 
 def curves_png(result: dict, path: str | Path, width: int = 1200, height: int = 800) -> Path:
@@ -89,8 +103,10 @@ def curves_png(result: dict, path: str | Path, width: int = 1200, height: int = 
     left, right, top_px, bottom_px = 95 * s, W - 30 * s, 60 * s, H - 70 * s
 
     def px(x: float, y: float) -> tuple[float, float]:
-        return (left + (x / (budget + 1)) * (right - left),
-                bottom_px - (y - bottom) / (top - bottom) * (bottom_px - top_px))
+        return (
+            left + (x / (budget + 1)) * (right - left),
+            bottom_px - (y - bottom) / (top - bottom) * (bottom_px - top_px),
+        )
 
     # grid, ticks, axes
     for v in _ticks(bottom, top, 8):
@@ -108,20 +124,26 @@ def curves_png(result: dict, path: str | Path, width: int = 1200, height: int = 
     draw.text(((left + right) / 2, H - 18 * s), "labels", fill=INK, font=font, anchor="mb")
     label = "accuracy on held-out items"
     box = draw.textbbox((0, 0), label, font=font)
-    tag = Image.new("RGBA", (box[2] - box[0] + 4 * s, box[3] - box[1] + 8 * s), (255, 255, 255, 0))
+    tag = Image.new("RGBA", (int(box[2] - box[0]) + 4 * s, int(box[3] - box[1]) + 8 * s), (255, 255, 255, 0))
     ImageDraw.Draw(tag).text((2 * s, 0), label, fill=INK, font=font)
     tag = tag.rotate(90, expand=True)
     img.paste(tag, (14 * s, int((top_px + bottom_px) / 2 - tag.height / 2)), tag)
     name = Path(str(result.get("dataset") or "")).name
-    draw.text(((left + right) / 2, 30 * s),
-              f"{name} - {result.get('n_items')} items, {result.get('n_classes')} classes, "
-              f"{result.get('folds')} folds", fill=INK, font=title_font, anchor="mm")
+    draw.text(
+        ((left + right) / 2, 30 * s),
+        f"{name} - {result.get('n_items')} items, {result.get('n_classes')} classes, "
+        f"{result.get('folds')} folds",
+        fill=INK,
+        font=title_font,
+        anchor="mm",
+    )
 
     # whole-pool accuracy
     _, yf = px(0, full)
     _dashed(draw, (left, yf), (right, yf), INK, 2 * s, 10 * s, 6 * s)
-    draw.text((right - 8 * s, yf - 6 * s), f"k-NN on the whole pool: {full:.3f}", fill=INK, font=small,
-              anchor="rb")
+    draw.text(
+        (right - 8 * s, yf - 6 * s), f"k-NN on the whole pool: {full:.3f}", fill=INK, font=small, anchor="rb"
+    )
 
     # curves, then the 90 % / 95 % marks on top of them
     legend: list[tuple[str, str, str]] = []  # colour, name, the labels it took
@@ -134,13 +156,17 @@ def curves_png(result: dict, path: str | Path, width: int = 1200, height: int = 
         others += n != "random"
         pts = [px(i + 1, a) for i, a in enumerate(acc)]
         if len(pts) == 1:
-            draw.ellipse([pts[0][0] - 3 * s, pts[0][1] - 3 * s, pts[0][0] + 3 * s, pts[0][1] + 3 * s], fill=col)
+            draw.ellipse(
+                [pts[0][0] - 3 * s, pts[0][1] - 3 * s, pts[0][0] + 3 * s, pts[0][1] + 3 * s], fill=col
+            )
         else:
             draw.line(pts, fill=col, width=(3 if n == "random" else 2) * s + s, joint="curve")
         st = strategies[n]
         reach = []
-        for pct, key, shape, dash in (("90 %", "labels_to_90", "triangle", (3, 5)),
-                                      ("95 %", "labels_to_95", "square", (9, 6))):
+        for pct, key, shape, dash in (
+            ("90 %", "labels_to_90", "triangle", (3, 5)),
+            ("95 %", "labels_to_95", "square", (9, 6)),
+        ):
             at = st.get(key)
             reach.append(f"{pct}: {at} labels" if at is not None else f"{pct}: not reached")
             if at is not None and 1 <= int(at) <= len(acc):
@@ -160,8 +186,9 @@ def curves_png(result: dict, path: str | Path, width: int = 1200, height: int = 
     bx1, by1 = right - 12 * s, bottom_px - 12 * s
     bx0, by0 = bx1 - box_w, by1 - box_h
     overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    ImageDraw.Draw(overlay).rectangle([bx0, by0, bx1, by1], fill=(255, 255, 255, 225), outline=(180, 180, 180, 255),
-                                      width=s)
+    ImageDraw.Draw(overlay).rectangle(
+        [bx0, by0, bx1, by1], fill=(255, 255, 255, 225), outline=(180, 180, 180, 255), width=s
+    )
     img.paste(overlay, (0, 0), overlay)
     draw = ImageDraw.Draw(img)
     for i, ((col, n, _), text) in enumerate(zip(rows, texts, strict=True)):

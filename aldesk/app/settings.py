@@ -22,7 +22,9 @@ from aldesk.core.session import DEFAULT_K, DEFAULT_STRATEGY
 
 STRATEGY_SETTING = "session/strategy"
 K_SETTING = "session/k"
-AUDIT_SETTING = "session/audit_every"  # the project's own m (the window keeps the user's default in QSettings)
+AUDIT_SETTING = (
+    "session/audit_every"  # the project's own m (the window keeps the user's default in QSettings)
+)
 HINTS_SETTING = "ui/hints_seen"  # the project showed (and the user dismissed) the first-use hints
 VIEW_SETTING = "view/current"  # the item on screen when the project last closed
 VERSION_KEY = "settings/version"
@@ -31,8 +33,13 @@ VERSION = 1  # of the layout below; 0 = the projects written before the version 
 MAX_K = 1000  # the k-NN keeps k neighbour slots per item: a larger k is a typo, not a choice
 
 # field name -> settings key; the order is the order they are written
-KEYS = {"strategy": STRATEGY_SETTING, "k": K_SETTING, "audit_every": AUDIT_SETTING,
-        "hints_seen": HINTS_SETTING, "view_current": VIEW_SETTING}
+KEYS = {
+    "strategy": STRATEGY_SETTING,
+    "k": K_SETTING,
+    "audit_every": AUDIT_SETTING,
+    "hints_seen": HINTS_SETTING,
+    "view_current": VIEW_SETTING,
+}
 
 
 def _is_int(v: object) -> bool:
@@ -146,8 +153,11 @@ def read_settings(project: Any) -> ProjectSettings:
 def changed_items(new: ProjectSettings, old: ProjectSettings | None = None) -> list[tuple[str, Any]]:
     """The (key, value) rows that store ``new`` over ``old`` (all of them without ``old``), then the version.
     ``None`` fields are not written: "no own value" is the absence of the row."""
-    items = [(key, getattr(new, field)) for field, key in KEYS.items()
-             if getattr(new, field) is not None and (old is None or getattr(old, field) != getattr(new, field))]
+    items = [
+        (key, getattr(new, field))
+        for field, key in KEYS.items()
+        if getattr(new, field) is not None and (old is None or getattr(old, field) != getattr(new, field))
+    ]
     return [*items, (VERSION_KEY, VERSION)] if items else []
 
 

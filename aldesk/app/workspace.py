@@ -60,8 +60,9 @@ class OpenedWorkspace:
         self.project.close()
 
 
-def open_project(path: Path, *, readonly: bool = False, progress: ProgressFn | None = None,
-                 cancel: CancelFn | None = None) -> Loaded:
+def open_project(
+    path: Path, *, readonly: bool = False, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+) -> Loaded:
     """Open a project file and read its data's item list. A failed or cancelled open leaves the project free."""
     from aldesk.core.project import Project
 
@@ -81,7 +82,9 @@ def card_for(project: Any, kind: str | None = None) -> Any:
     """The model card a project embeds with: its own card file, else the bundled model of its kind."""
     from aldesk.core.embed import default_card, load_card
 
-    return load_card(project.card_path) if project.card_path else default_card(kind or project.kind)
+    if project.card_path:
+        return load_card(project.card_path)
+    return default_card(kind or project.kind)  # type: ignore[arg-type]  # "image" or "text"
 
 
 def create_project(path: Path, dataset: Dataset, classes: list[str], card_path: Path | None = None) -> Loaded:
@@ -91,13 +94,24 @@ def create_project(path: Path, dataset: Dataset, classes: list[str], card_path: 
 
     card = load_card(card_path) if card_path else default_card(dataset.kind)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    p = Project.create(path, dataset, classes, model_id=card.id,
-                       card_path=str(Path(card_path).absolute()) if card_path else None)
+    p = Project.create(
+        path,
+        dataset,
+        classes,
+        model_id=card.id,
+        card_path=str(Path(card_path).absolute()) if card_path else None,
+    )
     return Loaded(p, dataset)
 
 
-def embed_workspace(loaded: Loaded, *, cache_dir: Path | None = None, default_audit_every: int | None = None,
-                    progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> OpenedWorkspace:
+def embed_workspace(
+    loaded: Loaded,
+    *,
+    cache_dir: Path | None = None,
+    default_audit_every: int | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> OpenedWorkspace:
     """Embed the loaded project's items (cached vectors make a rerun resume where it stopped) and restore its
     session with the saved settings. A read-only project is not written (its item hashes are not stored)."""
     from aldesk.core.embed import embed_dataset
@@ -113,15 +127,29 @@ def embed_workspace(loaded: Loaded, *, cache_dir: Path | None = None, default_au
         p.set_hashes(result.hashes)
     key = vectors_key(result.model_id, list(result.hashes), result.ok)
     settings = read_settings(p)
-    session = restore_session(p, result.vectors, result.ok, key, settings, cache_dir=cache_dir,
-                              default_audit_every=default_audit_every)
+    session = restore_session(
+        p,
+        result.vectors,
+        result.ok,
+        key,
+        settings,
+        cache_dir=cache_dir,
+        default_audit_every=default_audit_every,
+    )
     problems = list(loaded.dataset.problems) + list(result.failed)
     return OpenedWorkspace(loaded.dataset, session, p, problems, Path(p.path).name, key, settings)
 
 
-def restore_session(project: Any, vectors: np.ndarray, eligible: np.ndarray, key: str,
-                    settings: ProjectSettings | None = None, *, cache_dir: Path | None = None,
-                    default_audit_every: int | None = None) -> Any:
+def restore_session(
+    project: Any,
+    vectors: np.ndarray,
+    eligible: np.ndarray,
+    key: str,
+    settings: ProjectSettings | None = None,
+    *,
+    cache_dir: Path | None = None,
+    default_audit_every: int | None = None,
+) -> Any:
     """The project's session over ``vectors`` with its saved settings, from the neighbour slots stored when it
     last closed when they fit (no N x L x d rebuild)."""
     settings = settings if settings is not None else read_settings(project)
@@ -133,14 +161,22 @@ def restore_session(project: Any, vectors: np.ndarray, eligible: np.ndarray, key
 
         return load_knn_state(knn_state_key(key, labeled, k), len(eligible), k, root)
 
-    return project.open_session(vectors, eligible=eligible, slots=slots,
-                                **settings.session_kwargs(default_audit_every))
+    return project.open_session(
+        vectors, eligible=eligible, slots=slots, **settings.session_kwargs(default_audit_every)
+    )
 
 
-def open_workspace(path: Path, *, project_file: Path | None = None, classes: list[str] | None = None,
-                   readonly: bool = False, cache_dir: Path | None = None,
-                   default_audit_every: int | None = None, progress: ProgressFn | None = None,
-                   cancel: CancelFn | None = None) -> OpenedWorkspace:
+def open_workspace(
+    path: Path,
+    *,
+    project_file: Path | None = None,
+    classes: list[str] | None = None,
+    readonly: bool = False,
+    cache_dir: Path | None = None,
+    default_audit_every: int | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> OpenedWorkspace:
     """A data folder, a CSV or a project file -> an embedded workspace, as the window opens it.
 
     For data, the project at ``project_file`` or :func:`default_project_path` is reopened when it exists, else
@@ -165,8 +201,13 @@ def open_workspace(path: Path, *, project_file: Path | None = None, classes: lis
             classes = sorted({lab for lab in (ds.known_labels or []) if lab})
         loaded = create_project(target, ds, classes)
     try:
-        return embed_workspace(loaded, cache_dir=cache_dir, default_audit_every=default_audit_every,
-                               progress=progress, cancel=cancel)
+        return embed_workspace(
+            loaded,
+            cache_dir=cache_dir,
+            default_audit_every=default_audit_every,
+            progress=progress,
+            cancel=cancel,
+        )
     except BaseException:
         loaded.project.close()
         raise

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from aldesk.app.paths import DEMO_KINDS, demo_paths  # noqa: F401 - demo_paths: the old import path
 from aldesk.cli import path_arg
 
-from aldesk.app.paths import DEMO_KINDS, demo_paths  # noqa: F401 - demo_paths: the old import path
 
 def _classes(text: str | None) -> list[str] | None:
     if text is None:

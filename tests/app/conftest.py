@@ -19,11 +19,17 @@ DEMO = Path(aldesk.__file__).parent / "resources" / "demo"
 def cli(*args: str, home: Path, pre: str = "") -> subprocess.CompletedProcess:
     """``python -m aldesk ARGS`` with a home, a data folder and a cache of its own. ``pre``: Python run first
     in the same process (e.g. a meta-path blocker)."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
-           "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+    }
     code = f"{pre}\nimport sys\nfrom aldesk.cli import main\nsys.exit(main(sys.argv[1:]))\n"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
-                          timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=600, check=False
+    )
 
 
 def write_images(folder: Path, per_class: int = 3) -> None:
@@ -44,8 +50,12 @@ def ro_mount(tmp_path: Path) -> Iterator[Path]:
     chmod-ed folder anyway; a read-only mount refuses everyone). Skipped where mounting is not allowed."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True,
-                       text=True, check=False)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (unprivileged container?): {r.stderr.strip()}")
     try:

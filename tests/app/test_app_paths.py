@@ -116,6 +116,9 @@ def test_no_ui_module_imports_the_cli():
     import aldesk.ui
 
     ui = Path(aldesk.ui.__file__).parent
-    offenders = [str(f.relative_to(ui)) for f in ui.rglob("*.py")
-                 if re.search(r"^\s*(from|import)\s+aldesk\.cli\b", f.read_text(), re.MULTILINE)]
+    offenders = [
+        str(f.relative_to(ui))
+        for f in ui.rglob("*.py")
+        if re.search(r"^\s*(from|import)\s+aldesk\.cli\b", f.read_text(), re.MULTILINE)
+    ]
     assert offenders == []

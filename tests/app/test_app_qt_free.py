@@ -37,8 +37,23 @@ def test_simulate_plot_without_pyside6(tmp_path):
     from PIL import Image
 
     png = tmp_path / "curves.png"
-    r = cli("simulate", str(DEMO / "texts.csv"), "--label-column", "label", "--folds", "2", "--budget", "25",
-            "--strategies", "uid,margin", "--plot", str(png), "--quiet", home=tmp_path / "home", pre=BLOCK_QT)
+    r = cli(
+        "simulate",
+        str(DEMO / "texts.csv"),
+        "--label-column",
+        "label",
+        "--folds",
+        "2",
+        "--budget",
+        "25",
+        "--strategies",
+        "uid,margin",
+        "--plot",
+        str(png),
+        "--quiet",
+        home=tmp_path / "home",
+        pre=BLOCK_QT,
+    )
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     with Image.open(png) as img:

@@ -31,8 +31,9 @@ def test_settings_written_the_old_way_read_the_same(tmp_path):
         p.set_setting("view/current", 12)
     with Project.open(tmp_path / "old.aldesk", readonly=True) as p:
         s = read_settings(p)
-    assert s == ProjectSettings(strategy="entropy*knn_density*diversity", k=5, audit_every=7, hints_seen=True,
-                                view_current=12)
+    assert s == ProjectSettings(
+        strategy="entropy*knn_density*diversity", k=5, audit_every=7, hints_seen=True, view_current=12
+    )
     kw = s.session_kwargs()
     assert kw["k"] == 5 and kw["audit_every"] == 7 and kw["strategy"].name == "entropy*knn_density*diversity"
 
@@ -44,7 +45,9 @@ def test_version_0_values_are_migrated(tmp_path):
         p.set_setting("session/audit_every", 0.0)
         s = read_settings(p)
         assert (s.strategy, s.k, s.audit_every) == ("uid", 3, 0)
-        assert p.get_setting(st.VERSION_KEY) is None and p.get_setting("session/k") == 3.0  # reading wrote nothing
+        assert (
+            p.get_setting(st.VERSION_KEY) is None and p.get_setting("session/k") == 3.0
+        )  # reading wrote nothing
         save_settings(p, s.replace(k=4), s)
         # the first save at this version rewrites every row as version 1 stores them, then the version
         assert p.get_setting(st.VERSION_KEY) == st.VERSION
@@ -69,10 +72,18 @@ def test_unreadable_values_fall_back_to_the_defaults(tmp_path):
     assert s.session_kwargs(default_audit_every=10)["audit_every"] == 10  # no own m: the caller's default
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"k": 0}, "k = 0"), ({"k": 1001}, "1000"), ({"k": True}, "k = True"), ({"audit_every": -1}, "audit"),
-    ({"strategy": "entropy*bogus"}, "bogus"), ({"strategy": 3}, "strategy"), ({"view_current": -2}, "view"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"k": 0}, "k = 0"),
+        ({"k": 1001}, "1000"),
+        ({"k": True}, "k = True"),
+        ({"audit_every": -1}, "audit"),
+        ({"strategy": "entropy*bogus"}, "bogus"),
+        ({"strategy": 3}, "strategy"),
+        ({"view_current": -2}, "view"),
+    ],
+)
 def test_bad_values_are_one_line_user_errors(change, words):
     with pytest.raises(UserError) as err:
         ProjectSettings().replace(**change)
@@ -95,10 +106,15 @@ def test_the_window_reads_settings_through_the_app_layer(tmp_path):
     from aldesk.ui.opening import session_settings
     from aldesk.ui.settings_dialog import AUDIT_SETTING, K_SETTING, STRATEGY_SETTING
 
-    assert (STRATEGY_SETTING, K_SETTING, AUDIT_SETTING) == (st.STRATEGY_SETTING, st.K_SETTING, st.AUDIT_SETTING)
+    assert (STRATEGY_SETTING, K_SETTING, AUDIT_SETTING) == (
+        st.STRATEGY_SETTING,
+        st.K_SETTING,
+        st.AUDIT_SETTING,
+    )
     with _project(tmp_path / "p.aldesk") as p:
         p.set_setting(K_SETTING, 4)
         p.set_setting(STRATEGY_SETTING, "margin")
-        session = p.open_session(np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32),
-                                 **session_settings(p))
+        session = p.open_session(
+            np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32), **session_settings(p)
+        )
         assert session.knn.k == 4 and session.strategy.name == "margin"
