@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from rerank import clustered
 
-from aldesk.core.scoring import knn_graph
+from aldesk.core.neighbours.builder import knn_graph
 
 
 def main() -> None:

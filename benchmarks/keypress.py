@@ -53,8 +53,8 @@ def pct(values: list[float], q: float) -> float:
 
 def run_size(app, n: int, n_keys: int, tmp: Path, plots: bool = False) -> dict:
     from aldesk.core.dataset import Dataset
+    from aldesk.core.neighbours.builder import global_density
     from aldesk.core.project import Project
-    from aldesk.core.scoring import global_density
     from aldesk.ui.controller import Workspace
     from aldesk.ui.main_window import MainWindow
 

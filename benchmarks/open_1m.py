@@ -121,7 +121,7 @@ def build(root: Path, n: int) -> None:
 
 def with_labels(root: Path, n_labels: int) -> Path:
     """A copy of the built project with ``n_labels`` single labels in its log (made once)."""
-    from aldesk.core.actions import Action
+    from aldesk.core.labeling.actions import Action
     from aldesk.core.project import Project
 
     path = root / f"big-L{n_labels}.aldesk"

@@ -21,9 +21,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from rerank import clustered
 
-from aldesk.core.actions import Action
-from aldesk.core.density import knn_state_key, load_knn_state, save_knn_state
-from aldesk.core.session import Session
+from aldesk.core.labeling.actions import Action
+from aldesk.core.labeling.session import Session
+from aldesk.core.neighbours.store import knn_state_key, load_knn_state, save_knn_state
 
 
 def main() -> None:

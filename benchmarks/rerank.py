@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from aldesk.core.session import Session
+from aldesk.core.labeling.session import Session
 
 
 def clustered(n: int, d: int, n_clusters: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

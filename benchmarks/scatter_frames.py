@@ -42,7 +42,7 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
 
     from aldesk.core.dataset import Dataset
-    from aldesk.core.session import Session
+    from aldesk.core.labeling.session import Session
     from aldesk.ui.controller import Controller, Workspace
     from aldesk.ui.plots.map_panel import MapPanel
     from aldesk.ui.tasks import TaskRunner
@@ -120,7 +120,7 @@ def main() -> None:
         hover.append(time.perf_counter() - t)
     out["hover_nearest"] = ms(hover)
 
-    from aldesk.core.projection import points_in_polygon, simplify_path
+    from aldesk.core.maps.projection import points_in_polygon, simplify_path
 
     ang = np.linspace(0, 2 * np.pi, 2000)
     lasso = np.stack([0.4 * np.cos(ang), 0.4 * np.sin(ang)], axis=1)

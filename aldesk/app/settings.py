@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from aldesk.core.labeling.session import DEFAULT_K, DEFAULT_STRATEGY
 from aldesk.core.progress import UserError
-from aldesk.core.session import DEFAULT_K, DEFAULT_STRATEGY
 
 STRATEGY_SETTING = "session/strategy"
 K_SETTING = "session/k"
@@ -60,7 +60,7 @@ class ProjectSettings:
     def __post_init__(self) -> None:
         if not isinstance(self.strategy, str):
             raise UserError(f"strategy {self.strategy!r}: a strategy is a text such as eer or uid.")
-        from aldesk.core.scoring import parse_strategy
+        from aldesk.core.query.registry import parse_strategy
 
         try:
             name = parse_strategy(self.strategy).name
@@ -82,7 +82,7 @@ class ProjectSettings:
 
     def session_kwargs(self, default_audit_every: int | None = None) -> dict[str, Any]:
         """Keywords for ``Project.open_session`` / ``Session``: the saved strategy, k and audit interval."""
-        from aldesk.core.scoring import parse_strategy
+        from aldesk.core.query.registry import parse_strategy
 
         out: dict[str, Any] = {"strategy": parse_strategy(self.strategy), "k": self.k}
         audit = self.audit_every if self.audit_every is not None else default_audit_every

@@ -49,7 +49,7 @@ class OpenedWorkspace:
     ``project`` (``close()``)."""
 
     dataset: Dataset
-    session: Any  # aldesk.core.session.Session
+    session: Any  # aldesk.core.labeling.session.Session
     project: Any
     problems: list[Problem] = field(default_factory=list)
     title: str = ""
@@ -157,7 +157,7 @@ def restore_session(
     k = settings.k
 
     def slots(labeled: np.ndarray) -> Any:
-        from aldesk.core.density import knn_state_key, load_knn_state
+        from aldesk.core.neighbours.store import knn_state_key, load_knn_state
 
         return load_knn_state(knn_state_key(key, labeled, k), len(eligible), k, root)
 

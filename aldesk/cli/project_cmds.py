@@ -172,7 +172,7 @@ def fraction(text: str) -> float:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from aldesk.core.export import export_project
+    from aldesk.core.exchange.export import export_project
     from aldesk.core.progress import UserError
 
     # Before the project is opened (and, with --predicted, the data embedded): a mistyped folder is said at once,
@@ -200,7 +200,7 @@ def _predictions(p: Project) -> tuple[list[str | None], np.ndarray]:
     """Predictions of the session the window would open: the project's saved k and strategy (not the defaults),
     from the app layer's one way of building it. The project is read-only here: nothing is written to it."""
     from aldesk.app.workspace import Loaded, card_for, embed_workspace
-    from aldesk.core.export import session_predictions
+    from aldesk.core.exchange.export import session_predictions
 
     card = card_for(p)
     if card.id != p.model_id:
@@ -214,7 +214,7 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from aldesk.core.imports import import_labels
+    from aldesk.core.exchange.imports import import_labels
     from aldesk.core.project import Project
 
     with Project.open(args.project) as p:

@@ -62,9 +62,9 @@ def _progress(quiet: bool):
 
 def run(args: argparse.Namespace) -> int:
     from aldesk.core.embed import embed_dataset, load_card
-    from aldesk.core.scoring import parse_strategy
-    from aldesk.core.session import DEFAULT_K, DEFAULT_SIMULATION_STRATEGY
-    from aldesk.core.simulate import simulate
+    from aldesk.core.evaluate.simulate import simulate
+    from aldesk.core.labeling.session import DEFAULT_K, DEFAULT_SIMULATION_STRATEGY
+    from aldesk.core.query.registry import parse_strategy
     from aldesk.core.sources import load_source
 
     spec = DEFAULT_SIMULATION_STRATEGY if args.strategies is None else args.strategies

@@ -33,7 +33,7 @@ def resolve_under_root(root: Path | str, key: str) -> Path:
     out of the resolved root, or something that is not a regular file (``/proc``, a FIFO, a device, a folder)
     raises :class:`UnsafeItem`. A file that does not exist (yet) inside the root is returned as is: the caller
     reports it as missing. The check and a later open are two steps; callers that copy re-check the opened file
-    (see :mod:`aldesk.core.export`).
+    (see :mod:`aldesk.core.exchange.export`).
     """
     if not key or "\0" in key or key.startswith(("/", "\\")) or PurePosixPath(key).is_absolute() \
             or os.path.isabs(key) or os.path.splitdrive(key)[0]:

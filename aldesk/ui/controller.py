@@ -26,9 +26,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aldesk.core.dataset import Dataset, Problem
+from aldesk.core.labeling.session import Candidate, Session
 from aldesk.core.names import clean_class_name
 from aldesk.core.progress import UserError
-from aldesk.core.session import Candidate, Session
 
 RERANK_DELAY_MS = 150
 log = logging.getLogger(__name__)

@@ -119,8 +119,8 @@ class Opener(QObject):
         root = self.graph_root()
 
         def density(progress: ProgressFn, cancel: CancelFn) -> object:
-            from aldesk.core.density import knn_graph_cached
-            from aldesk.core.eer_kernel import kernel
+            from aldesk.core.neighbours.store import knn_graph_cached
+            from aldesk.core.query.eer_kernel import kernel
 
             graph = knn_graph_cached(vectors, eligible, key, root=root, progress=progress, cancel=cancel)
             kernel()  # compile (or load) the eer loop here, not on the first key press
@@ -171,7 +171,7 @@ class Opener(QObject):
         knn = ws.session.knn
         if not ws.vectors_key or knn.n_labeled < knn.k:
             return
-        from aldesk.core.density import knn_state_key, save_knn_state
+        from aldesk.core.neighbours.store import knn_state_key, save_knn_state
 
         save_knn_state(knn.nbr, knn.sim, knn_state_key(ws.vectors_key, knn.labeled, knn.k), self.graph_root())
 

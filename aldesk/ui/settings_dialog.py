@@ -1,7 +1,7 @@
 """Labeling settings of the open project: query strategy, the k-NN's k, the audit interval m.
 
 Stored per project (``project.set_setting``) under the keys below and read back when the project opens. A typed
-strategy is checked with ``aldesk.core.scoring.parse_strategy``; its error is shown and the dialog stays open.
+strategy is checked with ``aldesk.core.query.registry.parse_strategy``; its error is shown and the dialog stays open.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.app.settings import AUDIT_SETTING, K_SETTING, STRATEGY_SETTING  # the keys live in the app layer
-from aldesk.core.scoring import parse_strategy
-from aldesk.core.session import DEFAULT_AUDIT_EVERY, DEFAULT_K, DEFAULT_STRATEGY
+from aldesk.core.labeling.session import DEFAULT_AUDIT_EVERY, DEFAULT_K, DEFAULT_STRATEGY
+from aldesk.core.query.registry import parse_strategy
 
 __all__ = ["AUDIT_SETTING", "K_SETTING", "STRATEGY_SETTING", "LabelingSettings", "SettingsDialog",
            "checked_strategy"]
@@ -31,7 +31,7 @@ STRATEGIES = (
     ("eer-id", "eer-id — eer × √typicality × √distance from the labels"),
     ("uid", "uid — uncertainty × typicality (k-NN density) × distance from the labels"),
     ("uid-global", "uid-global — the same with a global density (no k-NN graph needed)"),
-    # The field's baselines (aldesk/core/strategies.py), for comparison; `aldesk simulate --strategies field`
+    # The field's baselines (aldesk/core/query/baselines.py), for comparison; `aldesk simulate --strategies field`
     # measures them all beside the default.
     ("margin", "margin — smallest gap between the two likeliest classes (a baseline of the field)"),
     ("entropy", "entropy — most spread-out class probabilities (a baseline of the field)"),

@@ -38,9 +38,9 @@ def main() -> int:
         return 1
 
     from aldesk.core.embed import embed_dataset
-    from aldesk.core.projection import umap_2d
-    from aldesk.core.session import DEFAULT_STRATEGY, Session
-    from aldesk.core.simulate import simulate
+    from aldesk.core.evaluate.simulate import simulate
+    from aldesk.core.labeling.session import DEFAULT_STRATEGY, Session
+    from aldesk.core.maps.projection import umap_2d
     from aldesk.core.sources import load_source
     from aldesk.ui.controller import Controller, Workspace
     from aldesk.ui.plots.curves import export_curves_png

@@ -7,7 +7,7 @@ import csv
 
 import numpy as np
 
-from aldesk.core.session import DEFAULT_K
+from aldesk.core.labeling.session import DEFAULT_K
 from tests.app.conftest import DEMO, cli
 
 SAVED_K = 3
@@ -16,7 +16,7 @@ SAVED_K = 3
 def test_export_predicted_uses_the_saved_k(tmp_path):
     from aldesk.app.workspace import card_for
     from aldesk.core.embed import embed_dataset
-    from aldesk.core.export import session_predictions
+    from aldesk.core.exchange.export import session_predictions
     from aldesk.core.project import Project
 
     home = tmp_path / "home"

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from aldesk.core.actions import Action
+from aldesk.core.labeling.actions import Action
 from aldesk.core.project import Project
 
 WORKER = Path(__file__)

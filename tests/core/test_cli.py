@@ -40,7 +40,7 @@ def test_simulate_defaults_to_the_app_strategy_and_random(tmp_path):
             cache=tmp_path)
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())
-    from aldesk.core.session import DEFAULT_SIMULATION_STRATEGY
+    from aldesk.core.labeling.session import DEFAULT_SIMULATION_STRATEGY
 
     assert list(res["strategies"]) == [DEFAULT_SIMULATION_STRATEGY, "random"]
     assert res["n_items"] == 300 and res["n_classes"] == 10

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from aldesk.core.curves import LooTrace, audit_curve, loo_accuracy, wilson_interval
-from aldesk.core.knn import IncrementalKNN
-from aldesk.core.projection import pca_2d, points_in_polygon, simplify_path
-from aldesk.core.session import Session
+from aldesk.core.evaluate.curves import LooTrace, audit_curve, loo_accuracy, wilson_interval
+from aldesk.core.labeling.session import Session
+from aldesk.core.maps.projection import pca_2d, points_in_polygon, simplify_path
+from aldesk.core.model.knn import IncrementalKNN
 
 
 def test_wilson_known_values() -> None:

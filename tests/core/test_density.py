@@ -1,7 +1,7 @@
 import numpy as np
 
-from aldesk.core import scoring
-from aldesk.core.density import graph_key, knn_density_cached
+from aldesk.core.neighbours import builder
+from aldesk.core.neighbours.store import graph_key, knn_density_cached
 from tests.core.conftest import clustered
 
 
@@ -11,14 +11,14 @@ def test_density_is_stored_and_reused(tmp_path, monkeypatch):
     eligible[::7] = False
     key = graph_key("m", [f"{i:040x}" for i in range(500)], eligible, 10)
     first = knn_density_cached(X, eligible, key, root=tmp_path)
-    expected = scoring.knn_density(X[eligible])
+    expected = builder.knn_density(X[eligible])
     np.testing.assert_allclose(first[eligible], expected, rtol=1e-5)
     assert (first[~eligible] == 0).all()
 
     def boom(*a, **kw):
         raise AssertionError("the graph should come from disk")
 
-    monkeypatch.setattr(scoring, "knn_graph", boom)
+    monkeypatch.setattr(builder, "knn_graph", boom)
     again = knn_density_cached(X, eligible, key, root=tmp_path)
     np.testing.assert_array_equal(first, again)
 
@@ -46,9 +46,9 @@ def test_damaged_graph_file_is_recomputed(tmp_path):
 
 
 def test_stored_knn_state_restores_the_same_session(tmp_path):
-    from aldesk.core.actions import Action
-    from aldesk.core.density import knn_state_key, load_knn_state, save_knn_state
-    from aldesk.core.session import Session
+    from aldesk.core.labeling.actions import Action
+    from aldesk.core.labeling.session import Session
+    from aldesk.core.neighbours.store import knn_state_key, load_knn_state, save_knn_state
 
     X, y = clustered(800, 16, 4, seed=2)
     classes = ["a", "b", "c", "d"]

@@ -5,9 +5,11 @@ import copy
 import numpy as np
 import pytest
 
-from aldesk.core import scoring
-from aldesk.core.knn import IncrementalKNN, expected_error_reduction
-from aldesk.core.session import Session
+from aldesk.core.labeling.session import Session
+from aldesk.core.model.knn import IncrementalKNN
+from aldesk.core.neighbours import builder
+from aldesk.core.query import measures
+from aldesk.core.query.eer import expected_error_reduction
 from tests.core.conftest import clustered
 
 
@@ -34,7 +36,7 @@ def test_eer_equals_labeling_for_real(n_labels: int) -> None:
     rng = np.random.default_rng(n_labels)
     for i in rng.permutation(500)[:n_labels]:
         knn.add(i, int(y[i]))
-    g_idx, g_sim = scoring.knn_graph(X, 8)
+    g_idx, g_sim = builder.knn_graph(X, 8)
     pool = np.flatnonzero(knn.label < 0)
     got = expected_error_reduction(knn, 3, pool, g_idx, g_sim)
     for j in rng.choice(pool.size, 25, replace=False):
@@ -58,10 +60,10 @@ def test_eer_prefers_an_unknown_cluster_to_a_settled_mixed_one() -> None:
         knn.add(i, i % 2)
     for i in range(150, 170):
         knn.add(i, 0)
-    g_idx, g_sim = scoring.knn_graph(X, 10)
+    g_idx, g_sim = builder.knn_graph(X, 10)
     pool = np.flatnonzero(knn.label < 0)
     eer = expected_error_reduction(knn, 2, pool, g_idx, g_sim)
-    unc = scoring.uncertainty(knn.probabilities(2, pool))
+    unc = measures.uncertainty(knn.probabilities(2, pool))
     cluster = pool // 150
     assert cluster[np.argmax(unc)] == 0  # the noisy cluster is where the k-NN is least sure...
     assert np.median(eer[cluster == 2]) > np.median(eer[cluster == 0])  # ...but not where a label helps most
@@ -76,9 +78,9 @@ def test_session_ranks_by_eer_once_it_has_the_graph() -> None:
     # without the graph: uncertainty, its own first term
     before = [c.index for c in s.candidates(10)]
     pool = np.flatnonzero(s.pool_mask())
-    unc = scoring.uncertainty(s.knn.probabilities(4, pool))
+    unc = measures.uncertainty(s.knn.probabilities(4, pool))
     assert unc[np.searchsorted(pool, before[0])] == pytest.approx(unc.max())
-    g_idx, g_sim = scoring.knn_graph(X, 10)
+    g_idx, g_sim = builder.knn_graph(X, 10)
     s.set_density(g_sim.mean(axis=1), graph=(g_idx, g_sim))
     after = s.candidates(10)
     eer = expected_error_reduction(s.knn, 4, pool, g_idx, g_sim)
@@ -90,7 +92,7 @@ def test_session_ranks_by_eer_once_it_has_the_graph() -> None:
 
 def test_session_cache_equals_a_fresh_computation_through_label_relabel_undo_and_new_class() -> None:
     X, y = clustered(700, 12, 3, seed=5, spread=0.9)
-    g_idx, g_sim = scoring.knn_graph(X, 10)
+    g_idx, g_sim = builder.knn_graph(X, 10)
     s = Session(X, ["a", "b", "c"], k=5, strategy="eer", density=g_sim.mean(axis=1), graph=(g_idx, g_sim))
 
     def check() -> None:
@@ -119,13 +121,13 @@ def test_session_cache_equals_a_fresh_computation_through_label_relabel_undo_and
 
 
 def test_compiled_and_numpy_pair_sums_agree(monkeypatch) -> None:
-    from aldesk.core import eer_kernel
+    from aldesk.core.query import eer_kernel
 
     if eer_kernel.kernel() is None:
         pytest.skip("numba is not available here: only the numpy version runs")
     X, y = clustered(900, 16, 5, seed=11, spread=1.0)
     knn = IncrementalKNN(X, 10)
-    g_idx, g_sim = scoring.knn_graph(X, 10)
+    g_idx, g_sim = builder.knn_graph(X, 10)
     rng = np.random.default_rng(4)
     for n_labels in (0, 3, 40, 200):
         while knn.n_labeled < n_labels:

@@ -12,8 +12,14 @@ import pytest
 
 from aldesk.cli import main
 from aldesk.core.dataset import Dataset
-from aldesk.core.export import FORMULA_START, export_project, export_rows, safe_cell, session_predictions
-from aldesk.core.imports import import_labels
+from aldesk.core.exchange.export import (
+    FORMULA_START,
+    export_project,
+    export_rows,
+    safe_cell,
+    session_predictions,
+)
+from aldesk.core.exchange.imports import import_labels
 from aldesk.core.progress import UserError
 from aldesk.core.project import Project
 

@@ -17,7 +17,7 @@ import pytest
 
 from aldesk.cli import main
 from aldesk.core.dataset import REFUSED, Dataset, UnsafeItem, resolve_under_root
-from aldesk.core.export import MARKER, clean_stale, export_project
+from aldesk.core.exchange.export import MARKER, clean_stale, export_project
 from aldesk.core.progress import UserError
 from aldesk.core.project import Project, backup_dir
 

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from aldesk.core.dataset import Dataset
-from aldesk.core.export import export_project
-from aldesk.core.imports import import_labels
+from aldesk.core.exchange.export import export_project
+from aldesk.core.exchange.imports import import_labels
 from aldesk.core.names import MAX_CLASS_NAME, check_class_names, clean_class_name
 from aldesk.core.progress import UserError
 from aldesk.core.project import Project, ProjectError

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aldesk.core.knn import IncrementalKNN
+from aldesk.core.model.knn import IncrementalKNN
 from tests.core.conftest import clustered
 
 

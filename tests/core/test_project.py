@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aldesk.core.actions import Action
 from aldesk.core.dataset import Dataset
-from aldesk.core.project.migrations import SCHEMA_V1, SCHEMA_VERSION
+from aldesk.core.labeling.actions import Action
 from aldesk.core.project import Project, ProjectError, list_backups, recover
+from aldesk.core.project.migrations import SCHEMA_V1, SCHEMA_VERSION
 
 
 def text_dataset(n: int = 20) -> Dataset:

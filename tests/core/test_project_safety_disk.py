@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from aldesk.cli import main
-from aldesk.core.actions import Action
 from aldesk.core.dataset import Dataset
+from aldesk.core.labeling.actions import Action
 from aldesk.core.project import Project, ProjectError, backup_dir, list_backups, recover
 from tests.core import lock_holder
 

@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from aldesk.core import scoring
+from aldesk.core.neighbours import builder
+from aldesk.core.query import measures, registry
 from tests.core.conftest import clustered
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=32)
@@ -12,7 +13,7 @@ finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=32)
 
 @given(arrays(np.float32, st.integers(1, 200), elements=finite))
 def test_cdf_properties(v):
-    c = scoring.cdf(v)
+    c = measures.cdf(v)
     assert c.shape == v.shape
     assert (c > 0).all() and (c <= 1).all()
     # monotone: a larger value never gets a smaller CDF; equal values share it
@@ -25,29 +26,29 @@ def test_cdf_properties(v):
 
 def test_cdf_of_distinct_values_is_rank_over_n():
     v = np.array([3.0, -1.0, 10.0, 0.5])
-    np.testing.assert_allclose(scoring.cdf(v), [3 / 4, 1 / 4, 1.0, 2 / 4])
+    np.testing.assert_allclose(measures.cdf(v), [3 / 4, 1 / 4, 1.0, 2 / 4])
 
 
 def test_measures_on_known_distributions():
     p = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]])
-    np.testing.assert_allclose(scoring.uncertainty(p), [0, 0.5, 2 / 3])
-    np.testing.assert_allclose(scoring.margin(p), [-1, 0, 0], atol=1e-12)
-    np.testing.assert_allclose(scoring.entropy(p), [0, np.log(2), np.log(3)])
-    assert (scoring.entropy(p) >= 0).all()  # the seed's sign slip would make these negative
+    np.testing.assert_allclose(measures.uncertainty(p), [0, 0.5, 2 / 3])
+    np.testing.assert_allclose(measures.margin(p), [-1, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(measures.entropy(p), [0, np.log(2), np.log(3)])
+    assert (measures.entropy(p) >= 0).all()  # the seed's sign slip would make these negative
 
 
 def test_diversity_is_one_without_labels_and_cosine_distance_otherwise():
-    np.testing.assert_allclose(scoring.diversity(np.array([-np.inf, 1.0, 0.25])), [1.0, 0.0, 0.75])
+    np.testing.assert_allclose(measures.diversity(np.array([-np.inf, 1.0, 0.25])), [1.0, 0.0, 0.75])
 
 
 def test_global_density_equals_mean_similarity():
     X, _ = clustered(100, 8, 3)
-    np.testing.assert_allclose(scoring.global_density(X), (X @ X.T).mean(axis=1), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(builder.global_density(X), (X @ X.T).mean(axis=1), rtol=1e-4, atol=1e-5)
 
 
 def test_knn_graph_exact_matches_bruteforce():
     X, _ = clustered(300, 8, 3)
-    idx, sims = scoring.knn_graph(X, 5, method="exact", chunk=64)
+    idx, sims = builder.knn_graph(X, 5, method="exact", chunk=64)
     S = X @ X.T
     np.fill_diagonal(S, -np.inf)
     ref = -np.sort(-S, axis=1)[:, :5]
@@ -60,18 +61,18 @@ def test_score_is_product_of_cdfs_and_top_n_sorted():
     p = rng.dirichlet(np.ones(3), size=50)
     dens = rng.random(50)
     ms = rng.random(50)
-    parts = scoring.score(scoring.NAMED["uid"], p, dens, ms)
+    parts = registry.score(registry.NAMED["uid"], p, dens, ms)
     np.testing.assert_allclose(parts["S"], parts["U"] * parts["I"] * parts["D"], rtol=1e-6)
-    top = scoring.top_n(parts["S"], 10)
+    top = registry.top_n(parts["S"], 10)
     assert list(top) == list(np.argsort(-parts["S"], kind="stable")[:10])
 
 
 def test_parse_strategy_products_and_errors():
-    s = scoring.parse_strategy("entropy*knn_density^0.5*diversity")
+    s = registry.parse_strategy("entropy*knn_density^0.5*diversity")
     assert (s.measure, s.density, s.diversity, s.weights) == ("entropy", "knn", True, (1.0, 0.5, 1.0))
-    assert scoring.parse_strategy("random").is_random
+    assert registry.parse_strategy("random").is_random
     with pytest.raises(ValueError, match="unknown measure"):
-        scoring.parse_strategy("uncertainty*bogus")
+        registry.parse_strategy("uncertainty*bogus")
 
 
 @settings(max_examples=25, deadline=None)
@@ -81,21 +82,21 @@ def test_weights_change_ranking_consistently(seed):
     p = rng.dirichlet(np.ones(4), size=30)
     dens = rng.random(30)
     ms = rng.random(30)
-    plain = scoring.score(scoring.parse_strategy("uncertainty*knn_density*diversity"), p, dens, ms)["S"]
-    zero = scoring.score(scoring.parse_strategy("uncertainty*knn_density^0*diversity"), p, dens, ms)["S"]
-    ud = scoring.score(scoring.NAMED["ud"], p, dens, ms)["S"]
+    plain = registry.score(registry.parse_strategy("uncertainty*knn_density*diversity"), p, dens, ms)["S"]
+    zero = registry.score(registry.parse_strategy("uncertainty*knn_density^0*diversity"), p, dens, ms)["S"]
+    ud = registry.score(registry.NAMED["ud"], p, dens, ms)["S"]
     np.testing.assert_allclose(zero, ud, rtol=1e-6)
     assert plain.shape == (30,)
 
 
 def test_parse_strategy_with_random_every_m_picks():
-    e = scoring.parse_strategy("eer-id@10")
+    e = registry.parse_strategy("eer-id@10")
     assert (e.measure, e.density, e.diversity, e.weights, e.every) == ("eer", "knn", True, (1.0, 0.5, 0.5), 10)
-    s = scoring.parse_strategy("uid@10")
+    s = registry.parse_strategy("uid@10")
     assert (s.measure, s.density, s.diversity, s.every, s.name) == ("uncertainty", "knn", True, 10, "uid@10")
-    assert scoring.parse_strategy("margin*diversity@5").every == 5
+    assert registry.parse_strategy("margin*diversity@5").every == 5
     with pytest.raises(ValueError, match="random pick"):
-        scoring.parse_strategy("uid@x")
+        registry.parse_strategy("uid@x")
 
 
 @settings(max_examples=60, deadline=None)
@@ -104,7 +105,7 @@ def test_presorted_cdf_equals_cdf_of_the_subset(vals, seed):
     v = np.array(vals, dtype=np.float32)  # small integers: plenty of ties
     rng = np.random.default_rng(seed)
     rows = rng.choice(v.size, size=rng.integers(1, v.size + 1), replace=False)
-    np.testing.assert_allclose(scoring.PresortedCDF(v).of(rows), scoring.cdf(v[rows]), rtol=1e-6)
+    np.testing.assert_allclose(measures.PresortedCDF(v).of(rows), measures.cdf(v[rows]), rtol=1e-6)
 
 
 def test_top_k_rows_matches_argpartition_with_ties_and_tails():
@@ -114,7 +115,7 @@ def test_top_k_rows_matches_argpartition_with_ties_and_tails():
         S[:, ::7] = np.round(S[:, ::7], 1)  # ties
         S[3, :] = 0.5  # a row of equal values
         for k in (1, 5, 10):
-            got = scoring._top_k_rows(S, k)
+            got = builder._top_k_rows(S, k)
             ref = np.argpartition(-S, k - 1, axis=1)[:, :k]
             np.testing.assert_allclose(np.sort(np.take_along_axis(S, got, 1), 1),
                                        np.sort(np.take_along_axis(S, ref, 1), 1))

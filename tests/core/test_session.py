@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from aldesk.core.actions import Action, undo_stack
-from aldesk.core.session import Session
+from aldesk.core.labeling.actions import Action, undo_stack
+from aldesk.core.labeling.session import Session
 from tests.core.conftest import clustered
 
 CLASSES = ["a", "b", "c", "d"]

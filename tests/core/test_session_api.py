@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from aldesk.core.session import Session
+from aldesk.core.labeling.session import Session
 
 CLASSES = ["a", "b", "c", "d"]
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aldesk.core.simulate import kfold, labels_to, simulate
+from aldesk.core.evaluate.simulate import kfold, labels_to, simulate
 from tests.core.conftest import clustered
 
 

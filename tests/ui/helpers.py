@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from aldesk.core import synthetic
 from aldesk.core.dataset import Dataset
-from aldesk.core.session import Session
+from aldesk.core.labeling.session import Session
 from aldesk.ui.controller import Workspace
 
 OPEN_TIMEOUT_MS = 180_000  # first embedding of the image demo on 2 cores, with margin

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 
-from aldesk.core.knn import expected_error_reduction
+from aldesk.core.query.eer import expected_error_reduction
 from tests.ui.helpers import class_key, state, wait_open
 
 
@@ -119,7 +119,7 @@ def test_density_arrives_in_background(qtbot, make_window) -> None:
 
 
 def test_density_is_cached_for_the_next_open(qtbot, make_window) -> None:
-    from aldesk.core.density import load_graph
+    from aldesk.core.neighbours.store import load_graph
 
     win = make_window()
     win.open_demo("texts")

@@ -14,7 +14,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from aldesk.core.dataset import Dataset
-from aldesk.core.session import Session
+from aldesk.core.labeling.session import Session
 from aldesk.ui.controller import Controller, Workspace
 from aldesk.ui.plots.curves import export_curves_png
 from aldesk.ui.plots.dock import PlotsDock

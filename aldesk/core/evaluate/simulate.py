@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aldesk.core import scoring
-from aldesk.core.knn import IncrementalKNN
+from aldesk.core.model.knn import IncrementalKNN
+from aldesk.core.neighbours import builder
 from aldesk.core.progress import CancelFn, ProgressFn, check
-from aldesk.core.strategies import PoolContext
+from aldesk.core.query import registry
+from aldesk.core.query.baselines import PoolContext
 
 DEFAULT_FOLDS = 16
 
@@ -84,7 +85,7 @@ def run_fold(
     y: np.ndarray,
     pool: np.ndarray,
     test: np.ndarray,
-    strategy: scoring.Strategy,
+    strategy: registry.Strategy,
     budget: int,
     k: int,
     n_classes: int,
@@ -123,13 +124,13 @@ def run_fold(
             pick = cand[rng.integers(cand.size)]
         elif active.picker is not None:
             probs = knn.probabilities(n_classes, cand) if active.picker == "info-density" else None
-            pick = cand[int(np.argmax(scoring.picker_scores(active.picker, ctx, knn, n_classes, cand, probs)))]
+            pick = cand[int(np.argmax(registry.picker_scores(active.picker, ctx, knn, n_classes, cand, probs)))]
         else:
             probs = knn.probabilities(n_classes, cand) if active.measure else None
             dens = density[cand] if density is not None else None
             ms = knn.max_similarity(cand) if active.diversity else None
-            meas = scoring.measure_values(active, knn, n_classes, cand, probs, graph)
-            idx, _ = scoring.select(active, 1, rng, probs, dens, ms, measure=meas)
+            meas = registry.measure_values(active, knn, n_classes, cand, probs, graph)
+            idx, _ = registry.select(active, 1, rng, probs, dens, ms, measure=meas)
             pick = cand[idx[0]]
         available[pick] = False
         knn.add(pick, int(ys[pick]))
@@ -159,10 +160,10 @@ def simulate(
     n, n_classes = X.shape[0], class_names.size
     if n_classes < 2:
         raise ValueError("simulation needs items of at least two known classes")
-    from aldesk.core.session import DEFAULT_SIMULATION_STRATEGY
+    from aldesk.core.labeling.session import DEFAULT_SIMULATION_STRATEGY
 
-    names = scoring.expand_strategies(list(strategies) + ["random"], DEFAULT_SIMULATION_STRATEGY)
-    parsed = [scoring.parse_strategy(s) for s in names]
+    names = registry.expand_strategies(list(strategies) + ["random"], DEFAULT_SIMULATION_STRATEGY)
+    parsed = [registry.parse_strategy(s) for s in names]
     rng = np.random.default_rng(seed)
     splits = kfold(n, folds, rng, y)
     budget_eff = min(budget, n - max(s.size for s in splits))
@@ -185,10 +186,10 @@ def simulate(
                 # eer has the k-NN graph anyway; the others take the global density (cheap, order-free).
                 kind = strat.density or ("knn" if strat.measure == "eer" or strat.picker or strat.cold else "global")
             if graph is None and (kind == "knn" or strat.measure == "eer" or strat.picker or strat.cold):
-                graph = scoring.knn_graph(X[pool])
+                graph = builder.knn_graph(X[pool])
                 dens_cache["knn"] = graph[1].mean(axis=1).astype(np.float32)
             if kind and kind not in dens_cache:
-                dens_cache[kind] = scoring.global_density(X[pool])
+                dens_cache[kind] = builder.global_density(X[pool])
             # Each strategy gets its own generator, seeded per fold, so adding a strategy changes no other curve.
             srng = np.random.default_rng([seed, f, zlib.crc32(name.encode())])
             curves[name][f] = run_fold(X, y, pool, test, strat, budget_eff, k, n_classes, srng,

@@ -1,7 +1,7 @@
 """Exports of a project's labels: CSV, JSONL, ImageFolder, Label Studio JSON, Hugging Face imagefolder.
 
 Every format carries the item's key (image path relative to the data folder, or the text itself) as ``item``,
-so an export can be imported back (:mod:`aldesk.core.imports`). Predicted labels for unlabeled items are
+so an export can be imported back (:mod:`aldesk.core.exchange.imports`). Predicted labels for unlabeled items are
 included only when asked, from plain ``(predicted, confidence)`` arrays, so this module needs no embeddings.
 
 Safety, because an export is often written over the previous one and then shared:

@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aldesk.core.actions import Action
-from aldesk.core.export import FORMULA_START, unsafe_cell
+from aldesk.core.exchange.export import FORMULA_START, unsafe_cell
+from aldesk.core.labeling.actions import Action
 from aldesk.core.names import class_name_problem, clean_class_name, shown
 from aldesk.core.progress import UserError
 from aldesk.core.project import Project

@@ -12,10 +12,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from aldesk.core import scoring
-from aldesk.core.actions import INTERACTIVE, UNDOABLE, Action, undo_stack
-from aldesk.core.knn import IncrementalKNN, expected_error_reduction
-from aldesk.core.strategies import PoolContext
+from aldesk.core.labeling.actions import INTERACTIVE, UNDOABLE, Action, undo_stack
+from aldesk.core.model.knn import IncrementalKNN
+from aldesk.core.neighbours import builder
+from aldesk.core.query import measures, registry
+from aldesk.core.query.baselines import PoolContext
+from aldesk.core.query.eer import expected_error_reduction
 
 DEFAULT_K = 10
 # Expected error reduction: by `aldesk simulate` (16 folds, README "How well does it pick?") it beats random and
@@ -70,7 +72,7 @@ class Session:
         classes: Iterable[str] = (),
         *,
         k: int = DEFAULT_K,
-        strategy: str | scoring.Strategy = DEFAULT_STRATEGY,
+        strategy: str | registry.Strategy = DEFAULT_STRATEGY,
         eligible: np.ndarray | None = None,
         density: np.ndarray | None = None,
         graph: tuple[np.ndarray, np.ndarray] | None = None,
@@ -85,15 +87,15 @@ class Session:
             self._check_new_class(c)
             self.classes.append(c)
         self.knn = IncrementalKNN(vectors, k)
-        self.strategy = strategy if isinstance(strategy, scoring.Strategy) else scoring.parse_strategy(strategy)
+        self.strategy = strategy if isinstance(strategy, registry.Strategy) else registry.parse_strategy(strategy)
         n = vectors.shape[0]
         self.eligible = np.ones(n, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool).copy()
         self.skipped = np.zeros(n, dtype=bool)
         self.density_kind = "global"
-        self.density = scoring.global_density(vectors) if density is None else np.asarray(density, np.float32)
+        self.density = builder.global_density(vectors) if density is None else np.asarray(density, np.float32)
         if density is not None:
             self.density_kind = "knn"
-        self._density_cdf: scoring.PresortedCDF | None = None  # sorted once, lazily, per density
+        self._density_cdf: measures.PresortedCDF | None = None  # sorted once, lazily, per density
         self.graph: tuple[np.ndarray, np.ndarray] | None = None  # whole-pool k-NN graph, for "eer"
         self._eer: np.ndarray | None = None  # expected error reduction per item, updated where the k-NN changed
         self._eer_key: tuple | None = None
@@ -169,8 +171,8 @@ class Session:
         self._eer = None
         self._ranking = None
 
-    def set_strategy(self, strategy: str | scoring.Strategy) -> None:
-        self.strategy = strategy if isinstance(strategy, scoring.Strategy) else scoring.parse_strategy(strategy)
+    def set_strategy(self, strategy: str | registry.Strategy) -> None:
+        self.strategy = strategy if isinstance(strategy, registry.Strategy) else registry.parse_strategy(strategy)
         self._ranking = None
 
     def candidates(self, n: int | None = None) -> list[Candidate]:
@@ -191,23 +193,23 @@ class Session:
         strat = self.strategy.active(self.knn.n_labeled)  # a cold start's first strategy, then the strategy
         if strat.is_random:
             # Stable order between actions: random picks are drawn once per re-rank.
-            order, _ = scoring.select(strat, n, self.rng, pool_size=pool.size)
+            order, _ = registry.select(strat, n, self.rng, pool_size=pool.size)
             parts = {"S": np.zeros(pool.size, np.float32)}
         elif strat.picker is not None:
             # A pool strategy (TypiClust, ProbCover, …; or a cold start's first picks): the same function and
             # the same scores as ``simulate`` uses, over the items that may ever be ranked.
-            parts = {"S": scoring.picker_scores(strat.picker, self._pool_context(), self.knn, n_cls, pool, probs)}
-            order = scoring.top_n(parts["S"], n)
+            parts = {"S": registry.picker_scores(strat.picker, self._pool_context(), self.knn, n_cls, pool, probs)}
+            order = registry.top_n(parts["S"], n)
         else:
             dens = self.density[pool]  # a factor of S, or (without one) what breaks a tie of every item
             dcdf = None
             if strat.density:
                 if self._density_cdf is None:
-                    self._density_cdf = scoring.PresortedCDF(self.density)
+                    self._density_cdf = measures.PresortedCDF(self.density)
                 dcdf = self._density_cdf.of(pool)
             meas = self._measure(pool, probs, n_cls, strat)
-            parts = scoring.score(strat, probs, dens, self.knn.max_similarity(pool), dcdf, meas)
-            order = scoring.top_n(parts["S"], n)
+            parts = registry.score(strat, probs, dens, self.knn.max_similarity(pool), dcdf, meas)
+            order = registry.top_n(parts["S"], n)
         has_labels = self.knn.n_labeled > 0 and len(self.classes) > 0
         out = []
         for o in order:
@@ -237,14 +239,14 @@ class Session:
         return self._ctx
 
     def _measure(
-        self, pool: np.ndarray, probs: np.ndarray, n_cls: int, strat: scoring.Strategy | None = None
+        self, pool: np.ndarray, probs: np.ndarray, n_cls: int, strat: registry.Strategy | None = None
     ) -> np.ndarray | None:
         """The strategy's raw measure over ``pool``. The expected error reduction of an item depends only on the
         k-NN rows of the item and of its graph neighbours, so after a label it is recomputed only where one of those
         changed (the first k labels change every row; later a label changes ~N k / |L| of them)."""
         strat = self.strategy if strat is None else strat
         if strat.measure != "eer" or self.graph is None:
-            return scoring.measure_values(strat, self.knn, n_cls, pool, probs, self.graph)
+            return registry.measure_values(strat, self.knn, n_cls, pool, probs, self.graph)
         changed = self.knn.take_changed()
         unlabeled = np.flatnonzero(self.pool_mask(include_skipped=True))
         key = (n_cls, self.knn.n_labeled >= self.knn.k)
@@ -476,7 +478,7 @@ class Session:
         """Reopen from a project's materialised state: labels and skips in one block, undo stack from the log.
 
         ``self.classes`` must already be the project's current class list. ``slots(labeled)``, when given, may
-        return stored neighbour slots for exactly these labeled items (see aldesk.core.density), which replaces
+        return stored neighbour slots for exactly these labeled items (see aldesk.core.neighbours.store), which replaces
         the N x L x d rebuild.
         """
         idx = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
@@ -524,7 +526,7 @@ class Session:
 
     def neighbour_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(labeled items, neighbour slots (N, k), their similarities (N, k)): what a project stores on close so
-        that the next open skips the N x L x d rebuild (``aldesk.core.density.save_knn_state``). Read-only views:
+        that the next open skips the N x L x d rebuild (``aldesk.core.neighbours.store.save_knn_state``). Read-only views:
         no copy of two N x k arrays at 1M items."""
         nbr, sim = self.knn.nbr.view(), self.knn.sim.view()
         nbr.flags.writeable = False

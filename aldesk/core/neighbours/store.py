@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aldesk.core import scoring
+from aldesk.core.neighbours import builder
 from aldesk.core.progress import CancelFn, ProgressFn
 
 
@@ -96,7 +96,7 @@ def knn_graph_cached(
     eligible: np.ndarray,
     key: str | None,
     *,
-    k: int = scoring.DENSITY_K,
+    k: int = builder.DENSITY_K,
     root: Path | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
@@ -111,7 +111,7 @@ def knn_graph_cached(
     if graph is None or graph[1].shape[0] != idx.size:
         # all items eligible (the usual case): no 1.5 GB copy at 1M
         sub = vectors if idx.size == n else np.ascontiguousarray(vectors[idx])
-        graph = scoring.knn_graph(sub, k, progress=progress, cancel=cancel)
+        graph = builder.knn_graph(sub, k, progress=progress, cancel=cancel)
         if key:  # a read-only cache only costs a recompute next time
             _save_pair((root or default_root()) / key, "", graph[0], graph[1])
     g_idx, g_sim = graph

@@ -31,8 +31,9 @@ from typing import Any, Self
 import numpy as np
 
 from aldesk import __version__
-from aldesk.core.actions import Action
 from aldesk.core.dataset import Dataset
+from aldesk.core.labeling.actions import Action
+from aldesk.core.labeling.session import Session
 from aldesk.core.project.backups import _clean_temps, _make_backup, _remove_plain
 from aldesk.core.project.checks import (
     _check_classes,
@@ -61,7 +62,6 @@ from aldesk.core.project.errors import (
 )
 from aldesk.core.project.lock import WriterLock, reader_lock, remove_if_abandoned
 from aldesk.core.project.migrations import CURRENT_SCHEMA, SCHEMA_VERSION, migrate
-from aldesk.core.session import Session
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ Written from the papers:
 - Information density (Settles & Craven 2008, modAL's density-weighted uncertainty): least confidence times the
   mean similarity to all items, x . mean(X), which is exact in O(N d) (no pairwise matrix).
 k-center greedy (Sener & Savarese 2018) needs no code here: it is "the item farthest from every labeled item",
-the diversity factor alone (scoring.NAMED["kcenter"]).
+the diversity factor alone (registry.NAMED["kcenter"]).
 """
 
 from __future__ import annotations
@@ -291,8 +291,8 @@ def eer_balanced(ctx: PoolContext, knn, n_classes: int, rows: np.ndarray, probs=
     Items the k-NN thinks belong to classes with few labels come first among equally useful ones: a rare class
     gets its labels sooner than its share of the pool would give it. Without the graph, eer is uncertainty.
     """
-    from aldesk.core.knn import expected_error_reduction
-    from aldesk.core.scoring import cdf
+    from aldesk.core.query.eer import expected_error_reduction
+    from aldesk.core.query.measures import cdf
 
     C = max(1, n_classes)
     rows = np.asarray(rows)

@@ -1,4 +1,4 @@
-"""The pair sum of :func:`aldesk.core.knn.expected_error_reduction` as one compiled loop (numba).
+"""The pair sum of :func:`aldesk.core.model.knn.expected_error_reduction` as one compiled loop (numba).
 
 numpy needs ~15 passes over the (item, neighbour) pairs with gathers and temporaries; this loop makes one, 3-5x
 faster at 100k items (benchmarks/README.md). numba comes with pynndescent already. Compiled on first use (~0.7 s,

@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, QTimer, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from aldesk.core.curves import DEFAULT_WINDOW, LooTrace, audit_curve, loo_accuracy
+from aldesk.core.evaluate.curves import DEFAULT_WINDOW, LooTrace, audit_curve, loo_accuracy
 from aldesk.ui.audit_setting import (  # noqa: F401 - re-exported: the panel's settings are read from here
     AUDIT_SETTING,
     DEFAULT_AUDIT_EVERY,

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from aldesk.core.curves import AuditCurve, LooTrace
+from aldesk.core.evaluate.curves import AuditCurve, LooTrace
 from aldesk.ui.plots import style
 
 

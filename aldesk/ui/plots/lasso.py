@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QGraphicsPathItem
 
-from aldesk.core.projection import simplify_path
+from aldesk.core.maps.projection import simplify_path
 
 
 class SelectViewBox(pg.ViewBox):

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from aldesk.core.maps.projection import pca_2d
 from aldesk.core.progress import CancelFn, ProgressFn
-from aldesk.core.projection import pca_2d
 from aldesk.ui.controller import Controller
 from aldesk.ui.plots.map_view import MapPlot, MapStyler, pick_trail, pixmap_data_uri, tooltip_html
 from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
@@ -232,7 +232,7 @@ class MapPanel(QWidget):
         X = s.X if items.size == s.n else s.X[items]
 
         def task(progress: ProgressFn, cancel: CancelFn) -> tuple[np.ndarray, np.ndarray]:
-            from aldesk.core.projection import umap_2d
+            from aldesk.core.maps.projection import umap_2d
 
             return umap_2d(X, progress=progress, cancel=cancel), items
 

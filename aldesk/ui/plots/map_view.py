@@ -20,8 +20,8 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from aldesk.core.projection import points_in_polygon
-from aldesk.core.session import INTERACTIVE, Session
+from aldesk.core.labeling.session import INTERACTIVE, Session
+from aldesk.core.maps.projection import points_in_polygon
 from aldesk.ui.plots import style
 from aldesk.ui.plots.fast_scatter import UniformScatter
 from aldesk.ui.plots.lasso import SelectViewBox

@@ -104,7 +104,7 @@ class SimulatePanel(QWidget):
         title = ctl.ws.title or str(ctl.ws.dataset.root)
 
         def task(progress: ProgressFn, cancel: CancelFn) -> dict:
-            from aldesk.core.simulate import simulate
+            from aldesk.core.evaluate.simulate import simulate
 
             res = simulate(X, labels, strategies=strategies, folds=folds, budget=budget, k=k, dataset=title,
                            progress=progress, cancel=cancel)

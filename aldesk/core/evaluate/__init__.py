@@ -1,0 +1,1 @@
+"""Evaluation: simulated learning curves (the SCORING.md protocol) and accuracy curves."""

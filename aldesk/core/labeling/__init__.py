@@ -1,0 +1,1 @@
+"""The labeling session: the label/undo state machine, ranking, audits, and the action log."""

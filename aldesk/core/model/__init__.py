@@ -1,0 +1,1 @@
+"""The classifier: an incremental k-NN over the embeddings."""
