@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-UNDOABLE = ("label", "skip", "unskip")
+UNDOABLE = ("label", "skip", "unskip")  # = ops.UNDOABLE (ops.py imports this module, not the reverse)
 # Origins of labels given one by one in the labeling view (they count towards the audit rhythm).
 INTERACTIVE = ("user", "audit", "suggestion")
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from aldesk.core.labeling.actions import INTERACTIVE, UNDOABLE, Action, undo_stack
+from aldesk.core.labeling.actions import INTERACTIVE, Action, undo_stack
+from aldesk.core.labeling.ops import op
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
 from aldesk.core.query import measures, registry
@@ -416,43 +417,18 @@ class Session:
 
     # ------------------------------------------------------ applying actions
     def _apply(self, a: Action, *, log: bool = True) -> None:
-        if a.op == "label":
-            c = self._class_index(a.cls)
-            for i in a.items:
-                self.knn.add(i, c)
-                self.skipped[i] = False
-        elif a.op == "skip":
-            self.skipped[list(a.items)] = True
-        elif a.op == "unskip":
-            self.skipped[list(a.items)] = False
-        elif a.op == "undo":
-            for seq in a.undone:
-                self._revert(self._pop(seq))
-        elif a.op == "add_class":
-            self.classes.append(a.cls)
-        elif a.op == "rename_class":
-            self.classes[self._class_index(a.prev[0])] = a.cls
-        else:
-            raise ValueError(f"unknown action {a.op!r}")
-        if log and a.op in UNDOABLE:
+        """What ``a`` does to the session in memory: its op says (:mod:`aldesk.core.labeling.ops`)."""
+        kind = op(a.op)
+        kind.apply(self, a)
+        if log and kind.undoable:
             self.history.append(a)
 
-    def _revert(self, target: Action) -> None:
-        """Undo one label/skip/unskip action in memory."""
-        if target.op == "label":
-            if len(target.prev_ids) == len(target.items):
-                prev = target.prev_ids
-            else:  # logs written before prev_ids existed: names (right unless a class was renamed since)
-                prev = tuple(-1 if p is None else self._class_index(p) for p in target.prev)
-            for i, p in zip(target.items, prev, strict=True):
-                if p < 0:
-                    self.knn.remove(i)
-                else:
-                    self.knn.add(i, p)
-        elif target.op == "skip":
-            self.skipped[list(target.items)] = False
-        elif target.op == "unskip":
-            self.skipped[list(target.items)] = True
+    # The surface ops.py applies actions through (besides knn, skipped and classes).
+    def class_index(self, name: str) -> int:
+        return self._class_index(name)
+
+    def pop_history(self, seq: int | None) -> Action:
+        return self._pop(seq)
 
     def _pop(self, seq: int | None) -> Action:
         for j in range(len(self.history) - 1, -1, -1):

@@ -33,6 +33,7 @@ import numpy as np
 from aldesk import __version__
 from aldesk.core.dataset import Dataset
 from aldesk.core.labeling.actions import Action
+from aldesk.core.labeling.ops import op
 from aldesk.core.labeling.session import Session
 from aldesk.core.project.backups import _clean_temps, _make_backup, _remove_plain
 from aldesk.core.project.checks import (
@@ -640,66 +641,13 @@ class Project:
         self._class_ids = ids  # only once the commit succeeded
         self._count_for_backup(len(actions))
 
-    @staticmethod
-    def _undo_one(con: sqlite3.Connection, seq: int | None) -> None:
-        row = con.execute("SELECT op, data FROM actions WHERE seq = ?", (seq,)).fetchone()
-        if row is None:
-            raise ValueError(f"cannot undo action {seq}: it is not in the log")
-        op, target = row[0], json.loads(row[1])
-        items = [int(i) for i in target["items"]]
-        if op == "label":
-            for i, w in zip(items, target["was"], strict=True):
-                if w is None:
-                    con.execute("DELETE FROM labels WHERE item = ?", (i,))
-                else:
-                    con.execute("INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)", (i, *w))
-        elif op == "skip":
-            con.executemany("DELETE FROM skipped WHERE item = ?", [(i,) for i in items])
-        elif op == "unskip":
-            con.executemany("INSERT OR IGNORE INTO skipped VALUES (?)", [(i,) for i in items])
-        else:
-            raise ValueError(f"action {seq} ({op}) cannot be undone")
-
     def _apply(self, con: sqlite3.Connection, a: Action, ids: dict[str, int]) -> dict:
+        """What ``a`` does to the file, inside the journal's transaction: its op says (aldesk.core.labeling.ops)."""
+        kind = op(a.op)
         for i in a.items:
             if not 0 <= i < self.n_items:
                 raise ValueError(f"item {i} is not in this project")
-        if a.op == "label":
-            if a.cls not in ids:
-                raise KeyError(f"unknown class {a.cls!r}")
-            # What each item had before, with its time and origin, so that undo restores it exactly (even
-            # after a class rename: class ids, not names).
-            was = []
-            for i in a.items:
-                row = con.execute("SELECT class, time, origin FROM labels WHERE item = ?", (i,)).fetchone()
-                was.append(None if row is None else list(row))
-            con.executemany("INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)",
-                            [(i, ids[a.cls], a.time, a.origin) for i in a.items])
-            con.executemany("DELETE FROM skipped WHERE item = ?", [(i,) for i in a.items])
-            return {"was": was}
-        if a.op == "skip":
-            con.executemany("INSERT OR IGNORE INTO skipped VALUES (?)", [(i,) for i in a.items])
-        elif a.op == "unskip":
-            con.executemany("DELETE FROM skipped WHERE item = ?", [(i,) for i in a.items])
-        elif a.op == "undo":
-            for seq in a.undone:  # a grouped undo (one import of several classes) reverts them all, newest first
-                self._undo_one(con, seq)
-        elif a.op == "add_class":
-            _check_classes([*ids, a.cls])
-            ids[a.cls] = con.execute("INSERT INTO classes (name) VALUES (?)", (a.cls,)).lastrowid
-        elif a.op == "rename_class":
-            old = a.prev[0]
-            if old not in ids:
-                raise KeyError(f"unknown class {old!r}")
-            if a.cls != old:
-                _check_classes([*(c for c in ids if c != old), a.cls])
-                con.execute("UPDATE classes SET name = ? WHERE id = ?", (a.cls, ids[old]))
-                renamed = _rename_key(ids, old, a.cls)
-                ids.clear()
-                ids.update(renamed)  # in place: the caller adopts this dict once the commit succeeded
-        else:
-            raise ValueError(f"unknown action {a.op!r}")
-        return {}
+        return kind.project(con, a, ids, _check_classes)
 
     # ------------------------------------------------------------------ session
     def open_session(
