@@ -74,7 +74,9 @@ class Probe:
             while True:
                 time.sleep(limit_ms / 2000)
                 late = (time.perf_counter() - self.last) * 1000
-                if late > limit_ms:  # sampled every limit/2 while it lasts: a long stall shows each step of it
+                if (
+                    late > limit_ms
+                ):  # sampled every limit/2 while it lasts: a long stall shows each step of it
                     frame = sys._current_frames().get(gui)
                     stack = traceback.format_stack(frame)[-12:] if frame is not None else []
                     self.stalls.append({"phase": self.phase, "late_ms": round(late), "stack": stack})
@@ -135,8 +137,11 @@ def script(probe: Probe) -> dict:
     win.open_demo("images")
     pump_until(lambda: win.ctl is not None and win.ctl.current is not None, 600, "the first candidate")
     pump_until(lambda: win.ctl.session.graph is not None, 900, "the k-NN graph")
-    pump_until(lambda: win.plots is not None and win.plots.complete and win.plots.accuracy.ctl is win.ctl, 120,
-               "the Plots dock")
+    pump_until(
+        lambda: win.plots is not None and win.plots.complete and win.plots.accuracy.ctl is win.ctl,
+        120,
+        "the Plots dock",
+    )
     pump(0.5)
 
     probe.set_phase("label")
@@ -151,7 +156,9 @@ def script(probe: Probe) -> dict:
     dock = win.plots
     if not dock.isVisible():
         dock.show()
-    dock.map.auto_umap = False  # UMAP's numba compile runs in a worker; its swap-in is not this phase's subject
+    dock.map.auto_umap = (
+        False  # UMAP's numba compile runs in a worker; its swap-in is not this phase's subject
+    )
     for name, panel in (("accuracy", dock.accuracy), ("simulate", dock.simulate), ("map", dock.map)):
         probe.set_phase(f"plots: {name}")
         dock.tabs.setCurrentWidget(panel)
@@ -187,26 +194,42 @@ def script(probe: Probe) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cold", action="store_true", help="a fresh embedding cache: the demo is embedded in 'open'")
-    ap.add_argument("--stacks", action="store_true",
-                    help="print the GUI thread's stack (stderr) each time it stalls for more than 100 ms")
+    ap.add_argument(
+        "--cold", action="store_true", help="a fresh embedding cache: the demo is embedded in 'open'"
+    )
+    ap.add_argument(
+        "--stacks",
+        action="store_true",
+        help="print the GUI thread's stack (stderr) each time it stalls for more than 100 ms",
+    )
     ap.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if not args._child:
         home = tempfile.mkdtemp(prefix="aldesk-gui-stall-")
-        env = dict(os.environ, XDG_CACHE_HOME=f"{home}/cache", XDG_DATA_HOME=f"{home}/data",
-                   XDG_CONFIG_HOME=f"{home}/config", HOME=home)
+        env = dict(
+            os.environ,
+            XDG_CACHE_HOME=f"{home}/cache",
+            XDG_DATA_HOME=f"{home}/data",
+            XDG_CONFIG_HOME=f"{home}/config",
+            HOME=home,
+        )
         if not args.cold:  # warm the cache: one untimed run, in its own process
-            subprocess.run([sys.executable, __file__, "--_child"], env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, __file__, "--_child"], env=env, check=True, stdout=subprocess.DEVNULL
+            )
             # the warm-up made (and labeled in) the demo project: the measured run starts from a new one, with
             # the cached embeddings and k-NN graph
             shutil.rmtree(f"{home}/data", ignore_errors=True)
         load0 = os.getloadavg()[0]
         extra = ["--stacks"] if args.stacks else []
-        proc = subprocess.run([sys.executable, __file__, "--_child", *extra], env=env, check=False,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--_child", *extra],
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             sys.exit(f"the scripted session failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
         out = proc.stdout
@@ -233,11 +256,18 @@ def main() -> None:
         probe.watch_stalls()
     t0 = time.perf_counter()
     counts = script(probe)
-    result = {"phases": probe.summary(), **counts, "total_s": round(time.perf_counter() - t0, 1),
-              "target_ms": TARGET_MS, "probe_ms": PROBE_MS}
+    result = {
+        "phases": probe.summary(),
+        **counts,
+        "total_s": round(time.perf_counter() - t0, 1),
+        "target_ms": TARGET_MS,
+        "probe_ms": PROBE_MS,
+    }
     app.processEvents()
     for st in getattr(probe, "stalls", []):
-        print(f"--- stall in {st['phase']}: {st['late_ms']} ms so far\n" + "".join(st["stack"]), file=sys.stderr)
+        print(
+            f"--- stall in {st['phase']}: {st['late_ms']} ms so far\n" + "".join(st["stack"]), file=sys.stderr
+        )
     print(json.dumps(result))
 
 

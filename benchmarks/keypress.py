@@ -59,7 +59,9 @@ def run_size(app, n: int, n_keys: int, tmp: Path, plots: bool = False) -> dict:
     from aldesk.ui.main_window import MainWindow
 
     X, y = clustered(n)
-    ds = Dataset("text", tmp / f"synthetic-{n}.csv", [f"synthetic review {i}: " + "words " * 20 for i in range(n)])
+    ds = Dataset(
+        "text", tmp / f"synthetic-{n}.csv", [f"synthetic review {i}: " + "words " * 20 for i in range(n)]
+    )
     classes = ["pos", "neg", "mixed"]
     project = Project.create(tmp / f"bench-{n}-{int(plots)}.aldesk", ds, classes, model_id="synthetic")
     session = project.open_session(X, density=global_density(X))
@@ -113,16 +115,28 @@ def run_size(app, n: int, n_keys: int, tmp: Path, plots: bool = False) -> dict:
     win.close()
     app.processEvents()
     return {
-        "items": n, "dim": X.shape[1], "keys": n_keys, "labeled": labeled,
+        "items": n,
+        "dim": X.shape[1],
+        "keys": n_keys,
+        "labeled": labeled,
         "plots_dock": "shown" if plots and dock is not None else "hidden",
-        "key_to_paint_ms": {"median": round(pct(key_ms, 50), 2), "p95": round(pct(key_ms, 95), 2),
-                            "max": round(max(key_ms), 2)},
-        "key_to_paint_cpu_ms": {"median": round(pct(key_cpu_ms, 50), 2), "p95": round(pct(key_cpu_ms, 95), 2)},
+        "key_to_paint_ms": {
+            "median": round(pct(key_ms, 50), 2),
+            "p95": round(pct(key_ms, 95), 2),
+            "max": round(max(key_ms), 2),
+        },
+        "key_to_paint_cpu_ms": {
+            "median": round(pct(key_cpu_ms, 50), 2),
+            "p95": round(pct(key_cpu_ms, 95), 2),
+        },
         "core_label_ms": {"median": round(pct(core_ms, 50), 2), "p95": round(pct(core_ms, 95), 2)},
-        "ui_overhead_ms": {"median": round(pct([a - b for a, b in zip(key_ms, core_ms, strict=True)], 50), 2),
-                           "p95": round(pct([a - b for a, b in zip(key_ms, core_ms, strict=True)], 95), 2)},
+        "ui_overhead_ms": {
+            "median": round(pct([a - b for a, b in zip(key_ms, core_ms, strict=True)], 50), 2),
+            "p95": round(pct([a - b for a, b in zip(key_ms, core_ms, strict=True)], 95), 2),
+        },
         "deferred_rerank_ms": {"median": round(pct(rerank_ms, 50), 2), "p95": round(pct(rerank_ms, 95), 2)},
-        "target_ms": 50, "meets_target": pct(key_ms, 95) <= 50,
+        "target_ms": 50,
+        "meets_target": pct(key_ms, 95) <= 50,
     }
 
 
@@ -130,14 +144,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--keys", type=int, default=60)
-    ap.add_argument("--plots", choices=["hidden", "shown", "both"], default="both",
-                    help="the plots dock: hidden (the labeling view alone), shown, or both runs")
+    ap.add_argument(
+        "--plots",
+        choices=["hidden", "shown", "both"],
+        default="both",
+        help="the plots dock: hidden (the labeling view alone), shown, or both runs",
+    )
     args = ap.parse_args(argv)
     from aldesk.ui.app import make_app
 
     app = make_app(sys.argv[:1])
-    out = {"benchmark": "keypress", "platform": app.platformName(), "cpus": os.cpu_count(),
-           "load_average_1min": round(os.getloadavg()[0], 2), "results": []}
+    out = {
+        "benchmark": "keypress",
+        "platform": app.platformName(),
+        "cpus": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "results": [],
+    }
     with tempfile.TemporaryDirectory() as d:
         os.environ["XDG_CONFIG_HOME"] = d  # no user settings (key bindings, recent list) leak in or out
         modes = {"hidden": [False], "shown": [True], "both": [False, True]}[args.plots]

@@ -52,14 +52,30 @@ def main() -> None:
 
     t = time.perf_counter()
     fast = Session(X, classes, k=args.k)
-    fast.restore(labels, [], log, slots=lambda lab: load_knn_state(knn_state_key("bench", lab, args.k), args.n,
-                                                                  args.k, root))
+    fast.restore(
+        labels,
+        [],
+        log,
+        slots=lambda lab: load_knn_state(knn_state_key("bench", lab, args.k), args.n, args.k, root),
+    )
     stored = time.perf_counter() - t
     same = [c.index for c in fast.candidates(20)] == [c.index for c in slow.candidates(20)]
-    print(json.dumps({"n": args.n, "dim": args.dim, "labels": args.labels, "k": args.k,
-                      "restore_rebuild_s": round(rebuild, 2), "restore_stored_s": round(stored, 2),
-                      "save_state_s": round(save, 2), "ratio": round(stored / rebuild, 3),
-                      "same_candidates": same, "load_average_1min": os.getloadavg()[0]}))
+    print(
+        json.dumps(
+            {
+                "n": args.n,
+                "dim": args.dim,
+                "labels": args.labels,
+                "k": args.k,
+                "restore_rebuild_s": round(rebuild, 2),
+                "restore_stored_s": round(stored, 2),
+                "save_state_s": round(save, 2),
+                "ratio": round(stored / rebuild, 3),
+                "same_candidates": same,
+                "load_average_1min": os.getloadavg()[0],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ def clustered(n: int, d: int, n_clusters: int = 20, seed: int = 0) -> tuple[np.n
     return generate(n, d, n_clusters, spread=1.2, seed=seed)
 
 
-def neighbour_graph(X: np.ndarray, y: np.ndarray, g: int = 10, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def neighbour_graph(
+    X: np.ndarray, y: np.ndarray, g: int = 10, seed: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """A stand-in for the whole-pool k-NN graph at the cost of a few mat-vecs: g random items of the same cluster
     per item, with their true similarities. What "eer" costs depends on the graph's shape, not on its quality, and
     the exact graph of 1M items takes far longer to build than this benchmark should run."""
@@ -48,16 +50,26 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--classes", type=int, default=5)
     ap.add_argument("--strategy", default="uid")
-    ap.add_argument("--start-labels", type=int, default=0,
-                    help="label this many random items first (untimed): the cost later in a session")
+    ap.add_argument(
+        "--start-labels",
+        type=int,
+        default=0,
+        help="label this many random items first (untimed): the cost later in a session",
+    )
     args = ap.parse_args()
 
     X, y = clustered(args.n, args.dim)
     classes = [f"c{i}" for i in range(args.classes)]
     graph = neighbour_graph(X, y) if "eer" in args.strategy else None
     t0 = time.perf_counter()
-    s = Session(X, classes, k=args.k, strategy=args.strategy, density=np.random.default_rng(1).random(args.n),
-                graph=graph)
+    s = Session(
+        X,
+        classes,
+        k=args.k,
+        strategy=args.strategy,
+        density=np.random.default_rng(1).random(args.n),
+        graph=graph,
+    )
     setup_ms = (time.perf_counter() - t0) * 1e3
 
     v = X[0].copy()
@@ -89,13 +101,24 @@ def main() -> None:
 
     med = float(np.median(rerank))
     mv = float(np.median(matvec))
-    print(json.dumps({
-        "n": args.n, "dim": args.dim, "k": args.k, "labels": args.labels, "strategy": args.strategy,
-        "start_labels": args.start_labels,
-        "rerank_ms_median": round(med, 3), "rerank_ms_p95": round(float(np.percentile(rerank, 95)), 3),
-        "matvec_ms_median": round(mv, 3), "ratio_rerank_to_matvec": round(med / mv, 2),
-        "undo_ms": round(undo_ms, 3), "session_setup_ms": round(setup_ms, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "n": args.n,
+                "dim": args.dim,
+                "k": args.k,
+                "labels": args.labels,
+                "strategy": args.strategy,
+                "start_labels": args.start_labels,
+                "rerank_ms_median": round(med, 3),
+                "rerank_ms_p95": round(float(np.percentile(rerank, 95)), 3),
+                "matvec_ms_median": round(mv, 3),
+                "ratio_rerank_to_matvec": round(med / mv, 2),
+                "undo_ms": round(undo_ms, 3),
+                "session_setup_ms": round(setup_ms, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

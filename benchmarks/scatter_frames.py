@@ -29,8 +29,12 @@ def clustered(n: int, d: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.nda
 
 def ms(samples: list[float]) -> dict:
     s = sorted(samples)
-    return {"median_ms": round(1000 * statistics.median(s), 2), "p95_ms": round(1000 * s[int(0.95 * (len(s) - 1))], 2),
-            "max_ms": round(1000 * s[-1], 2), "fps_median": round(1 / statistics.median(s), 1)}
+    return {
+        "median_ms": round(1000 * statistics.median(s), 2),
+        "p95_ms": round(1000 * s[int(0.95 * (len(s) - 1))], 2),
+        "max_ms": round(1000 * s[-1], 2),
+        "fps_median": round(1 / statistics.median(s), 1),
+    }
 
 
 def main() -> None:
@@ -72,8 +76,11 @@ def main() -> None:
     plot = panel.plot
     vb = plot.vb
     vp = plot.viewport()
-    out: dict = {"n_points": int(plot.pos.shape[0]), "viewport_px": [vp.width(), vp.height()],
-                 "open_map_pca_style_first_paint_ms": round(1000 * first_paint, 1)}
+    out: dict = {
+        "n_points": int(plot.pos.shape[0]),
+        "viewport_px": [vp.width(), vp.height()],
+        "open_map_pca_style_first_paint_ms": round(1000 * first_paint, 1),
+    }
 
     def frames(mode: str) -> dict:
         panel.colour.setCurrentIndex(1 if mode == "predicted" else 0)
@@ -93,7 +100,9 @@ def main() -> None:
             f = 0.25 + 0.75 * (0.5 + 0.5 * np.cos(2 * np.pi * i / args.frames))  # zoom in to 1/4 and back
             cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
             t = time.perf_counter()
-            vb.setRange(xRange=(cx - f * w / 2, cx + f * w / 2), yRange=(cy - f * h / 2, cy + f * h / 2), padding=0)
+            vb.setRange(
+                xRange=(cx - f * w / 2, cx + f * w / 2), yRange=(cy - f * h / 2, cy + f * h / 2), padding=0
+            )
             vp.repaint()
             zoom.append(time.perf_counter() - t)
         return {"pan": ms(pan), "zoom": ms(zoom)}

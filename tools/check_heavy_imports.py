@@ -40,7 +40,9 @@ def offences(root: Path) -> list[str]:
             for name in names:
                 top = name.split(".")[0]
                 if top in HEAVY and not any(rel.startswith(p) for p in HEAVY[top]):
-                    out.append(f"{f}:{node.lineno}: {name} imported at module level (import it where it is used)")
+                    out.append(
+                        f"{f}:{node.lineno}: {name} imported at module level (import it where it is used)"
+                    )
     return out
 
 

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from aldesk.app.paths import DEMO_KINDS, demo_paths  # noqa: F401 - demo_paths: the old import path
-from aldesk.cli import path_arg
+from aldesk.cli.args import path_arg
 
 
 def _classes(text: str | None) -> list[str] | None:
@@ -61,9 +61,13 @@ def run_app(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("open", help="open a folder of images, a CSV of texts or a project in the app")
     p.add_argument("path", type=_path_text, help="image folder, CSV/TSV/TXT of texts, or *.aldesk project")
-    p.add_argument("--project", type=_path_text, help="project file to create or open (default: next to the data)")
+    p.add_argument(
+        "--project", type=_path_text, help="project file to create or open (default: next to the data)"
+    )
     p.add_argument("--classes", help="comma-separated class names; skips the set-up dialog")
     p.set_defaults(func=cmd_open)
-    d = subparsers.add_parser("demo", help="open the bundled demo (Fashion-MNIST images or movie-review texts)")
+    d = subparsers.add_parser(
+        "demo", help="open the bundled demo (Fashion-MNIST images or movie-review texts)"
+    )
     d.add_argument("which", nargs="?", choices=DEMO_KINDS, default="images")
     d.set_defaults(func=cmd_demo)

@@ -8,51 +8,88 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aldesk.cli import existing_file, path_arg
+from aldesk.cli.args import existing_file, path_arg
 
 if TYPE_CHECKING:
     import numpy as np
 
     from aldesk.core.project import Project
 
-FORMATS = ("csv", "jsonl", "imagefolder", "labelstudio", "hf-imagefolder")  # export.FORMATS, without importing it
+FORMATS = (
+    "csv",
+    "jsonl",
+    "imagefolder",
+    "labelstudio",
+    "hf-imagefolder",
+)  # export.FORMATS, without importing it
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("init", help="create a project from a folder of images or a CSV of texts, without the app",
-                       description="Create a project file. Default location: next to the data (<name>.aldesk), "
-                       "or the user data folder when that folder is not writable.")
+    p = sub.add_parser(
+        "init",
+        help="create a project from a folder of images or a CSV of texts, without the app",
+        description="Create a project file. Default location: next to the data (<name>.aldesk), "
+        "or the user data folder when that folder is not writable.",
+    )
     p.add_argument("data", type=path_arg, help="image folder or CSV/TSV/TXT of texts")
-    p.add_argument("--project", type=path_arg, default=None,
-                   help="project file to create (*.aldesk, in an existing folder)")
-    p.add_argument("--classes", default=None, help="comma list of class names (default: the data's known labels)")
+    p.add_argument(
+        "--project",
+        type=path_arg,
+        default=None,
+        help="project file to create (*.aldesk, in an existing folder)",
+    )
+    p.add_argument(
+        "--classes", default=None, help="comma list of class names (default: the data's known labels)"
+    )
     p.add_argument("--text-column", default=None)
     p.add_argument("--label-column", default=None)
-    p.add_argument("--model-card", type=existing_file, default=None,
-                   help="a model card JSON for your own ONNX encoder")
+    p.add_argument(
+        "--model-card", type=existing_file, default=None, help="a model card JSON for your own ONNX encoder"
+    )
     p.set_defaults(func=run_init)
 
     p = sub.add_parser("info", help="items, classes, label counts and model of a project (writes nothing)")
     p.add_argument("project", type=Path)
     p.set_defaults(func=run_info)
 
-    p = sub.add_parser("export", help="write the labels as csv, jsonl, imagefolder, labelstudio or hf-imagefolder",
-                       epilog="examples:\n  aldesk export p.aldesk --format csv --out labels.csv\n"
-                       "  aldesk export p.aldesk --format imagefolder --mode hardlink --out sorted/\n"
-                       "  aldesk export p.aldesk --format csv --predicted --min-confidence 0.9 --out all.csv",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "export",
+        help="write the labels as csv, jsonl, imagefolder, labelstudio or hf-imagefolder",
+        epilog="examples:\n  aldesk export p.aldesk --format csv --out labels.csv\n"
+        "  aldesk export p.aldesk --format imagefolder --mode hardlink --out sorted/\n"
+        "  aldesk export p.aldesk --format csv --predicted --min-confidence 0.9 --out all.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("project", type=path_arg)
     p.add_argument("--format", choices=FORMATS, required=True)
-    p.add_argument("--out", type=path_arg, required=True,
-                   help="file (csv, jsonl, labelstudio) or folder: new, empty or an earlier aldesk export")
-    p.add_argument("--mode", choices=("copy", "hardlink", "symlink"), default="copy",
-                   help="how image exports place files (default copy)")
-    p.add_argument("--predicted", action="store_true",
-                   help="also export predicted labels of unlabeled items (embeds the data, from the cache if it can)")
-    p.add_argument("--min-confidence", type=fraction, default=0.0,
-                   help="with --predicted: lowest confidence kept, 0 to 1")
-    p.add_argument("--image-url-prefix", default=None,
-                   help="labelstudio: URL prefix of the images (default: Label Studio local file serving)")
+    p.add_argument(
+        "--out",
+        type=path_arg,
+        required=True,
+        help="file (csv, jsonl, labelstudio) or folder: new, empty or an earlier aldesk export",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("copy", "hardlink", "symlink"),
+        default="copy",
+        help="how image exports place files (default copy)",
+    )
+    p.add_argument(
+        "--predicted",
+        action="store_true",
+        help="also export predicted labels of unlabeled items (embeds the data, from the cache if it can)",
+    )
+    p.add_argument(
+        "--min-confidence",
+        type=fraction,
+        default=0.0,
+        help="with --predicted: lowest confidence kept, 0 to 1",
+    )
+    p.add_argument(
+        "--image-url-prefix",
+        default=None,
+        help="labelstudio: URL prefix of the images (default: Label Studio local file serving)",
+    )
     p.set_defaults(func=run_export)
 
     p = sub.add_parser("import-labels", help="label items from a CSV with columns item,label")
@@ -68,9 +105,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("recover", help="replace a damaged project by its newest good backup")
     p.add_argument("project", type=Path)
-    p.add_argument("--backup", type=Path, default=None, help="a specific backup file (default: the newest good one)")
-    p.add_argument("--force", action="store_true",
-                   help="restore even a project that is not damaged (what it would drop is shown without this)")
+    p.add_argument(
+        "--backup", type=Path, default=None, help="a specific backup file (default: the newest good one)"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even a project that is not damaged (what it would drop is shown without this)",
+    )
     p.set_defaults(func=run_recover)
 
 
@@ -96,7 +138,9 @@ def check_new_project(path: Path) -> None:
     from aldesk.core.progress import UserError
 
     if path.suffix != ".aldesk":
-        raise UserError(f"--project {path}: a project file's name ends in .aldesk (e.g. {path.stem or 'p'}.aldesk).")
+        raise UserError(
+            f"--project {path}: a project file's name ends in .aldesk (e.g. {path.stem or 'p'}.aldesk)."
+        )
     if path.exists() or path.is_symlink():
         raise UserError(f"{path} exists already; choose another name or open it.")
     folder = path.absolute().parent
@@ -119,7 +163,9 @@ def run_init(args: argparse.Namespace) -> int:
     if args.classes:
         from aldesk.core.names import parse_class_list
 
-        classes = parse_class_list(args.classes)  # as `aldesk open --classes` and the new-project dialog read it
+        classes = parse_class_list(
+            args.classes
+        )  # as `aldesk open --classes` and the new-project dialog read it
     else:
         classes = sorted({c for c in ds.known_labels or () if c is not None})
     path = args.project or default_project_path(args.data)
@@ -143,7 +189,9 @@ def _open_to_read(path: Path, doing: str) -> Project:
     if p.open_elsewhere:
         holder = read_holder(path)
         who = f" ({holder.describe()})" if holder is not None else ""
-        print(f"note: {path} is open in another aldesk{who}; {doing} what it has saved so far.", file=sys.stderr)
+        print(
+            f"note: {path} is open in another aldesk{who}; {doing} what it has saved so far.", file=sys.stderr
+        )
     return p
 
 
@@ -177,18 +225,30 @@ def run_export(args: argparse.Namespace) -> int:
 
     # Before the project is opened (and, with --predicted, the data embedded): a mistyped folder is said at once,
     # naming --out, not the temporary file the export would have written first.
-    parent = Path(os.path.normpath(args.out.absolute())).parent  # "sub/../p.aldesk" is still p.aldesk's folder
+    parent = Path(
+        os.path.normpath(args.out.absolute())
+    ).parent  # "sub/../p.aldesk" is still p.aldesk's folder
     if not parent.is_dir():
         raise UserError(f"--out {args.out}: the folder {parent} does not exist.")
     with _open_to_read(args.project, "exporting") as p:
         predicted = confidence = None
         if args.predicted:
             predicted, confidence = _predictions(p)
-        report = export_project(p, args.format, args.out, mode=args.mode, predicted=predicted,
-                                confidence=confidence, include_predicted=args.predicted,
-                                min_confidence=args.min_confidence, image_url_prefix=args.image_url_prefix)
-    print(f"wrote {report.path}: {report.n_labeled} labeled" +
-          (f", {report.n_predicted} predicted" if args.predicted else ""))
+        report = export_project(
+            p,
+            args.format,
+            args.out,
+            mode=args.mode,
+            predicted=predicted,
+            confidence=confidence,
+            include_predicted=args.predicted,
+            min_confidence=args.min_confidence,
+            image_url_prefix=args.image_url_prefix,
+        )
+    print(
+        f"wrote {report.path}: {report.n_labeled} labeled"
+        + (f", {report.n_predicted} predicted" if args.predicted else "")
+    )
     for note in report.notes:
         print(note)
     _print_list("image files not found (run `aldesk relink` if the folder moved)", report.missing)
@@ -249,4 +309,3 @@ def run_recover(args: argparse.Namespace) -> int:
     kept = f"; the file it replaced was kept as {done.aside[0]}" if done.aside else ""
     print(f"restored {args.project} from the backup of {backup_time(done.backup)} ({done.backup}){kept}")
     return 0
-

@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from aldesk.cli import check_output, existing_file, int_at_least, path_arg, positive_int
+from aldesk.cli.args import check_output, existing_file, int_at_least, path_arg, positive_int
 from aldesk.core.progress import UserError
 
-PLOT_SUFFIXES = (".png",)  # what --plot writes (aldesk.app.curves_png); any other name would silently write nothing
+PLOT_SUFFIXES = (
+    ".png",
+)  # what --plot writes (aldesk.app.curves_png); any other name would silently write nothing
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,24 +27,45 @@ def register(sub: argparse._SubParsersAction) -> None:
         "  aldesk simulate photos/ --strategies eer,uid,uid-global,margin --plot curves.png",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", type=path_arg, help="image folder (ImageFolder layout gives labels) or CSV of texts")
-    p.add_argument("--strategies", default=None,
-                   help="comma list, e.g. eer,uid,margin,entropy*knn_density*diversity; '@m' adds a random pick every m "
-                   "labels as the app's audit does (default: the app's own, eer@10)")
-    p.add_argument("--folds", type=int_at_least(2), default=16,
-                   help="K of the K-fold split, at least 2 (default 16, as in the seed)")
-    p.add_argument("--budget", type=positive_int, default=200, help="labels per fold, at least 1 (default 200)")
+    p.add_argument(
+        "data", type=path_arg, help="image folder (ImageFolder layout gives labels) or CSV of texts"
+    )
+    p.add_argument(
+        "--strategies",
+        default=None,
+        help="comma list, e.g. eer,uid,margin,entropy*knn_density*diversity; '@m' adds a random pick every m "
+        "labels as the app's audit does (default: the app's own, eer@10)",
+    )
+    p.add_argument(
+        "--folds",
+        type=int_at_least(2),
+        default=16,
+        help="K of the K-fold split, at least 2 (default 16, as in the seed)",
+    )
+    p.add_argument(
+        "--budget", type=positive_int, default=200, help="labels per fold, at least 1 (default 200)"
+    )
     p.add_argument("--seed", type=int_at_least(0), default=0)
-    p.add_argument("--k", type=positive_int, default=None,
-                   help="neighbours of the k-NN classifier, at least 1 (default: the app's)")
+    p.add_argument(
+        "--k",
+        type=positive_int,
+        default=None,
+        help="neighbours of the k-NN classifier, at least 1 (default: the app's)",
+    )
     p.add_argument("--text-column", default=None)
     p.add_argument("--label-column", default=None)
-    p.add_argument("--model-card", type=existing_file, default=None,
-                   help="a model card JSON for your own ONNX encoder")
-    p.add_argument("--out", type=path_arg, default=None,
-                   help="write the results as JSON here (its folder must exist)")
-    p.add_argument("--plot", type=path_arg, default=None,
-                   help="write the learning curves as PNG here (*.png; its folder must exist)")
+    p.add_argument(
+        "--model-card", type=existing_file, default=None, help="a model card JSON for your own ONNX encoder"
+    )
+    p.add_argument(
+        "--out", type=path_arg, default=None, help="write the results as JSON here (its folder must exist)"
+    )
+    p.add_argument(
+        "--plot",
+        type=path_arg,
+        default=None,
+        help="write the learning curves as PNG here (*.png; its folder must exist)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
 
@@ -70,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
     spec = DEFAULT_SIMULATION_STRATEGY if args.strategies is None else args.strategies
     strategies = [s.strip() for s in spec.split(",") if s.strip()]
     if not strategies:
-        raise UserError(f"--strategies {args.strategies!r} names no strategy (e.g. --strategies eer,uid,margin).")
+        raise UserError(
+            f"--strategies {args.strategies!r} names no strategy (e.g. --strategies eer,uid,margin)."
+        )
     # Everything a misuse can break is checked before the (slow) embedding, so it fails at once, not after it.
     if not args.data.exists():
         raise UserError(f"{args.data} does not exist.")
@@ -98,8 +123,15 @@ def run(args: argparse.Namespace) -> int:
     labels = [lab for lab, good in zip(ds.known_labels, ok, strict=True) if good]
     try:
         result = simulate(
-            res.vectors[ok], labels, strategies=strategies, folds=args.folds, budget=args.budget,
-            k=DEFAULT_K if args.k is None else args.k, seed=args.seed, dataset=str(args.data), progress=_progress(args.quiet),
+            res.vectors[ok],
+            labels,
+            strategies=strategies,
+            folds=args.folds,
+            budget=args.budget,
+            k=DEFAULT_K if args.k is None else args.k,
+            seed=args.seed,
+            dataset=str(args.data),
+            progress=_progress(args.quiet),
         )
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -113,8 +145,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             curves_png(out, args.plot)
         except OSError as exc:
-            raise UserError(f"Cannot write the plot {args.plot}: {exc.strerror or exc}; the table above has the "
-                            "results.") from None
+            raise UserError(
+                f"Cannot write the plot {args.plot}: {exc.strerror or exc}; the table above has the results."
+            ) from None
     return 0
 
 
@@ -133,12 +166,16 @@ def _write_json(out: dict, path: Path) -> None:
     except OSError as exc:
         if created:
             tmp.unlink(missing_ok=True)
-        raise UserError(f"Cannot write {path}: {exc.strerror or exc}; the table above has the results.") from None
+        raise UserError(
+            f"Cannot write {path}: {exc.strerror or exc}; the table above has the results."
+        ) from None
 
 
 def print_table(out: dict) -> None:
-    print(f"{out['dataset']}: {out['n_items']} items, {out['n_classes']} classes, {out['folds']} folds, "
-          f"budget {out['budget']}; k-NN on the whole pool: {out['full_accuracy']:.3f}")
+    print(
+        f"{out['dataset']}: {out['n_items']} items, {out['n_classes']} classes, {out['folds']} folds, "
+        f"budget {out['budget']}; k-NN on the whole pool: {out['full_accuracy']:.3f}"
+    )
     print(f"{'strategy':<34} {'AUC':>6} {'labels to 90%':>14} {'labels to 95%':>14}")
     for name, s in out["strategies"].items():
         l90 = "-" if s["labels_to_90"] is None else s["labels_to_90"]

@@ -35,8 +35,14 @@ def resolve_under_root(root: Path | str, key: str) -> Path:
     reports it as missing. The check and a later open are two steps; callers that copy re-check the opened file
     (see :mod:`aldesk.core.exchange.export`).
     """
-    if not key or "\0" in key or key.startswith(("/", "\\")) or PurePosixPath(key).is_absolute() \
-            or os.path.isabs(key) or os.path.splitdrive(key)[0]:
+    if (
+        not key
+        or "\0" in key
+        or key.startswith(("/", "\\"))
+        or PurePosixPath(key).is_absolute()
+        or os.path.isabs(key)
+        or os.path.splitdrive(key)[0]
+    ):
         raise UnsafeItem(key, "not a path inside the data folder (absolute path)")
     parts = PurePosixPath(key.replace("\\", "/")).parts
     if ".." in parts:

@@ -24,8 +24,12 @@ from aldesk.core.progress import UserError
 MAX_CLASS_NAME = 100
 MAX_CLASS_BYTES = 200
 _BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
-_BAD_CATEGORIES = {"Cc": "a control character", "Cs": "an invalid (surrogate) character",
-                   "Zl": "a line separator", "Zp": "a paragraph separator"}
+_BAD_CATEGORIES = {
+    "Cc": "a control character",
+    "Cs": "an invalid (surrogate) character",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
 
 
 class ClassNameError(UserError):
@@ -43,7 +47,7 @@ def clean_class_name(raw: str) -> str:
 
 
 def parse_class_list(text: str) -> list[str]:
-    """"cat, dog , bird" -> ["cat", "dog", "bird"]: the one reading of a typed class list (the CLI's --classes,
+    """ "cat, dog , bird" -> ["cat", "dog", "bird"]: the one reading of a typed class list (the CLI's --classes,
     the new-project dialog). Commas or new lines separate; names are cleaned (:func:`clean_class_name`); blanks
     and repeats are dropped, the order kept. Names that cannot be classes are left for
     :func:`check_class_names` to refuse with their reason."""

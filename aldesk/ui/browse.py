@@ -160,8 +160,13 @@ class BrowseView(QWidget):
         cur = self.filter.currentData()
         self.filter.blockSignals(True)
         self.filter.clear()
-        for text, key in (("All items", "all"), ("Labeled", "labeled"), ("Unlabeled", "unlabeled"),
-                          ("Skipped", "skipped"), ("Model disagrees with label", "disagree")):
+        for text, key in (
+            ("All items", "all"),
+            ("Labeled", "labeled"),
+            ("Unlabeled", "unlabeled"),
+            ("Skipped", "skipped"),
+            ("Model disagrees with label", "disagree"),
+        ):
             self.filter.addItem(text, key)
         for c in classes:
             self.filter.addItem(f"Label: {c}", f"label:{c}")

@@ -91,8 +91,12 @@ class Controller(QObject):
         """Show the best candidate, or the item the user was on when the project was closed."""
         self._rerank(keep_current=False)
         saved = self._setting("view/current", None)
-        if isinstance(saved, int) and 0 <= saved < self.session.n and self.session.label_of(saved) is None \
-                and self.session.eligible[saved]:
+        if (
+            isinstance(saved, int)
+            and 0 <= saved < self.session.n
+            and self.session.label_of(saved) is None
+            and self.session.eligible[saved]
+        ):
             self.jump(saved)
 
     def candidate(self, index: int | None = None) -> Candidate | None:

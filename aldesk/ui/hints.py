@@ -35,8 +35,10 @@ def should_show(settings: QSettings, project: Any | None) -> bool:
 def hint_html(k: dict[str, str]) -> str:
     """The overlay's text; ``k`` maps action names to the on-screen key names (``keys.display``)."""
     rows = [
-        (f"{k.get('class_1', '1')} … {k.get('class_9', '9')}, {k.get('class_10', '0')}",
-         "label with class 1 … 9, 10 (see the buttons)"),
+        (
+            f"{k.get('class_1', '1')} … {k.get('class_9', '9')}, {k.get('class_10', '0')}",
+            "label with class 1 … 9, 10 (see the buttons)",
+        ),
         (k.get("accept", "Enter"), "accept the model's suggestion"),
         (k.get("skip", "Space / S"), "skip (not sure, come back later)"),
         (k.get("undo", "Ctrl+Z"), "undo, as far back as you like"),
@@ -132,8 +134,10 @@ class HintsOverlay(QWidget):
         key = Qt.Key(ev.key())
         if key in _MODIFIERS:
             return False
-        if key in _DISMISS_ONLY and ev.modifiers() in (Qt.KeyboardModifier.NoModifier,
-                                                       Qt.KeyboardModifier.KeypadModifier):
+        if key in _DISMISS_ONLY and ev.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        ):
             # Accepting the override keeps Enter from also accepting a suggestion the user has not seen yet.
             ev.accept()
             if t == QEvent.Type.KeyPress:

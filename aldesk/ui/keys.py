@@ -66,9 +66,14 @@ def display(seqs: list[QKeySequence]) -> str:
 
 def help_text(b: dict[str, list[QKeySequence]]) -> str:
     """The shortcut table shown by the help key (rich text)."""
-    rows = [f"<tr><td><b>{display(b[a.name])}</b></td><td>&nbsp;&nbsp;{a.label}</td></tr>"
-            for a in ACTIONS if not a.name.startswith("class_")]
+    rows = [
+        f"<tr><td><b>{display(b[a.name])}</b></td><td>&nbsp;&nbsp;{a.label}</td></tr>"
+        for a in ACTIONS
+        if not a.name.startswith("class_")
+    ]
     first, last = display(b["class_1"]), display(b[f"class_{N_CLASS_KEYS}"])
     rows.insert(0, f"<tr><td><b>{first} … {last}</b></td><td>&nbsp;&nbsp;Label as class 1 … 10</td></tr>")
-    return ("<table>" + "".join(rows) + "</table><p>Change a key in the settings file, group <i>keys</i>: "
-            "for example <code>skip=Space;S</code>.</p>")
+    return (
+        "<table>" + "".join(rows) + "</table><p>Change a key in the settings file, group <i>keys</i>: "
+        "for example <code>skip=Space;S</code>.</p>"
+    )

@@ -64,7 +64,7 @@ class CandidateModel(QAbstractListModel):
             # The common case after a key: one item left the list. Removing one row keeps the view's
             # selection and layout instead of rebuilding them (a reset re-queries every row).
             gone = next((r for r, (a, b) in enumerate(zip(self.rows, new, strict=False)) if a != b), len(new))
-            if self.rows[:gone] + self.rows[gone + 1:] == new:
+            if self.rows[:gone] + self.rows[gone + 1 :] == new:
                 self.beginRemoveRows(QModelIndex(), gone, gone)
                 self.rows = new
                 self.endRemoveRows()
@@ -97,8 +97,9 @@ class CandidateModel(QAbstractListModel):
     def _on_thumb(self, key: str) -> None:
         if self.rows and self.ds.kind == "image":
             # Cheap: a few dozen rows; the view repaints only what is visible.
-            self.dataChanged.emit(self.index(0), self.index(len(self.rows) - 1),
-                                  [Qt.ItemDataRole.DecorationRole])
+            self.dataChanged.emit(
+                self.index(0), self.index(len(self.rows) - 1), [Qt.ItemDataRole.DecorationRole]
+            )
 
 
 class LabelingView(QWidget):
@@ -179,7 +180,9 @@ class LabelingView(QWidget):
         center.addWidget(self.suggestion)
         center.addLayout(self.class_bar)
         center.addWidget(self.hints)
-        outer = QBoxLayout(QBoxLayout.Direction.TopToBottom if self.is_image else QBoxLayout.Direction.LeftToRight)
+        outer = QBoxLayout(
+            QBoxLayout.Direction.TopToBottom if self.is_image else QBoxLayout.Direction.LeftToRight
+        )
         outer.addWidget(self.strip)
         outer.addLayout(center, 1)
         outer.setContentsMargins(6, 6, 6, 6)
@@ -199,7 +202,8 @@ class LabelingView(QWidget):
             f"<b>{k['accept']}</b> accept suggestion &nbsp;·&nbsp; <b>{k['skip']}</b> skip &nbsp;·&nbsp; "
             f"<b>{k['undo']}</b> undo &nbsp;·&nbsp; <b>{k['prev']}</b> / <b>{k['next']}</b> previous / next"
             f" &nbsp;·&nbsp; <b>{k['new_class']}</b> new class &nbsp;·&nbsp; <b>{k['help']}</b> all keys"
-            f" &nbsp;·&nbsp; <b>{k['quit']}</b> quit")
+            f" &nbsp;·&nbsp; <b>{k['quit']}</b> quit"
+        )
         self.new_class_button.setText(f"[{k['new_class']}]  New class…")
         self.rebuild_class_bar()
 
@@ -226,7 +230,9 @@ class LabelingView(QWidget):
     @Slot()
     def _update_class_bar(self) -> None:
         counts = self.ctl.session.counts()
-        for n, (b, name) in enumerate(zip(self.class_buttons, self.ctl.session.classes, strict=False), start=1):
+        for n, (b, name) in enumerate(
+            zip(self.class_buttons, self.ctl.session.classes, strict=False), start=1
+        ):
             key = self._key_names.get(f"class_{n}", str(n))
             b.setText(f"[{key}]  {name}  ({counts.get(name, 0)})")
 

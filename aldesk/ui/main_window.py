@@ -48,6 +48,8 @@ def _import_plots(progress: object = None, cancel: object = None) -> bool:
     import aldesk.ui.plots.dock  # noqa: F401 - imported for its side effect: the modules are loaded
 
     return True
+
+
 STAGE_TITLES = {"loading": "Reading the data…", "embedding": "Embedding items…", "density": "Density…"}
 
 
@@ -62,8 +64,10 @@ class SaveFailedBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("save_failed_banner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#save_failed_banner { background: #fde2e1; border: 1px solid #c62828; }"
-                           "#save_failed_banner QLabel { color: #7f0000; }")
+        self.setStyleSheet(
+            "#save_failed_banner { background: #fde2e1; border: 1px solid #c62828; }"
+            "#save_failed_banner QLabel { color: #7f0000; }"
+        )
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
         self.label = QLabel()
@@ -177,8 +181,12 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        for text, slot in (("Open image folder…", self.ask_open_images), ("Open CSV of texts…", self.ask_open_texts),
-                           ("Open project…", self.ask_open_project), ("Start page", self._to_start)):
+        for text, slot in (
+            ("Open image folder…", self.ask_open_images),
+            ("Open CSV of texts…", self.ask_open_texts),
+            ("Open project…", self.ask_open_project),
+            ("Start page", self._to_start),
+        ):
             file.addAction(text).triggered.connect(slot)
         file.addSeparator()
         file.addAction(self.key_actions["quit"])
@@ -216,7 +224,9 @@ class MainWindow(QMainWindow):
             self.ctl.label_number(n)
 
     def _update_action_state(self) -> None:
-        labeling = self.ctl is not None and self.stack.currentWidget() is self.work and self.tabs.currentIndex() == 0
+        labeling = (
+            self.ctl is not None and self.stack.currentWidget() is self.work and self.tabs.currentIndex() == 0
+        )
         for name, act in self.key_actions.items():
             # Undo works in browse too (relabels there are undoable); quit and help work everywhere.
             act.setEnabled(name in ("quit", "help") or labeling or (name == "undo" and self.ctl is not None))
@@ -257,12 +267,15 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_embed_cancelled(self) -> None:
-        self.progress_page.stopped("Embedding cancelled — the vectors computed so far are cached; Resume continues "
-                                   "from there.", can_resume=True)
+        self.progress_page.stopped(
+            "Embedding cancelled — the vectors computed so far are cached; Resume continues from there.",
+            can_resume=True,
+        )
 
     # ----------------------------------------------------------------- opening
-    def open_path(self, path: str | Path, project_file: Path | None = None,
-                  classes: list[str] | None = None) -> None:
+    def open_path(
+        self, path: str | Path, project_file: Path | None = None, classes: list[str] | None = None
+    ) -> None:
         self.close_workspace()
         self.opener.open_path(Path(path), project_file, classes)
 
@@ -281,8 +294,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def ask_open_texts(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open CSV of texts", "",
-                                              "Texts (*.csv *.tsv *.txt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open CSV of texts", "", "Texts (*.csv *.tsv *.txt);;All files (*)"
+        )
         if path:
             self.open_path(path)
 
@@ -350,7 +364,9 @@ class MainWindow(QMainWindow):
         if ws.project is not None:
             add_recent(Path(ws.project.path), self.settings)
             if getattr(ws.project, "backup_problem", None):  # never blocks the open, but the user should know
-                self.statusBar().showMessage(f"{ws.project.backup_problem}; your labels are still saved.", 15000)
+                self.statusBar().showMessage(
+                    f"{ws.project.backup_problem}; your labels are still saved.", 15000
+                )
         if density:
             task = self.opener.compute_density(ws)
             task.progress.connect(self._on_density_progress)
@@ -370,7 +386,9 @@ class MainWindow(QMainWindow):
         if not self._plots_imported and not self.runner.is_running(PRELOAD_KIND):
             task = self.runner.start(PRELOAD_KIND, _import_plots)
             task.finished.connect(self._on_plots_imported)
-            task.failed.connect(self._on_plots_imported)  # tried again on this thread, where its error is shown
+            task.failed.connect(
+                self._on_plots_imported
+            )  # tried again on this thread, where its error is shown
 
     @Slot()
     def _attach_plots(self) -> None:
@@ -505,7 +523,8 @@ class MainWindow(QMainWindow):
         s = ctl.session
         counts = s.counts()
         self.status_counts.setText(
-            f"{s.n_labeled:,} labeled: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
+            f"{s.n_labeled:,} labeled: " + ", ".join(f"{c} {n}" for c, n in counts.items())
+        )
         spl = ctl.seconds_per_label()
         self.status_speed.setText(f"{spl:.1f} s/label" if spl is not None else "— s/label")
         dens = s.density_kind if not self.runner.is_running("density") else "global (k-NN computing…)"
@@ -565,7 +584,9 @@ class MainWindow(QMainWindow):
                 ctl.set_setting(K_SETTING, new.k)
                 self.rebuild_session(new.k)
             if new != current:
-                ctl.set_setting(VERSION_KEY, VERSION)  # the rows above are stored as aldesk.app.settings reads them
+                ctl.set_setting(
+                    VERSION_KEY, VERSION
+                )  # the rows above are stored as aldesk.app.settings reads them
 
         dlg.finished.connect(done)
         dlg.open()
@@ -582,9 +603,14 @@ class MainWindow(QMainWindow):
         ctl.save_view()
         knn_density = old.density_kind == "knn"
         try:
-            new = ws.project.open_session(old.X, eligible=old.eligible, k=k, strategy=old.strategy,
-                                          density=old.density if knn_density else None,
-                                          audit_every=old.audit_every)
+            new = ws.project.open_session(
+                old.X,
+                eligible=old.eligible,
+                k=k,
+                strategy=old.strategy,
+                density=old.density if knn_density else None,
+                audit_every=old.audit_every,
+            )
         except Exception as exc:  # noqa: BLE001 - shown to the user; the old session stays usable
             self.show_error(TaskError(f"Could not apply k = {k}: {exc}", "", True, exc))
             return

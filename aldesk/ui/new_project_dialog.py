@@ -23,7 +23,7 @@ from aldesk.ui.opening import PROJECT_SUFFIX, SetupRequest
 
 
 def parse_classes(text: str) -> list[str]:
-    """"cat, dog , bird" -> ["cat", "dog", "bird"] (:func:`aldesk.core.names.parse_class_list`, as the CLI)."""
+    """ "cat, dog , bird" -> ["cat", "dog", "bird"] (:func:`aldesk.core.names.parse_class_list`, as the CLI)."""
     from aldesk.core.names import parse_class_list
 
     return parse_class_list(text)
@@ -36,8 +36,10 @@ class NewProjectDialog(QDialog):
         self.setWindowTitle("New project")
         ds = req.dataset
         what = "images" if ds.kind == "image" else "texts"
-        info = QLabel(f"<b>{len(ds):,} {what}</b> in {req.data}"
-                      + (f"<br>{len(ds.problems):,} item(s) skipped" if ds.problems else ""))
+        info = QLabel(
+            f"<b>{len(ds):,} {what}</b> in {req.data}"
+            + (f"<br>{len(ds.problems):,} item(s) skipped" if ds.problems else "")
+        )
         info.setWordWrap(True)
 
         self.classes = QLineEdit(", ".join(req.suggested_classes))
@@ -75,7 +77,9 @@ class NewProjectDialog(QDialog):
         form.addRow("Model", self.bundled)
         form.addRow("", card_row)
         form.addRow("Project file", proj_row)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create project")
         buttons.accepted.connect(self._check_accept)
         buttons.rejected.connect(self.reject)
@@ -86,14 +90,17 @@ class NewProjectDialog(QDialog):
         self.resize(620, 260)
 
     def _pick_card(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Model card", "", "Model card (*.json *.toml);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Model card", "", "Model card (*.json *.toml);;All files (*)"
+        )
         if path:
             self.card.setText(path)
             self.custom.setChecked(True)
 
     def _pick_project(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Project file", self.project.text(),
-                                              f"aldesk project (*{PROJECT_SUFFIX})")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Project file", self.project.text(), f"aldesk project (*{PROJECT_SUFFIX})"
+        )
         if path:
             if not path.endswith(PROJECT_SUFFIX):
                 path += PROJECT_SUFFIX
@@ -108,7 +115,9 @@ class NewProjectDialog(QDialog):
             self.error.setText(f"The project file must end with {PROJECT_SUFFIX}.")
             return
         if p.exists():
-            self.error.setText(f"{p.name} exists already: choose another name, or open it from the start page.")
+            self.error.setText(
+                f"{p.name} exists already: choose another name, or open it from the start page."
+            )
             return
         if self.custom.isChecked() and not Path(self.card.text()).is_file():
             self.error.setText("Choose an existing model card file, or the bundled model.")

@@ -24,8 +24,14 @@ from aldesk.ui.controller import Workspace
 from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
 
 # The path rules and the steps of an open live in aldesk.app (shared with the CLI); re-exported here.
-__all__ = ["PROJECT_SUFFIX", "Opener", "SetupRequest", "default_project_path", "session_settings",
-           "vectors_key"]
+__all__ = [
+    "PROJECT_SUFFIX",
+    "Opener",
+    "SetupRequest",
+    "default_project_path",
+    "session_settings",
+    "vectors_key",
+]
 
 
 @dataclass
@@ -46,7 +52,9 @@ class Opener(QObject):
     ready = Signal(object)  # Workspace
     error = Signal(object)  # TaskError
     embed_cancelled = Signal()
-    progress = Signal(float, str, float)  # fraction, message, elapsed seconds of the current load/open/embed step
+    progress = Signal(
+        float, str, float
+    )  # fraction, message, elapsed seconds of the current load/open/embed step
 
     def __init__(self, runner: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -57,7 +65,9 @@ class Opener(QObject):
         self._loaded: _Loaded | None = None
 
     # --------------------------------------------------------------- entry points
-    def open_path(self, path: Path, project_file: Path | None = None, classes: list[str] | None = None) -> None:
+    def open_path(
+        self, path: Path, project_file: Path | None = None, classes: list[str] | None = None
+    ) -> None:
         """A data folder, a CSV, or a project file. An existing project for the data is reopened."""
         path = Path(path)
         if path.suffix == PROJECT_SUFFIX and (path.is_file() or not path.exists()):
@@ -149,8 +159,9 @@ class Opener(QObject):
             self.error.emit(TaskError(f"No items found in {ds.root}.", "", True))
             return
         known = sorted({lab for lab in (ds.known_labels or []) if lab})
-        req = SetupRequest(Path(ds.root), ds, self._pending_project or default_project_path(Path(ds.root)),
-                           known)
+        req = SetupRequest(
+            Path(ds.root), ds, self._pending_project or default_project_path(Path(ds.root)), known
+        )
         if self._pending_classes is not None:
             self.create(req, self._pending_classes, None)
         else:
@@ -159,8 +170,9 @@ class Opener(QObject):
     @Slot(object)
     def _after_embed(self, out: app_ws.OpenedWorkspace) -> None:
         self._loaded = None  # the workspace owns (and closes) the project from here on
-        self.ready.emit(Workspace(out.dataset, out.session, out.project, out.problems, out.title,
-                                  out.vectors_key))
+        self.ready.emit(
+            Workspace(out.dataset, out.session, out.project, out.problems, out.title, out.vectors_key)
+        )
 
     def graph_root(self) -> Path | None:
         """Where density graphs and k-NN states are stored (None: the default user cache)."""

@@ -23,8 +23,14 @@ from aldesk.app.settings import AUDIT_SETTING, K_SETTING, STRATEGY_SETTING  # th
 from aldesk.core.labeling.session import DEFAULT_AUDIT_EVERY, DEFAULT_K, DEFAULT_STRATEGY
 from aldesk.core.query.registry import parse_strategy
 
-__all__ = ["AUDIT_SETTING", "K_SETTING", "STRATEGY_SETTING", "LabelingSettings", "SettingsDialog",
-           "checked_strategy"]
+__all__ = [
+    "AUDIT_SETTING",
+    "K_SETTING",
+    "STRATEGY_SETTING",
+    "LabelingSettings",
+    "SettingsDialog",
+    "checked_strategy",
+]
 
 STRATEGIES = (
     ("eer", "eer — the label that would settle the most unsure items: expected error reduction (default)"),
@@ -36,10 +42,19 @@ STRATEGIES = (
     ("margin", "margin — smallest gap between the two likeliest classes (a baseline of the field)"),
     ("entropy", "entropy — most spread-out class probabilities (a baseline of the field)"),
     ("least-confidence", "least-confidence — lowest top probability (a baseline of the field)"),
-    ("info-density", "info-density — least confidence × mean similarity to all items (a baseline of the field)"),
+    (
+        "info-density",
+        "info-density — least confidence × mean similarity to all items (a baseline of the field)",
+    ),
     ("kcenter", "kcenter — farthest from every labeled item, k-center greedy (a baseline of the field)"),
-    ("typiclust", "typiclust — most typical item of the largest unlabeled k-means cluster (a baseline of the field)"),
-    ("probcover", "probcover — covers the most unlabeled items within a pure radius (a baseline of the field)"),
+    (
+        "typiclust",
+        "typiclust — most typical item of the largest unlabeled k-means cluster (a baseline of the field)",
+    ),
+    (
+        "probcover",
+        "probcover — covers the most unlabeled items within a pure radius (a baseline of the field)",
+    ),
     ("random", "random — uniform picks (a baseline)"),
 )
 
@@ -62,7 +77,9 @@ def checked_strategy(spec: str) -> str:
 class SettingsDialog(QDialog):
     """Edits a ``LabelingSettings``; ``value()`` holds the accepted, validated settings."""
 
-    def __init__(self, current: LabelingSettings, can_change_k: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, current: LabelingSettings, can_change_k: bool = True, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Labeling settings")
         self.setObjectName("settings_dialog")
@@ -76,22 +93,28 @@ class SettingsDialog(QDialog):
         self.strategy.setToolTip(
             "Which unlabeled item comes next. Pick one or type a product of measures, e.g.\n"
             "entropy*knn_density*diversity or margin*diversity^0.5 (measures: eer, uncertainty, margin, entropy;\n"
-            "knn_density / global_density = typical items first; diversity = far from what is labeled).")
+            "knn_density / global_density = typical items first; diversity = far from what is labeled)."
+        )
         self.k = QSpinBox()
         self.k.setRange(1, 100)
         self.k.setValue(current.k)
         self.k.setEnabled(can_change_k)
-        self.k.setToolTip("How many labeled neighbours vote in the k-NN classifier. Changing it re-reads the "
-                          "labels from the project file (a second or so on a large project)."
-                          if can_change_k else "Only a saved project can change k.")
+        self.k.setToolTip(
+            "How many labeled neighbours vote in the k-NN classifier. Changing it re-reads the "
+            "labels from the project file (a second or so on a large project)."
+            if can_change_k
+            else "Only a saved project can change k."
+        )
         self.audit = QSpinBox()
         self.audit.setRange(0, 200)
         self.audit.setSpecialValueText("off")
         self.audit.setPrefix("every ")
         self.audit.setSuffix(" labels")
         self.audit.setValue(current.audit_every)
-        self.audit.setToolTip("Every m-th item you label is a uniform random pick instead of the strategy's: "
-                              "the model's guess on it, made before you label it, is an honest accuracy estimate.")
+        self.audit.setToolTip(
+            "Every m-th item you label is a uniform random pick instead of the strategy's: "
+            "the model's guess on it, made before you label it, is an honest accuracy estimate."
+        )
         form = QFormLayout()
         form.addRow("Query strategy:", self.strategy)
         form.addRow("k (neighbours):", self.k)
@@ -102,11 +125,16 @@ class SettingsDialog(QDialog):
         self.error.setStyleSheet("color: #b00020")
         self.error.hide()
         self.strategy.editTextChanged.connect(lambda _: self.error.hide())
-        note = QLabel("<small>Saved with this project. The item on screen stays; the new settings pick the "
-                      "next ones.</small>")
+        note = QLabel(
+            "<small>Saved with this project. The item on screen stays; the new settings pick the "
+            "next ones.</small>"
+        )
         note.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-                                   | QDialogButtonBox.StandardButton.RestoreDefaults)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self._defaults)

@@ -44,12 +44,17 @@ class StartPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = QLabel("<h1>aldesk</h1><p>Label a folder of images or a CSV of texts with as few labels as "
-                       "possible: the app asks about the items that teach its model the most.</p>")
+        title = QLabel(
+            "<h1>aldesk</h1><p>Label a folder of images or a CSV of texts with as few labels as "
+            "possible: the app asks about the items that teach its model the most.</p>"
+        )
         title.setWordWrap(True)
         buttons = QVBoxLayout()
-        for text, sig in (("Open image folder…", self.open_images), ("Open CSV of texts…", self.open_texts),
-                          ("Open project…", self.open_project)):
+        for text, sig in (
+            ("Open image folder…", self.open_images),
+            ("Open CSV of texts…", self.open_texts),
+            ("Open project…", self.open_project),
+        ):
             b = QPushButton(text)
             b.setMinimumHeight(34)
             b.clicked.connect(sig)
@@ -96,7 +101,7 @@ class StartPage(QWidget):
 
 
 def rate_text(done_fraction: float, elapsed: float, total_items: int | None) -> str:
-    """"123 items/s · 0:42 left" from the fraction done and the time spent."""
+    """ "123 items/s · 0:42 left" from the fraction done and the time spent."""
     if done_fraction <= 0.001 or elapsed <= 0.2:
         return ""
     left = elapsed * (1 - done_fraction) / done_fraction

@@ -27,12 +27,17 @@ class _Load(QRunnable):
         src = reader.size()
         if src.isValid() and (src.width() > 2 * self.size or src.height() > 2 * self.size):
             # Let the decoder scale big photos (JPEG decodes at reduced size: far less work and memory).
-            reader.setScaledSize(src.scaled(QSize(2 * self.size, 2 * self.size),
-                                            Qt.AspectRatioMode.KeepAspectRatio))
+            reader.setScaledSize(
+                src.scaled(QSize(2 * self.size, 2 * self.size), Qt.AspectRatioMode.KeepAspectRatio)
+            )
         img = reader.read()
         if not img.isNull():
             small = img.width() * 2 <= self.size and img.height() * 2 <= self.size
-            mode = Qt.TransformationMode.FastTransformation if small else Qt.TransformationMode.SmoothTransformation
+            mode = (
+                Qt.TransformationMode.FastTransformation
+                if small
+                else Qt.TransformationMode.SmoothTransformation
+            )
             img = img.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio, mode)
         try:
             self.emitter.loaded.emit(self.key, img)
@@ -85,7 +90,9 @@ class ThumbnailLoader(QObject):
             return None
         # Tiny images (28 px Fashion-MNIST) are blown up with crisp pixels, not a blur.
         small = img.width() * 2 <= size and img.height() * 2 <= size
-        mode = Qt.TransformationMode.FastTransformation if small else Qt.TransformationMode.SmoothTransformation
+        mode = (
+            Qt.TransformationMode.FastTransformation if small else Qt.TransformationMode.SmoothTransformation
+        )
         pm = QPixmap.fromImage(img.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, mode))
         QPixmapCache.insert(key, pm)
         return pm

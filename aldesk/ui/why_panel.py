@@ -1,4 +1,4 @@
-""""Why this item": the prediction, its probabilities, the score factors, the nearest labeled neighbours."""
+""" "Why this item": the prediction, its probabilities, the score factors, the nearest labeled neighbours."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ FACTORS = (
 )
 
 
-EER_TIP = ("U — how much labeling it would reduce the model's expected errors: its own uncertainty, plus how much "
-           "surer its unsure neighbours would get (expected error reduction)")
+EER_TIP = (
+    "U — how much labeling it would reduce the model's expected errors: its own uncertainty, plus how much "
+    "surer its unsure neighbours would get (expected error reduction)"
+)
 
 
 class ValueBar(QWidget):
@@ -168,11 +170,12 @@ class WhyPanel(QWidget):
             self.predicted.setText("<b>No prediction yet</b><br>label a few items first")
         else:
             self.predicted.setText(
-                f"Predicted: <b>{p.predicted}</b> ({p.probabilities.get(p.predicted, 0.0):.0%})")
+                f"Predicted: <b>{p.predicted}</b> ({p.probabilities.get(p.predicted, 0.0):.0%})"
+            )
         cand = self.ctl.candidate(i)
         audit = bool(getattr(cand, "audit", False))
         measure = getattr(s.strategy, "measure", None)
-        tip = (EER_TIP if measure == "eer" and s.graph is not None else dict(FACTORS)["U"])
+        tip = EER_TIP if measure == "eer" and s.graph is not None else dict(FACTORS)["U"]
         self.factor_labels["U"].setToolTip(tip)
         self.factor_values["U"].setToolTip(tip)
         st = s.strategy
@@ -184,8 +187,10 @@ class WhyPanel(QWidget):
         if cand is None:
             note = "Not a current candidate (chosen by hand)."
         elif audit:
-            note = ("<b>Audit item</b>: a random pick, not the strategy's. The model's guess on it, made before "
-                    "you label it, measures the accuracy honestly (Plots › Accuracy).")
+            note = (
+                "<b>Audit item</b>: a random pick, not the strategy's. The model's guess on it, made before "
+                "you label it, measures the accuracy honestly (Plots › Accuracy)."
+            )
         else:
             note = f"Density: {s.density_kind} · strategy: {s.strategy.name if hasattr(s.strategy, 'name') else ''}"
         self.factor_note.setText(note)

@@ -47,7 +47,9 @@ def pause(app, seconds: float) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots" / "overview.png")
-    ap.add_argument("--labels", type=int, default=120, help="true labels given with key presses before the shot")
+    ap.add_argument(
+        "--labels", type=int, default=120, help="true labels given with key presses before the shot"
+    )
     ap.add_argument("--pause", type=float, default=0.25, help="seconds between two keys (the user's pace)")
     args = ap.parse_args()
 
@@ -73,6 +75,7 @@ def main() -> int:
     ds = ctl.ws.dataset
     classes = ctl.session.classes
     assert ds.known_labels is not None
+
     def label_one() -> None:
         item = ctl.current
         n = classes.index(ds.known_labels[item]) + 1

@@ -54,8 +54,14 @@ def main() -> int:
     labels = list(ds.known_labels)
 
     print("simulating…", file=sys.stderr)
-    sim = simulate(X[res.ok], [lab for lab, ok in zip(labels, res.ok, strict=True) if ok],
-                   strategies=[DEFAULT_STRATEGY, "margin"], folds=4, budget=220, dataset="demo images (Fashion-MNIST)")
+    sim = simulate(
+        X[res.ok],
+        [lab for lab, ok in zip(labels, res.ok, strict=True) if ok],
+        strategies=[DEFAULT_STRATEGY, "margin"],
+        folds=4,
+        budget=220,
+        dataset="demo images (Fashion-MNIST)",
+    )
     export_curves_png(sim.to_dict(), args.out / "plot-curves.png")
 
     classes = sorted({lab for lab in labels if lab})

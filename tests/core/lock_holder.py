@@ -21,8 +21,13 @@ WORKER = Path(__file__)
 
 def start(path: Path) -> subprocess.Popen:
     """Start a holder of ``path`` and wait until it has the project open."""
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     line = proc.stdout.readline()
     assert line == f"OPEN {proc.pid}\n", line
     return proc

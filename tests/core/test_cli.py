@@ -12,15 +12,34 @@ DEMO = Path(aldesk.__file__).parent / "resources" / "demo"
 
 def run(*args: str, cache: Path) -> subprocess.CompletedProcess:
     env = {"XDG_CACHE_HOME": str(cache), "PATH": "/usr/bin:/bin", "HOME": str(cache)}
-    return subprocess.run([sys.executable, "-m", "aldesk", *args], check=False, capture_output=True, text=True,
-                          env=env,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "aldesk", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_simulate_on_demo_texts_writes_the_documented_json(tmp_path):
     out = tmp_path / "rt.json"
-    r = run("simulate", str(DEMO / "texts.csv"), "--label-column", "label", "--folds", "3", "--budget", "30",
-            "--strategies", "uid,margin", "--out", str(out), "--quiet", cache=tmp_path)
+    r = run(
+        "simulate",
+        str(DEMO / "texts.csv"),
+        "--label-column",
+        "label",
+        "--folds",
+        "3",
+        "--budget",
+        "30",
+        "--strategies",
+        "uid,margin",
+        "--out",
+        str(out),
+        "--quiet",
+        cache=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())
     assert set(res) == {"dataset", "n_items", "n_classes", "folds", "budget", "full_accuracy", "strategies"}
@@ -36,8 +55,18 @@ def test_simulate_on_demo_texts_writes_the_documented_json(tmp_path):
 
 def test_simulate_defaults_to_the_app_strategy_and_random(tmp_path):
     out = tmp_path / "img.json"
-    r = run("simulate", str(DEMO / "images"), "--folds", "2", "--budget", "15", "--out", str(out), "--quiet",
-            cache=tmp_path)
+    r = run(
+        "simulate",
+        str(DEMO / "images"),
+        "--folds",
+        "2",
+        "--budget",
+        "15",
+        "--out",
+        str(out),
+        "--quiet",
+        cache=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())
     from aldesk.core.labeling.session import DEFAULT_SIMULATION_STRATEGY
@@ -53,7 +82,15 @@ def test_user_errors_are_messages_not_tracebacks(tmp_path):
     nolabels.write_text("text\nhello there\ngeneral kenobi\n")
     r = run("simulate", str(nolabels), cache=tmp_path)
     assert r.returncode == 2 and "no known labels" in r.stderr and "Traceback" not in r.stderr
-    r = run("simulate", str(DEMO / "texts.csv"), "--label-column", "label", "--strategies", "bogus", cache=tmp_path)
+    r = run(
+        "simulate",
+        str(DEMO / "texts.csv"),
+        "--label-column",
+        "label",
+        "--strategies",
+        "bogus",
+        cache=tmp_path,
+    )
     assert r.returncode == 2 and "bogus" in r.stderr and "Traceback" not in r.stderr
 
 

@@ -18,13 +18,26 @@ DEMO_TEXTS = Path(aldesk.__file__).parent / "resources" / "demo" / "texts.csv"
 
 
 def _env(home: Path) -> dict[str, str]:
-    return {"HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"), "XDG_DATA_HOME": str(home / "data"),
-            "ALDESK_LOG_DIR": str(home / "log"), "PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen"}
+    return {
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "ALDESK_LOG_DIR": str(home / "log"),
+        "PATH": "/usr/bin:/bin",
+        "QT_QPA_PLATFORM": "offscreen",
+    }
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aldesk", *args], cwd=cwd, env=_env(cwd), capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "aldesk", *args],
+        cwd=cwd,
+        env=_env(cwd),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -101,8 +114,9 @@ MISUSES = [
 ]
 
 
-@pytest.mark.parametrize(("args", "word"), MISUSES, ids=[" ".join(a).replace(str(DEMO_TEXTS), "texts.csv")
-                                                         for a, _ in MISUSES])
+@pytest.mark.parametrize(
+    ("args", "word"), MISUSES, ids=[" ".join(a).replace(str(DEMO_TEXTS), "texts.csv") for a, _ in MISUSES]
+)
 def test_misuse_is_one_line_and_a_non_zero_exit(work: Path, args: tuple[str, ...], word: str) -> None:
     before = sorted(p.name for p in work.iterdir())
     r = run(*args, cwd=work)
@@ -132,13 +146,28 @@ def _closed_pipe() -> int:
     return write_end
 
 
-@pytest.mark.parametrize("args", [("info", "p.aldesk"), ("--help",), ("simulate", "--help"),
-                                  ("export", "p.aldesk", "--format", "csv", "--out", "/dev/stdout")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("info", "p.aldesk"),
+        ("--help",),
+        ("simulate", "--help"),
+        ("export", "p.aldesk", "--format", "csv", "--out", "/dev/stdout"),
+    ],
+)
 def test_a_pipe_closed_early_ends_quietly(work: Path, args: tuple[str, ...]) -> None:
     out = _closed_pipe()
     try:
-        r = subprocess.run([sys.executable, "-m", "aldesk", *args], cwd=work, env=_env(work), stdout=out,
-                           stderr=subprocess.PIPE, text=True, timeout=300, check=False)
+        r = subprocess.run(
+            [sys.executable, "-m", "aldesk", *args],
+            cwd=work,
+            env=_env(work),
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     finally:
         os.close(out)
     assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
@@ -149,8 +178,15 @@ def test_stdout_and_stderr_both_closed_early_ends_quietly(work: Path) -> None:
     """``aldesk info p 2>&1 | head -0``: the error path itself cannot write either, and must not loop or crash."""
     out = _closed_pipe()
     try:
-        r = subprocess.run([sys.executable, "-m", "aldesk", "info", "p.aldesk"], cwd=work, env=_env(work),
-                           stdout=out, stderr=out, timeout=300, check=False)
+        r = subprocess.run(
+            [sys.executable, "-m", "aldesk", "info", "p.aldesk"],
+            cwd=work,
+            env=_env(work),
+            stdout=out,
+            stderr=out,
+            timeout=300,
+            check=False,
+        )
     finally:
         os.close(out)
     assert r.returncode == 141

@@ -29,8 +29,12 @@ def test_acknowledged_labels_survive_sigkill(tmp_path):
     acked: dict[int, str] = {}  # item -> last acknowledged class
     total_acks = 0
     for cycle in range(KILLS):
-        proc = subprocess.Popen([sys.executable, str(WORKER), str(path), str(cycle)], stdout=subprocess.PIPE,
-                                text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER), str(path), str(cycle)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         # Mostly kill mid-labeling; sometimes during start-up (open, backup, WAL recovery) too.
         if rng.random() < 0.8:
             assert proc.stdout.readline() == "READY\n"
@@ -55,7 +59,9 @@ def test_acknowledged_labels_survive_sigkill(tmp_path):
         for item, cls in acked.items():
             # A label whose commit landed just before the kill, but whose ACK never got printed, may be newer.
             ok = {cls} | ({pending[1]} if pending and pending[0] == item else set())
-            assert labels.get(item) in ok, f"cycle {cycle}: item {item} acknowledged as {cls}, found {labels.get(item)}"
+            assert labels.get(item) in ok, (
+                f"cycle {cycle}: item {item} acknowledged as {cls}, found {labels.get(item)}"
+            )
         if pending is not None and labels.get(pending[0]) == pending[1]:
             acked[pending[0]] = pending[1]
         # The log and the materialised labels agree.

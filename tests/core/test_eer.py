@@ -52,7 +52,9 @@ def test_eer_prefers_an_unknown_cluster_to_a_settled_mixed_one() -> None:
     rng = np.random.default_rng(0)
     d = 16
     centres = np.eye(d)[:3]
-    X = np.concatenate([centres[i] + 0.15 * rng.standard_normal((150, d)) for i in range(3)]).astype(np.float32)
+    X = np.concatenate([centres[i] + 0.15 * rng.standard_normal((150, d)) for i in range(3)]).astype(
+        np.float32
+    )
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     knn = IncrementalKNN(X, 10)
     # cluster 0: 40 labels, half of each class (noisy); cluster 1: 20 clean labels; cluster 2: nothing.
@@ -85,7 +87,7 @@ def test_session_ranks_by_eer_once_it_has_the_graph() -> None:
     after = s.candidates(10)
     eer = expected_error_reduction(s.knn, 4, pool, g_idx, g_sim)
     assert after[0].index == pool[np.argmax(eer)]
-    assert after[0].I is None and after[0].D is None and after[0].U == pytest.approx(1.0, abs=1e-3)
+    assert after[0].I is None and after[0].D is None and pytest.approx(1.0, abs=1e-3) == after[0].U
     with pytest.raises(ValueError, match="one row of neighbours per item"):
         s.set_density(np.ones(600, np.float32), graph=(g_idx[:10], g_sim[:10]))
 
@@ -102,7 +104,7 @@ def test_session_cache_equals_a_fresh_computation_through_label_relabel_undo_and
         np.testing.assert_allclose(s._eer[pool], fresh, rtol=1e-9, atol=1e-12)
 
     rng = np.random.default_rng(0)
-    for step in range(30):  # through the k-NN's filling phase and well beyond
+    for _ in range(30):  # through the k-NN's filling phase and well beyond
         top = s.candidates(1)[0].index
         s.label(top, "abc"[y[top]])
         check()

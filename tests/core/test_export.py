@@ -23,8 +23,20 @@ from aldesk.core.exchange.imports import import_labels
 from aldesk.core.progress import UserError
 from aldesk.core.project import Project
 
-HOSTILE_TEXTS = ["=HYPERLINK(\"http://x\")", "+1 555", "-minus", "@SUM(A1)", "\ttabbed", "\rcarriage",
-                 "plain, with comma", 'a "quoted" one', "multi\nline", "ünïcödé ✓", "'already quoted", "  spaced  "]
+HOSTILE_TEXTS = [
+    '=HYPERLINK("http://x")',
+    "+1 555",
+    "-minus",
+    "@SUM(A1)",
+    "\ttabbed",
+    "\rcarriage",
+    "plain, with comma",
+    'a "quoted" one',
+    "multi\nline",
+    "ünïcödé ✓",
+    "'already quoted",
+    "  spaced  ",
+]
 
 
 def vectors(n: int, d: int = 8) -> np.ndarray:
@@ -58,8 +70,18 @@ def read_csv(path: Path) -> list[list[str]]:
 
 
 def test_safe_cell():
-    assert [safe_cell(s) for s in ("=1", "+1", "-1", "@a", "\tx", "\rx", "ok", "'x", None, 0.5)] == \
-        ["'=1", "'+1", "'-1", "'@a", "'\tx", "'\rx", "ok", "'x", "", "0.5"]
+    assert [safe_cell(s) for s in ("=1", "+1", "-1", "@a", "\tx", "\rx", "ok", "'x", None, 0.5)] == [
+        "'=1",
+        "'+1",
+        "'-1",
+        "'@a",
+        "'\tx",
+        "'\rx",
+        "ok",
+        "'x",
+        "",
+        "0.5",
+    ]
 
 
 def test_csv_round_trip_with_hostile_cells(tmp_path):
@@ -90,8 +112,10 @@ def test_import_reports_and_is_undoable(tmp_path):
     s.label(12, "a")
     s.label(13, "b")
     src = tmp_path / "in.csv"
-    src.write_text("item;label\ntext 0;a\ntext 1;a\ntext 2;c\nnot there;a\ntext 3;\n\"text 4\";a\ntext 4;b\n"
-                   "text 5;b\n", encoding="utf-8")
+    src.write_text(
+        'item;label\ntext 0;a\ntext 1;a\ntext 2;c\nnot there;a\ntext 3;\n"text 4";a\ntext 4;b\ntext 5;b\n',
+        encoding="utf-8",
+    )
     report = import_labels(p, src)  # items 12.. are "text 0".. (the hostile texts come first)
     assert report.unmatched == ["not there"] and report.empty == 1
     assert report.unchanged == 1 and report.conflicts == ["text 1"]
@@ -135,14 +159,29 @@ def test_predicted_rows_need_the_confidence(tmp_path):
     assert len(rows) == p.n_items and sum(r.label is None for r in rows) == p.n_items - 2
     manual_pred = ["a"] * p.n_items
     manual_conf = np.linspace(0, 1, p.n_items)
-    rows = export_rows(p.dataset(), labels, manual_pred, manual_conf, include_predicted=True, min_confidence=0.5)
+    rows = export_rows(
+        p.dataset(), labels, manual_pred, manual_conf, include_predicted=True, min_confidence=0.5
+    )
     assert all(r.confidence >= 0.5 for r in rows if r.label is None)
     assert {0, 1} <= {r.index for r in rows}
     out = tmp_path / "p.jsonl"
-    export_project(p, "jsonl", out, predicted=manual_pred, confidence=manual_conf, include_predicted=True,
-                   min_confidence=0.5)
+    export_project(
+        p,
+        "jsonl",
+        out,
+        predicted=manual_pred,
+        confidence=manual_conf,
+        include_predicted=True,
+        min_confidence=0.5,
+    )
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
-    assert lines[0] == {"item": HOSTILE_TEXTS[0], "label": "a", "predicted": "a", "confidence": 0.0, "origin": "user"}
+    assert lines[0] == {
+        "item": HOSTILE_TEXTS[0],
+        "label": "a",
+        "predicted": "a",
+        "confidence": 0.0,
+        "origin": "user",
+    }
     assert {x["origin"] for x in lines[2:]} == {"predicted"}
 
 
@@ -190,14 +229,24 @@ def test_labelstudio(tmp_path):
     assert len(tasks) == 5
     t = tasks[0]
     assert t["data"]["image"].startswith("/data/local-files/?d=") and t["data"]["item"] == "cat/a.png"
-    assert t["annotations"][0]["result"][0] == {"from_name": "label", "to_name": "image", "type": "choices",
-                                                "value": {"choices": ["cat"]}}
+    assert t["annotations"][0]["result"][0] == {
+        "from_name": "label",
+        "to_name": "image",
+        "type": "choices",
+        "value": {"choices": ["cat"]},
+    }
     config = (tmp_path / "ls.label_config.xml").read_text(encoding="utf-8")
     assert '<Choice value="dog/pup"/>' in config and 'toName="image"' in config
 
     q = text_project(tmp_path)
-    export_project(q, "labelstudio", tmp_path / "t.json", predicted=["-1"] * q.n_items,
-                   confidence=np.full(q.n_items, 0.7), include_predicted=True)
+    export_project(
+        q,
+        "labelstudio",
+        tmp_path / "t.json",
+        predicted=["-1"] * q.n_items,
+        confidence=np.full(q.n_items, 0.7),
+        include_predicted=True,
+    )
     tasks = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
     assert tasks[0]["data"]["text"] == HOSTILE_TEXTS[0] and tasks[0]["predictions"][0]["score"] == 0.7
     with pytest.raises(UserError, match="for images"):
@@ -207,8 +256,10 @@ def test_labelstudio(tmp_path):
 # ------------------------------------------------------------------------------------------- CLI
 def test_cli_init_import_info_export_relink(tmp_path, capsys):
     data = tmp_path / "reviews.csv"
-    data.write_text("text,sentiment\n" + "".join(f"review number {i},{'pos' if i % 2 else 'neg'}\n"
-                                                  for i in range(10)), encoding="utf-8")
+    data.write_text(
+        "text,sentiment\n" + "".join(f"review number {i},{'pos' if i % 2 else 'neg'}\n" for i in range(10)),
+        encoding="utf-8",
+    )
     assert main(["init", str(data), "--label-column", "sentiment"]) == 0
     proj = tmp_path / "reviews.aldesk"
     assert Project.open(proj).classes == ["neg", "pos"]
@@ -221,7 +272,10 @@ def test_cli_init_import_info_export_relink(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "10 items" in out and "meh  1" in out
     assert main(["export", str(proj), "--format", "csv", "--out", str(tmp_path / "e.csv")]) == 0
-    assert [r[:2] for r in read_csv(tmp_path / "e.csv")[1:]] == [["review number 1", "pos"], ["review number 2", "meh"]]
+    assert [r[:2] for r in read_csv(tmp_path / "e.csv")[1:]] == [
+        ["review number 1", "pos"],
+        ["review number 2", "meh"],
+    ]
     moved = tmp_path / "moved.csv"
     os.replace(data, moved)
     assert main(["relink", str(proj), str(moved)]) == 0

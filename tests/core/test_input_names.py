@@ -144,10 +144,21 @@ def test_clean_class_name_and_rules_directly() -> None:
 
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {"XDG_CACHE_HOME": str(home / "cache"), "XDG_DATA_HOME": str(home / "data"), "HOME": str(home),
-           "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-    return subprocess.run([sys.executable, "-m", "aldesk", *args], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)
+    env = {
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "aldesk", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("classes", [f"ok,{BAD['rtl override'][0]}", "ok," + "z" * 10_000])

@@ -45,10 +45,21 @@ def _one_line(exc: BaseException) -> str:
 
 def cli(*args: str, home: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     # The timeout only ends a hung child (a FIFO opened blocking would never return); it asserts no duration.
-    env = {"XDG_CACHE_HOME": str(home / "cache"), "XDG_DATA_HOME": str(home / "data"), "HOME": str(home),
-           "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-    return subprocess.run([sys.executable, "-m", "aldesk", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, check=False)
+    env = {
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "aldesk", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _assert_one_line_failure(r: subprocess.CompletedProcess, *needles: str) -> None:
@@ -243,7 +254,7 @@ def test_legitimate_multiline_cells_still_read(tmp_path: Path) -> None:
     buf = io.StringIO(newline="")
     w = csv.writer(buf)
     w.writerow(["text", "label"])
-    texts = [f"paragraph one, of {i}\nparagraph two, still\n\nthree \"quoted\", ok" for i in range(200)]
+    texts = [f'paragraph one, of {i}\nparagraph two, still\n\nthree "quoted", ok' for i in range(200)]
     for i, t in enumerate(texts):
         w.writerow([t, "a" if i % 2 else "b"])
     p = tmp_path / "multi.csv"
@@ -307,8 +318,15 @@ def test_bad_known_labels_become_unknown_and_nfd_twins_merge(tmp_path: Path) -> 
     nfc = "café"
     nfd = unicodedata.normalize("NFD", nfc)
     assert nfc != nfd
-    rows = [("t1", nfc), ("t2", nfd), ("t3", "bad\x00label"), ("t4", "evil\u202egnp.exe"), ("t5", "x" * 10_000),
-            ("t6", "plain"), ("t7", "plain")]
+    rows = [
+        ("t1", nfc),
+        ("t2", nfd),
+        ("t3", "bad\x00label"),
+        ("t4", "evil\u202egnp.exe"),
+        ("t5", "x" * 10_000),
+        ("t6", "plain"),
+        ("t7", "plain"),
+    ]
     buf = io.StringIO(newline="")
     w = csv.writer(buf)
     w.writerow(["text", "label"])
@@ -352,8 +370,13 @@ def test_fifo_and_dev_zero_as_input_are_refused_without_opening(tmp_path: Path) 
         "        else:\n"
         "            print(fn.__name__, path, '| loaded')\n"
     )
-    r = subprocess.run([sys.executable, "-c", code, str(fifo), "/dev/zero"], capture_output=True, text=True,
-                       timeout=120, check=False)
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(fifo), "/dev/zero"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout.splitlines()
     assert len(out) == 4, r.stdout

@@ -29,12 +29,23 @@ def _state(p: Project) -> tuple:
 
 def test_memory_and_file_agree_through_every_op_and_its_undo(tmp_path: Path) -> None:
     X, _ = synthetic.clustered(40, 8, 3)
-    p = Project.create(tmp_path / "p.aldesk", Dataset("text", tmp_path / "t.csv", [f"t{i}" for i in range(40)]),
-                       ["a", "b"], model_id="m")
+    p = Project.create(
+        tmp_path / "p.aldesk",
+        Dataset("text", tmp_path / "t.csv", [f"t{i}" for i in range(40)]),
+        ["a", "b"],
+        model_id="m",
+    )
     s = p.open_session(X)
-    steps = [lambda: s.label(0, "a"), lambda: s.label_many([1, 2, 3], "b"), lambda: s.label(1, "a"),
-             lambda: s.skip(5), lambda: s.unskip(5), lambda: s.add_class("c"), lambda: s.label(4, "c"),
-             lambda: s.rename_class("c", "see")]
+    steps = [
+        lambda: s.label(0, "a"),
+        lambda: s.label_many([1, 2, 3], "b"),
+        lambda: s.label(1, "a"),
+        lambda: s.skip(5),
+        lambda: s.unskip(5),
+        lambda: s.add_class("c"),
+        lambda: s.label(4, "c"),
+        lambda: s.rename_class("c", "see"),
+    ]
     for step in steps:
         step()
         assert (s.labels, set(np.flatnonzero(s.skipped).tolist()), s.classes) == _state(p)
@@ -51,8 +62,12 @@ def test_memory_and_file_agree_through_every_op_and_its_undo(tmp_path: Path) -> 
 
 def test_an_unknown_op_is_refused_in_memory_and_in_the_file(tmp_path: Path) -> None:
     X, _ = synthetic.clustered(10, 8, 2)
-    p = Project.create(tmp_path / "p.aldesk", Dataset("text", tmp_path / "t.csv", [f"t{i}" for i in range(10)]),
-                       ["a"], model_id="m")
+    p = Project.create(
+        tmp_path / "p.aldesk",
+        Dataset("text", tmp_path / "t.csv", [f"t{i}" for i in range(10)]),
+        ["a"],
+        model_id="m",
+    )
     with pytest.raises(ValueError, match="unknown action"):
         p.journal(Action("merge", (1,), "a", seq=0))
     assert p.actions() == []

@@ -21,8 +21,12 @@ from aldesk.core.project.migrations import SCHEMA_V1, SCHEMA_VERSION
 
 
 def text_dataset(n: int = 20) -> Dataset:
-    return Dataset("text", Path("/data/texts.csv"), [f"text {i}" for i in range(n)],
-                   [("pos" if i % 2 else "neg") for i in range(n)])
+    return Dataset(
+        "text",
+        Path("/data/texts.csv"),
+        [f"text {i}" for i in range(n)],
+        [("pos" if i % 2 else "neg") for i in range(n)],
+    )
 
 
 def vectors(n: int = 20, d: int = 8) -> np.ndarray:
@@ -168,13 +172,23 @@ def write_v1(path: Path) -> None:
     """A version-1 file as the first release wrote it."""
     con = sqlite3.connect(path)
     con.executescript(SCHEMA_V1)
-    meta = {"schema_version": "1", "created": "2024-01-01T00:00:00", "aldesk_version": "0.0.1", "kind": "text",
-            "root": "/data/t.csv", "model_id": "old-model", "card_path": ""}
+    meta = {
+        "schema_version": "1",
+        "created": "2024-01-01T00:00:00",
+        "aldesk_version": "0.0.1",
+        "kind": "text",
+        "root": "/data/t.csv",
+        "model_id": "old-model",
+        "card_path": "",
+    }
     con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
     con.executemany("INSERT INTO items (id, key) VALUES (?, ?)", [(i, f"t{i}") for i in range(5)])
     con.executemany("INSERT INTO classes (name) VALUES (?)", [("a",), ("b",)])
-    acts = [Action("label", (0,), "a", (None,), "user", 1.0, 0), Action("label", (1, 2), "b", (None, None), "batch", 2.0, 1),
-            Action("skip", (4,), seq=2, time=3.0)]
+    acts = [
+        Action("label", (0,), "a", (None,), "user", 1.0, 0),
+        Action("label", (1, 2), "b", (None, None), "batch", 2.0, 1),
+        Action("skip", (4,), seq=2, time=3.0),
+    ]
     for a in acts:
         con.execute("INSERT INTO actions VALUES (?, ?, ?, ?)", (a.seq, a.op, a.time, json.dumps(a.to_dict())))
     con.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(0, 1, 1.0), (1, 2, 2.0), (2, 2, 2.0)])

@@ -50,8 +50,9 @@ def holder(project: Path):
 
 
 def second_process(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", SECOND, str(path)], capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-c", SECOND, str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_a_second_process_is_refused_with_a_message_and_the_holder_goes_on(project, holder):
@@ -80,7 +81,9 @@ def test_commands_that_write_are_refused_and_reads_go_on_while_locked(project, h
     labels.write_text("item,label\ntext 2,y\n", encoding="utf-8")
     assert main(["import-labels", str(project), str(labels)]) == 2
     err = capsys.readouterr().err
-    assert "open in another aldesk window" in err and f"process {holder.pid}" in err and "Traceback" not in err
+    assert (
+        "open in another aldesk window" in err and f"process {holder.pid}" in err and "Traceback" not in err
+    )
     assert main(["recover", str(project)]) == 2
     assert "open in another aldesk window" in capsys.readouterr().err
     # Reading commands read what the holder has committed.

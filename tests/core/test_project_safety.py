@@ -50,8 +50,9 @@ def label(p: Project, item: int, cls: str = "x") -> None:
 
 
 def second_process(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", SECOND, str(path)], capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-c", SECOND, str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, tuple]:
@@ -118,7 +119,9 @@ def test_a_lock_note_name_holding_something_else_is_left_alone(project, tmp_path
 
 def test_a_stale_note_of_aldesk_is_replaced_and_removed(project):
     note = lock_path(project)
-    note.write_text(json.dumps({"host": "elsewhere", "pid": 1, "started": "2024-01-01T00:00:00"}), encoding="utf-8")
+    note.write_text(
+        json.dumps({"host": "elsewhere", "pid": 1, "started": "2024-01-01T00:00:00"}), encoding="utf-8"
+    )
     with Project.open(project):
         assert json.loads(note.read_text(encoding="utf-8"))["pid"] == os.getpid()
     assert not os.path.lexists(note)
@@ -189,8 +192,14 @@ def test_a_project_replaced_under_an_open_one_is_named_as_such(project, tmp_path
 def test_a_backup_folder_shipped_as_a_symlink_is_never_used(project, tmp_path):
     other = tmp_path / "my other projects"
     other.mkdir()
-    for name in ("a.aldesk", "b.aldesk", "c.aldesk", "p-20240101-000000-000000.aldesk",
-                 "p-20240102-000000-000000.aldesk", "p-20240103-000000-000000.aldesk"):
+    for name in (
+        "a.aldesk",
+        "b.aldesk",
+        "c.aldesk",
+        "p-20240101-000000-000000.aldesk",
+        "p-20240102-000000-000000.aldesk",
+        "p-20240103-000000-000000.aldesk",
+    ):
         (other / name).write_text(name, encoding="utf-8")
     before = tree(other)
     d = backup_dir(project)
@@ -216,7 +225,9 @@ def test_rotation_deletes_only_aldesk_named_plain_backups(project, tmp_path):
     d = backup_dir(project)
     d.mkdir(exist_ok=True)
     strangers = {
-        "notes.aldesk": "text", "p-old.aldesk": "text", "q-20000101-000000-000000.aldesk": "text",
+        "notes.aldesk": "text",
+        "p-old.aldesk": "text",
+        "q-20000101-000000-000000.aldesk": "text",
         "p-20000101-000000-000000.aldesk.bak": "text",
     }
     for name, text in strangers.items():
@@ -230,7 +241,9 @@ def test_rotation_deletes_only_aldesk_named_plain_backups(project, tmp_path):
     assert len(backups) == 3 and all(not b.is_symlink() for b in backups)
     for name in strangers:
         assert (d / name).read_text(encoding="utf-8") == "text"
-    assert (d / "p-20000101-000000-000000.aldesk").is_symlink() and outside.read_text(encoding="utf-8") == "secret"
+    assert (d / "p-20000101-000000-000000.aldesk").is_symlink() and outside.read_text(
+        encoding="utf-8"
+    ) == "secret"
     assert (d / "p-20000102-000000-000000.aldesk").is_dir()
 
 
@@ -246,7 +259,7 @@ def test_backups_are_made_while_a_long_session_runs(project):
         made = p.wait_for_backup()
         assert made is not None and made != first and made in list_backups(project)
         with Project.open(made, readonly=True) as b:
-            assert b.labels() == {i: "y" for i in range(5)}
+            assert b.labels() == dict.fromkeys(range(5), "y")
         # By time too: every label once the interval is over.
         p.backup_every_actions, p.backup_every_seconds = 10**9, 0
         s.label(7, "x")
@@ -275,15 +288,20 @@ def craft(project: Path, sql: str) -> None:
     con.close()
 
 
-@pytest.mark.parametrize("sql, what", [
-    ("CREATE TRIGGER keep_one AFTER INSERT ON labels BEGIN DELETE FROM labels WHERE item <> NEW.item; END;",
-     "trigger 'keep_one'"),
-    ("CREATE VIEW v AS SELECT * FROM labels;", "view 'v'"),
-    ("CREATE INDEX ix ON labels(time);", "index 'ix'"),
-    ("CREATE TABLE extra (x);", "table 'extra'"),
-    ("ALTER TABLE labels ADD COLUMN note TEXT;", "table 'labels' is not defined as aldesk defines it"),
-    ("DROP TABLE skipped;", "table 'skipped' is missing"),
-])
+@pytest.mark.parametrize(
+    "sql, what",
+    [
+        (
+            "CREATE TRIGGER keep_one AFTER INSERT ON labels BEGIN DELETE FROM labels WHERE item <> NEW.item; END;",
+            "trigger 'keep_one'",
+        ),
+        ("CREATE VIEW v AS SELECT * FROM labels;", "view 'v'"),
+        ("CREATE INDEX ix ON labels(time);", "index 'ix'"),
+        ("CREATE TABLE extra (x);", "table 'extra'"),
+        ("ALTER TABLE labels ADD COLUMN note TEXT;", "table 'labels' is not defined as aldesk defines it"),
+        ("DROP TABLE skipped;", "table 'skipped' is missing"),
+    ],
+)
 def test_objects_aldesk_did_not_create_are_refused(project, capsys, sql, what):
     craft(project, sql)
     before = project.read_bytes()
@@ -304,8 +322,11 @@ def test_sqlite_statistics_are_not_a_foreign_object(project):
 
 
 def test_a_trigger_cannot_eat_labels(project):
-    craft(project, "CREATE TRIGGER keep_one AFTER INSERT ON labels BEGIN DELETE FROM labels WHERE item <> NEW.item;"
-                   " END;")
+    craft(
+        project,
+        "CREATE TRIGGER keep_one AFTER INSERT ON labels BEGIN DELETE FROM labels WHERE item <> NEW.item;"
+        " END;",
+    )
     with pytest.raises(ProjectError):
         Project.open(project)
     con = sqlite3.connect(project)
@@ -313,11 +334,16 @@ def test_a_trigger_cannot_eat_labels(project):
     con.close()
 
 
-@pytest.mark.parametrize("data", [
-    "[" * 200_000 + "]" * 200_000,  # nests deeper than any parser's stack
-    '{"op": "label", "items": [' + "0," * 20_000_000 + '0], "cls": "x"}',  # 20 M entries on a 20-item project
-    '{"op": "label", "items": [999], "cls": "x"}',  # an item the project does not have
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[" * 200_000 + "]" * 200_000,  # nests deeper than any parser's stack
+        '{"op": "label", "items": ['
+        + "0," * 20_000_000
+        + '0], "cls": "x"}',  # 20 M entries on a 20-item project
+        '{"op": "label", "items": [999], "cls": "x"}',  # an item the project does not have
+    ],
+)
 def test_crafted_actions_are_damage_not_a_traceback(project, capsys, data):
     con = sqlite3.connect(project)
     con.execute("INSERT INTO actions VALUES (0, 'label', 0, ?)", (data,))
@@ -404,9 +430,14 @@ time.sleep(600)
 def test_temp_files_of_a_killed_aldesk_are_cleaned_once_their_maker_is_gone(project, tmp_path):
     d = backup_dir(project)
     d.mkdir(exist_ok=True)
-    temps = [project.with_name(".p.aldesk.creating-123456"), project.with_name(".p.aldesk.recovering-123457"),
-             d / "p-20240101-000000-000001.aldesk.tmp"]
-    maker = subprocess.Popen([sys.executable, "-c", HOLD, *map(str, temps)], stdout=subprocess.PIPE, text=True)
+    temps = [
+        project.with_name(".p.aldesk.creating-123456"),
+        project.with_name(".p.aldesk.recovering-123457"),
+        d / "p-20240101-000000-000001.aldesk.tmp",
+    ]
+    maker = subprocess.Popen(
+        [sys.executable, "-c", HOLD, *map(str, temps)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert maker.stdout.readline() == "HELD\n"
         for t in temps:
@@ -414,8 +445,11 @@ def test_temp_files_of_a_killed_aldesk_are_cleaned_once_their_maker_is_gone(proj
             Path(f"{t}-journal").write_bytes(b"j")
         outside = tmp_path / "outside"
         outside.write_text("keep", encoding="utf-8")
-        strangers = [project.with_name(".p.aldesk.creating-abc"), project.with_name(".q.aldesk.creating-5"),
-                     d / "notes.tmp"]
+        strangers = [
+            project.with_name(".p.aldesk.creating-abc"),
+            project.with_name(".q.aldesk.creating-5"),
+            d / "notes.tmp",
+        ]
         for s in strangers:
             s.write_text("keep", encoding="utf-8")
         link = project.with_name(".p.aldesk.creating-77")
@@ -493,8 +527,15 @@ def test_companion_paths_name_everything_beside_the_project(project, tmp_path):
     link = tmp_path / "link.aldesk"
     link.symlink_to(project)
     names = {str(p) for p in companion_paths(link)}
-    for p in (link, project, Path(f"{project}-wal"), Path(f"{project}-shm"), Path(f"{project}-journal"),
-              lock_path(project), backup_dir(project)):
+    for p in (
+        link,
+        project,
+        Path(f"{project}-wal"),
+        Path(f"{project}-shm"),
+        Path(f"{project}-journal"),
+        lock_path(project),
+        backup_dir(project),
+    ):
         assert str(p) in names, p
 
 
@@ -524,7 +565,9 @@ def test_a_restore_that_cannot_swap_puts_everything_back(project, damaged):
             f.truncate(3000)
     before = project.read_bytes()
     # A project file that is a mount point cannot be renamed over: the swap, the last step, fails.
-    r = subprocess.run(["mount", "--bind", str(project), str(project)], capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        ["mount", "--bind", str(project), str(project)], capture_output=True, text=True, check=False
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot bind-mount here ({r.stderr.strip()}); needs root")
     try:

@@ -28,11 +28,17 @@ WORKER = Path(__file__).with_name("killtest_worker.py")
 def small_fs(tmp_path: Path):
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mnt)], capture_output=True,
-                       text=True, check=False)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({(r.stderr or r.stdout).strip()}); needs root, not in an "
-                    "unprivileged container")
+        pytest.skip(
+            f"cannot mount a tmpfs here ({(r.stderr or r.stdout).strip()}); needs root, not in an "
+            "unprivileged container"
+        )
     try:
         yield mnt
     finally:
@@ -41,7 +47,9 @@ def small_fs(tmp_path: Path):
 
 def big_project(path: Path, n: int = 20_000) -> Path:
     """A project of a few MB (long texts), with two labels."""
-    ds = Dataset("text", path.parent / "t.csv", [f"text {i} " + "lorem ipsum dolor sit amet " * 5 for i in range(n)])
+    ds = Dataset(
+        "text", path.parent / "t.csv", [f"text {i} " + "lorem ipsum dolor sit amet " * 5 for i in range(n)]
+    )
     p = Project.create(path, ds, ["x", "y"], model_id="m")
     label(p, 1)
     label(p, 2, "y")
@@ -73,8 +81,11 @@ def one_line_error(capsys) -> str:
 
 
 def temps_left(path: Path) -> list[str]:
-    names = [p.name for p in path.parent.iterdir()] + [p.name for p in backup_dir(path).iterdir()] \
-        if backup_dir(path).is_dir() else [p.name for p in path.parent.iterdir()]
+    names = (
+        [p.name for p in path.parent.iterdir()] + [p.name for p in backup_dir(path).iterdir()]
+        if backup_dir(path).is_dir()
+        else [p.name for p in path.parent.iterdir()]
+    )
     return [n for n in names if n.endswith((".tmp", "-journal")) or ".creating-" in n or ".recovering-" in n]
 
 
@@ -126,7 +137,9 @@ def test_a_full_disk_is_named_when_a_project_cannot_even_open(small_fs, capsys):
 
 
 # ------------------------------------------------------------------------------------ 10: a read-only medium
-def test_a_project_on_a_read_only_medium_is_read_and_refused_for_writing_in_one_line(small_fs, tmp_path, capsys):
+def test_a_project_on_a_read_only_medium_is_read_and_refused_for_writing_in_one_line(
+    small_fs, tmp_path, capsys
+):
     clean = big_project(small_fs / "clean.aldesk", n=200)
     Project.open(clean).close()
     # And one whose writer was killed: its last labels are only in its -wal.
@@ -136,7 +149,9 @@ def test_a_project_on_a_read_only_medium_is_read_and_refused_for_writing_in_one_
     holder.kill()
     holder.wait(30)
     assert Path(f"{killed}-wal").stat().st_size > 0
-    r = subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        ["mount", "-o", "remount,ro", str(small_fs)], capture_output=True, text=True, check=False
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot remount the tmpfs read-only ({r.stderr.strip()})")
     for path, n_labels in ((clean, 2), (killed, 3)):
@@ -162,8 +177,12 @@ def kill_during_open(tmp_path: Path, rounds: int) -> int:
     rng = np.random.default_rng(7)
     opened = hits = 0
     for r in range(rounds):
-        proc = subprocess.Popen([sys.executable, str(WORKER), "open", str(path)], stdout=subprocess.PIPE,
-                                text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER), "open", str(path)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         # Wait for a first open (the worker's start-up is long and varies), then kill at a random moment of the
         # open-close-backup loop that follows.
         first = proc.stdout.readline()

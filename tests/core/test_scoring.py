@@ -91,7 +91,13 @@ def test_weights_change_ranking_consistently(seed):
 
 def test_parse_strategy_with_random_every_m_picks():
     e = registry.parse_strategy("eer-id@10")
-    assert (e.measure, e.density, e.diversity, e.weights, e.every) == ("eer", "knn", True, (1.0, 0.5, 0.5), 10)
+    assert (e.measure, e.density, e.diversity, e.weights, e.every) == (
+        "eer",
+        "knn",
+        True,
+        (1.0, 0.5, 0.5),
+        10,
+    )
     s = registry.parse_strategy("uid@10")
     assert (s.measure, s.density, s.diversity, s.every, s.name) == ("uncertainty", "knn", True, 10, "uid@10")
     assert registry.parse_strategy("margin*diversity@5").every == 5
@@ -117,6 +123,7 @@ def test_top_k_rows_matches_argpartition_with_ties_and_tails():
         for k in (1, 5, 10):
             got = builder._top_k_rows(S, k)
             ref = np.argpartition(-S, k - 1, axis=1)[:, :k]
-            np.testing.assert_allclose(np.sort(np.take_along_axis(S, got, 1), 1),
-                                       np.sort(np.take_along_axis(S, ref, 1), 1))
+            np.testing.assert_allclose(
+                np.sort(np.take_along_axis(S, got, 1), 1), np.sort(np.take_along_axis(S, ref, 1), 1)
+            )
             assert all(len(set(row)) == k for row in got)

@@ -129,8 +129,12 @@ def test_restore_equals_replay(blobs):
 
 
 def test_undo_stack_from_log():
-    acts = [Action("label", (1,), "a", (None,), seq=0), Action("skip", (2,), seq=1),
-            Action("undo", target=1, seq=2), Action("add_class", cls="z", seq=3)]
+    acts = [
+        Action("label", (1,), "a", (None,), seq=0),
+        Action("skip", (2,), seq=1),
+        Action("undo", target=1, seq=2),
+        Action("add_class", cls="z", seq=3),
+    ]
     assert [a.seq for a in undo_stack(acts)] == [0]
 
 

@@ -36,8 +36,10 @@ def wait_open(qtbot, win) -> None:
 def wait_plots(qtbot, win):
     """The Plots dock, once the window has attached it to the open project (it comes a moment after the project:
     its modules are imported in a worker, then it is built in a later turn of the event loop)."""
-    qtbot.waitUntil(lambda: win.plots is not None and win.plots.complete and win.plots.accuracy.ctl is win.ctl,
-                    timeout=60_000)
+    qtbot.waitUntil(
+        lambda: win.plots is not None and win.plots.complete and win.plots.accuracy.ctl is win.ctl,
+        timeout=60_000,
+    )
     return win.plots
 
 
@@ -68,5 +70,11 @@ xdotool windowfocus --sync "$win"
 """
     env = dict(os.environ)
     env.pop("QT_QPA_PLATFORM", None)  # the app runs on the Xvfb display, not offscreen
-    return subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "bash", "-c", script],
-                          env=env, capture_output=True, text=True, timeout=400, check=False)
+    return subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "bash", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )

@@ -29,8 +29,12 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 8 MB tmpfs (unmounted afterwards, even when the test fails)."""
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
-                       capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root, no unprivileged container): {r.stderr.strip()}")
     try:
@@ -57,10 +61,13 @@ def _fill(folder: Path) -> Path:
 
 def _open_project(qtbot, make_window, tmp_path: Path, folder: Path):
     path = folder / "p.aldesk"
-    texts = [f"review number {i}: " + ("a fine film, loved it" if i % 2 else "dull, a waste of time") for i in
-             range(N_TEXTS)]
-    Project.create(path, Dataset("text", folder / "t.csv", texts), ["good", "bad"],
-                   model_id=default_card("text").id).close()
+    texts = [
+        f"review number {i}: " + ("a fine film, loved it" if i % 2 else "dull, a waste of time")
+        for i in range(N_TEXTS)
+    ]
+    Project.create(
+        path, Dataset("text", folder / "t.csv", texts), ["good", "bad"], model_id=default_card("text").id
+    ).close()
     win = make_window()
     win.opener.cache_dir = tmp_path / "cache"  # off the small disk: only the project lives there
     win.open_path(path)
@@ -89,8 +96,9 @@ def _assert_paused(win, path: Path, saved: dict[int, str], cause: str) -> None:
     assert win.ctl.session.labels == saved
 
 
-def test_disk_full_shows_the_cause_pauses_keys_and_retry_saves(qtbot, make_window, tmp_path,
-                                                               small_disk) -> None:
+def test_disk_full_shows_the_cause_pauses_keys_and_retry_saves(
+    qtbot, make_window, tmp_path, small_disk
+) -> None:
     win, path = _open_project(qtbot, make_window, tmp_path, small_disk)
     ctl = win.ctl
     for n in (1, 2, 1):  # labels that land while there is space
@@ -161,8 +169,7 @@ def test_undo_on_a_full_disk_is_refused_and_retry_undoes_it(qtbot, make_window, 
     assert ctl.current == last.items[0]  # the undone item is shown again, as after any undo
 
 
-def test_close_project_from_the_banner_keeps_what_was_saved(qtbot, make_window, tmp_path,
-                                                            small_disk) -> None:
+def test_close_project_from_the_banner_keeps_what_was_saved(qtbot, make_window, tmp_path, small_disk) -> None:
     win, path = _open_project(qtbot, make_window, tmp_path, small_disk)
     qtbot.keyClick(win, class_key(1))
     filler = _fill(small_disk)

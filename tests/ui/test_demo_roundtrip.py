@@ -13,7 +13,9 @@ from tests.ui.helpers import class_key, state, wait_open
 
 def _new_class_by_keys(qtbot, win, name: str) -> None:
     qtbot.keyClick(win, Qt.Key.Key_N)
-    qtbot.waitUntil(lambda: any(isinstance(w, QInputDialog) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    qtbot.waitUntil(
+        lambda: any(isinstance(w, QInputDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+    )
     dlg = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QInputDialog) and w.isVisible())
     edit = dlg.findChild(QLineEdit)
     qtbot.keyClicks(edit, name)
@@ -42,8 +44,10 @@ def test_label_undo_add_class_close_reopen(qtbot, make_window, which: str) -> No
     assert win.ctl.session.label_of(seen[-1]) is None and win.ctl.session.label_of(seen[-2]) is None
     qtbot.keyClick(win, Qt.Key.Key_Space)  # a skip, to be restored too
     _new_class_by_keys(qtbot, win, "other")
-    qtbot.keyClick(win, class_key(len(win.ctl.session.classes)) if len(win.ctl.session.classes) <= 10
-                   else Qt.Key.Key_Return)
+    qtbot.keyClick(
+        win,
+        class_key(len(win.ctl.session.classes)) if len(win.ctl.session.classes) <= 10 else Qt.Key.Key_Return,
+    )
     before = state(win)
     current = win.ctl.current
     assert len(before["history"]) == 20 - 2 + 2  # 18 labels + skip + the last label
@@ -82,8 +86,9 @@ def test_embedding_runs_in_worker_and_gui_stays_live(qtbot, make_window, tmp_pat
     ticks_while_embedding: list[int] = []
     timer = QTimer()
     timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks_while_embedding.append(1) if stage[0] == "embedding" and not
-                          win.ctl else None)
+    timer.timeout.connect(
+        lambda: ticks_while_embedding.append(1) if stage[0] == "embedding" and not win.ctl else None
+    )
     progress: list[float] = []
     win.opener.progress.connect(lambda f, m, e: progress.append(f))
     timer.start()

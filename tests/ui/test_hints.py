@@ -83,7 +83,9 @@ def test_click_dismisses_and_project_remembers(qtbot, make_window, tmp_path) -> 
     _open(win, qtbot, ws)
     overlay = win.hints
     assert overlay.geometry() == win.label_view.rect()  # covers the labeling view
-    qtbot.mouseClick(overlay, Qt.MouseButton.LeftButton, pos=overlay.rect().topLeft() + overlay.rect().center() / 8)
+    qtbot.mouseClick(
+        overlay, Qt.MouseButton.LeftButton, pos=overlay.rect().topLeft() + overlay.rect().center() / 8
+    )
     assert win.hints is None and win.ctl.session.n_labeled == 0
     assert project.settings["ui/hints_seen"] is True
     # The same project again: no overlay; a new project still gets it.

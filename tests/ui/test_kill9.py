@@ -24,20 +24,27 @@ DATA = Path(aldesk.__file__).parent / "resources" / "demo" / "texts.csv"
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (shutil.which("xvfb-run") and shutil.which("xdotool")), reason="needs xvfb-run and xdotool")
+@pytest.mark.skipif(
+    not (shutil.which("xvfb-run") and shutil.which("xdotool")), reason="needs xvfb-run and xdotool"
+)
 @pytest.mark.parametrize("round_", range(3))
 def test_sigkill_mid_session_keeps_every_acknowledged_label(tmp_path: Path, round_: int) -> None:
     project = tmp_path / "k.aldesk"
     rng = random.Random(round_)
     n_keys = rng.randint(6, 14)
     keys = " ".join(rng.choice("12") for _ in range(n_keys))
-    r = drive_app_under_xvfb(DATA, project, "fresh,rotten", f"""
+    r = drive_app_under_xvfb(
+        DATA,
+        project,
+        "fresh,rotten",
+        f"""
 sleep 3
 for k in {keys}; do xdotool key "$k"; sleep 0.35; done
 sleep 0.{rng.randint(0, 9)}
 kill -9 $app
 wait $app || true
-""")
+""",
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     con = sqlite3.connect(project)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

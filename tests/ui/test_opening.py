@@ -89,7 +89,9 @@ def test_cancel_embedding_then_resume(qtbot, make_window, tmp_path: Path, monkey
     win.open_path(DEMO / "images", tmp_path / "demo.aldesk", ["a", "b"])
     try:
         qtbot.waitUntil(parked.is_set, timeout=120_000)
-        qtbot.waitUntil(lambda: win.progress_page.bar.value() > 0, timeout=30_000)  # the user sees it progress
+        qtbot.waitUntil(
+            lambda: win.progress_page.bar.value() > 0, timeout=30_000
+        )  # the user sees it progress
         assert "Embedding" in win.progress_page.title.text()
         qtbot.mouseClick(win.progress_page.cancel_btn, Qt.MouseButton.LeftButton)
         # Not before the worker has stopped: a resume now would run beside it and find nothing cached yet.
@@ -122,7 +124,9 @@ def test_unreadable_items_are_listed_and_dismissable(qtbot, make_window, tmp_pat
     assert win.problems.isVisible()
     assert any("broken.png" in win.problems.list.item(i).text() for i in range(win.problems.list.count()))
     assert not win.ctl.session.eligible[win.ws.dataset.keys.index("broken.png")]
-    dismiss = next(b for b in win.problems.findChildren(type(win.progress_page.cancel_btn)) if b.text() == "Dismiss")
+    dismiss = next(
+        b for b in win.problems.findChildren(type(win.progress_page.cancel_btn)) if b.text() == "Dismiss"
+    )
     qtbot.mouseClick(dismiss, Qt.MouseButton.LeftButton)
     assert not win.problems.isVisible()
 

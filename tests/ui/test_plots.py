@@ -82,8 +82,12 @@ def test_audit_estimate_tracks_true_accuracy_on_real_texts(qtbot, make_dock, dem
     records = s.audit_records()
     assert len(records) >= 35
     # The chart redraws once the labels pause (never on a key's path): wait for it, as a user would.
-    qtbot.waitUntil(lambda: dock.accuracy.plot.audit.getData()[0] is not None
-                    and len(dock.accuracy.plot.audit.getData()[0]) == len(records))
+    qtbot.waitUntil(
+        lambda: (
+            dock.accuracy.plot.audit.getData()[0] is not None
+            and len(dock.accuracy.plot.audit.getData()[0]) == len(records)
+        )
+    )
     curve = dock.accuracy.plot.audit.getData()
     assert curve[0] is not None and len(curve[0]) == len(records)
     # True accuracy now: the k-NN's predictions on every still-unlabeled item against the known labels.
@@ -169,7 +173,9 @@ def test_select_cluster_label_by_key_and_undo_all(qtbot, make_dock, shape: str) 
     before = ctl.session.n_labeled
     plot.setFocus()
     qtbot.keyClick(plot, class_key(2))
-    assert f"Label {unlabeled.size:,} items as" in dock.map.info.text() and "agrees with" in dock.map.info.text()
+    assert (
+        f"Label {unlabeled.size:,} items as" in dock.map.info.text() and "agrees with" in dock.map.info.text()
+    )
     assert ctl.session.n_labeled == before  # only a preview so far
     qtbot.keyClick(plot, Qt.Key.Key_Return)
     s = ctl.session

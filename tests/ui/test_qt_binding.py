@@ -19,4 +19,6 @@ def test_void_calls_keep_none_alive(qtbot) -> None:
         label.setText("x")
         label.setVisible(False)
     lost = before - sys.getrefcount(None)
-    assert lost < 100, f"this PySide6 build drops a reference to None per void call ({lost} lost): use !=6.12.0"
+    assert lost < 100, (
+        f"this PySide6 build drops a reference to None per void call ({lost} lost): use !=6.12.0"
+    )

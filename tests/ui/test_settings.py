@@ -36,8 +36,9 @@ def _dialog(win) -> SettingsDialog:
 
 
 def _ok(qtbot, dlg: SettingsDialog) -> None:
-    qtbot.mouseClick(dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
-                     Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+    )
 
 
 def test_strategy_k_and_audit_apply_and_persist(qtbot, make_window, tmp_path) -> None:

@@ -112,9 +112,11 @@ def test_ui_modules_do_not_import_heavy_modules() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; import aldesk.ui.main_window, aldesk.ui.app, aldesk.cli.app_cmds; "
-            "bad = [m for m in ('onnxruntime', 'pynndescent', 'numba', 'tokenizers') if m in sys.modules]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys; import aldesk.ui.main_window, aldesk.ui.app, aldesk.cli.app_cmds; "
+        "bad = [m for m in ('onnxruntime', 'pynndescent', 'numba', 'tokenizers') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     r = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -125,14 +127,18 @@ def test_help_key_shows_every_binding_and_rename_keeps_labels(qtbot, make_window
     win = make_window()
     win.set_workspace(text_workspace())
     qtbot.keyClick(win, Qt.Key.Key_F1)
-    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    qtbot.waitUntil(
+        lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
+    )
     box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
     assert "Undo" in box.text() and "Ctrl+Z" in box.text() and "Skip" in box.text()
     box.close()
     qtbot.waitUntil(lambda: not box.isVisible())
     # "?" typed as Shift+/ (the key event carries Shift) opens it too.
     qtbot.keyClick(win, Qt.Key.Key_Question, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    qtbot.waitUntil(
+        lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
+    )
     for w in QApplication.topLevelWidgets():
         if isinstance(w, QMessageBox):
             w.close()

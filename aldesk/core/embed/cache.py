@@ -200,7 +200,9 @@ class EmbeddingCache:
         self._shard_rows[shard] = len(keys)
         self._maps[shard] = vecs
         base = number << _ROW_BITS
-        self._index.update(zip(keys, range(base, base + len(keys))))  # later shards win, like before
+        self._index.update(
+            zip(keys, range(base, base + len(keys)), strict=True)
+        )  # later shards win, like before
 
     def _drop_shard(self, shard: str) -> None:
         self._maps.pop(shard, None)
@@ -267,7 +269,9 @@ class EmbeddingCache:
         for lo, hi in zip([0, *bounds], [*bounds, codes.size], strict=True):
             if lo == hi:
                 continue
-            shard = self._maps[self._by_number[int(shard_no[lo])]]
+            name = self._by_number[int(shard_no[lo])]
+            assert name is not None  # an index code names a live shard
+            shard = self._maps[name]
             for s in range(lo, hi, _READ_CHUNK):
                 e = min(hi, s + _READ_CHUNK)
                 src, dst = src_all[s:e], dst_all[s:e]

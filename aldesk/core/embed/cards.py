@@ -72,7 +72,7 @@ class ModelCard:
 
         The cache stores it so vectors made under an edited card with an unchanged id are not served.
         """
-        parts = {
+        parts: dict[str, Any] = {
             "kind": self.kind,
             "inputs": sorted(self.inputs.items()),
             "output": self.output,
@@ -193,7 +193,7 @@ def _three(value: Any, what: str, card_path: Path) -> tuple[float, float, float]
         if len(value) != 3:
             raise _fail(card_path, f"{what} must be a number or a list of 3 numbers (one per RGB channel).")
         return tuple(_number(v, what, card_path) for v in value)  # type: ignore[return-value]
-    return (_number(value, what, card_path),) * 3  # type: ignore[return-value]
+    return (_number(value, what, card_path),) * 3
 
 
 def _normalisation(spec: dict[str, Any], card_path: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -235,7 +235,8 @@ def _require(data: dict[str, Any], key: str, typ: type | tuple[type, ...], card_
 
 def _typed(value: Any, key: str, typ: type | tuple[type, ...], card_path: Path) -> Any:
     if not isinstance(value, typ) or isinstance(value, bool) and typ is int:
-        want = {int: "an integer", str: "a string", dict: "an object"}.get(typ, str(typ))  # type: ignore[call-overload]
+        names: dict[Any, str] = {int: "an integer", str: "a string", dict: "an object"}
+        want = names.get(typ, str(typ))
         raise _fail(
             card_path, f"the field {key!r} must be {want}, not {type(value).__name__} ({value!r:.40})."
         )
@@ -354,7 +355,7 @@ def load_card(path: str | Path) -> ModelCard:
             "scale": scale,
             "offset": offset,
         }
-        return ModelCard(**common, **image_fields)  # type: ignore[arg-type]
+        return ModelCard(**common, **image_fields)
     tokenizer = _resolve(
         _require(data, "tokenizer", str, card_path), card_path.parent, "tokenizer", "tokenizer", card_path
     )
@@ -365,7 +366,7 @@ def load_card(path: str | Path) -> ModelCard:
             f"'max_length' {max_length} x 'dim' {dim} values of token states per text is more than "
             f"{TOKEN_STATES_MAX:,} ({TOKEN_STATES_MAX * 4 >> 20} MB for ONE text); lower either.",
         )
-    return ModelCard(**common, tokenizer=tokenizer, max_length=max_length)  # type: ignore[arg-type]
+    return ModelCard(**common, tokenizer=tokenizer, max_length=max_length)
 
 
 def bundled_models_dir() -> Path:

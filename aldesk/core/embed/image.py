@@ -73,7 +73,7 @@ def decode(data: bytes, card: ModelCard) -> np.ndarray:
     if not data:
         raise BadImage("empty file (0 bytes)")
     try:
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         # JPEG only: decode at 1/2, 1/4 or 1/8 scale while both sides stay >= resize; a 24 MP photo then costs
         # a fraction of the full decode. Other formats ignore draft().
         img.draft("RGB", (card.resize, card.resize))

@@ -235,7 +235,7 @@ def _embed_images(ds: Dataset, run: _Run, batch_size: int, only: list[int] | Non
                 elif loaded.digest in pending:
                     pending[loaded.digest].append(i)
                 elif loaded.array is None or loaded.digest in run.cache:
-                    run.cached_rows.append(i)
+                    run.cached_rows.append(i)  # type: ignore[union-attr]  # a list while images are read
                 else:
                     rows = [i]
                     pending[loaded.digest] = rows

@@ -57,7 +57,9 @@ class AuditCurve:
         return float(self.accuracy[-1]), float(self.low[-1]), float(self.high[-1])
 
 
-def audit_curve(records: Sequence[tuple[int, bool]], window: int = DEFAULT_WINDOW, z: float = Z95) -> AuditCurve:
+def audit_curve(
+    records: Sequence[tuple[int, bool]], window: int = DEFAULT_WINDOW, z: float = Z95
+) -> AuditCurve:
     """Trailing-window audit estimate from ``Session.audit_records()`` ((labels before, correct) pairs).
 
     A window, not the running mean over all audits: the k-NN improves as labels arrive, so old audits describe

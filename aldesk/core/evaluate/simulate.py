@@ -41,9 +41,15 @@ class SimulationResult:
                 "labels_to_90": labels_to(mean, 0.90 * self.full_accuracy),
                 "labels_to_95": labels_to(mean, 0.95 * self.full_accuracy),
             }
-        return {"dataset": self.dataset, "n_items": self.n_items, "n_classes": self.n_classes,
-                "folds": self.folds, "budget": self.budget, "full_accuracy": self.full_accuracy,
-                "strategies": strategies}
+        return {
+            "dataset": self.dataset,
+            "n_items": self.n_items,
+            "n_classes": self.n_classes,
+            "folds": self.folds,
+            "budget": self.budget,
+            "full_accuracy": self.full_accuracy,
+            "strategies": strategies,
+        }
 
 
 def labels_to(curve: np.ndarray, target: float) -> int | None:
@@ -72,7 +78,9 @@ def kfold(n: int, folds: int, rng: np.random.Generator, y: np.ndarray | None = N
     return [np.flatnonzero(assign == f) for f in range(folds)]
 
 
-def knn_accuracy(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, k: int, n_classes: int) -> float:
+def knn_accuracy(
+    X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, k: int, n_classes: int
+) -> float:
     """Accuracy on ``test`` of the k-NN that knows every label of ``train`` (exact, chunked)."""
     knn = IncrementalKNN(X, k)
     knn.add_many(train, y[train])
@@ -124,7 +132,9 @@ def run_fold(
             pick = cand[rng.integers(cand.size)]
         elif active.picker is not None:
             probs = knn.probabilities(n_classes, cand) if active.picker == "info-density" else None
-            pick = cand[int(np.argmax(registry.picker_scores(active.picker, ctx, knn, n_classes, cand, probs)))]
+            pick = cand[
+                int(np.argmax(registry.picker_scores(active.picker, ctx, knn, n_classes, cand, probs)))
+            ]
         else:
             probs = knn.probabilities(n_classes, cand) if active.measure else None
             dens = density[cand] if density is not None else None
@@ -184,7 +194,9 @@ def simulate(
             else:
                 # A strategy without a density factor still breaks a first tie by typicality, as the app does:
                 # eer has the k-NN graph anyway; the others take the global density (cheap, order-free).
-                kind = strat.density or ("knn" if strat.measure == "eer" or strat.picker or strat.cold else "global")
+                kind = strat.density or (
+                    "knn" if strat.measure == "eer" or strat.picker or strat.cold else "global"
+                )
             if graph is None and (kind == "knn" or strat.measure == "eer" or strat.picker or strat.cold):
                 graph = builder.knn_graph(X[pool])
                 dens_cache["knn"] = graph[1].mean(axis=1).astype(np.float32)
@@ -192,12 +204,23 @@ def simulate(
                 dens_cache[kind] = builder.global_density(X[pool])
             # Each strategy gets its own generator, seeded per fold, so adding a strategy changes no other curve.
             srng = np.random.default_rng([seed, f, zlib.crc32(name.encode())])
-            curves[name][f] = run_fold(X, y, pool, test, strat, budget_eff, k, n_classes, srng,
-                                       dens_cache.get(kind) if kind else None, cancel,
-                                       graph if strat.measure == "eer" or strat.picker else None, memo,
-                                       seed * 1000 + f)
+            curves[name][f] = run_fold(
+                X,
+                y,
+                pool,
+                test,
+                strat,
+                budget_eff,
+                k,
+                n_classes,
+                srng,
+                dens_cache.get(kind) if kind else None,
+                cancel,
+                graph if strat.measure == "eer" or strat.picker else None,
+                memo,
+                seed * 1000 + f,
+            )
             done += 1
             if progress is not None:
                 progress(done / total, f"fold {f + 1}/{folds}: {name}")
     return SimulationResult(dataset, n, n_classes, folds, budget_eff, float(full.mean()), curves)
-

@@ -68,7 +68,9 @@ class ExportReport:
     n_labeled: int = 0
     n_predicted: int = 0
     missing: list[str] = field(default_factory=list)  # image files that were not found
-    refused: list[str] = field(default_factory=list)  # "key: reason", never copied nor linked (outside the data)
+    refused: list[str] = field(
+        default_factory=list
+    )  # "key: reason", never copied nor linked (outside the data)
     notes: list[str] = field(default_factory=list)
 
 
@@ -83,7 +85,9 @@ def unsafe_cell(s: str) -> str:
     return s[1:] if s.startswith("'") and s[1:].startswith(FORMULA_START) else s
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False) -> None:
+def write_csv(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False
+) -> None:
     """The only CSV writer of aldesk: every cell goes through :func:`safe_cell`; written atomically."""
     with atomic_file(path, newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
         w = csv.writer(f)
@@ -152,11 +156,22 @@ def export_project(
     ds = project.dataset()
     check_output(fmt, Path(out), ds, protected=companions(project.path))
     labels = {r.item: (r.cls, r.origin) for r in project.label_rows()}
-    rows = export_rows(ds, labels, predicted, confidence, include_predicted=include_predicted,
-                       min_confidence=min_confidence)
-    return write_export(rows, ds, project.classes, fmt, Path(out), mode=mode, model_id=project.model_id,
-                        image_url_prefix=image_url_prefix, progress=progress, cancel=cancel,
-                        protected=companions(project.path))
+    rows = export_rows(
+        ds, labels, predicted, confidence, include_predicted=include_predicted, min_confidence=min_confidence
+    )
+    return write_export(
+        rows,
+        ds,
+        project.classes,
+        fmt,
+        Path(out),
+        mode=mode,
+        model_id=project.model_id,
+        image_url_prefix=image_url_prefix,
+        progress=progress,
+        cancel=cancel,
+        protected=companions(project.path),
+    )
 
 
 def write_export(
@@ -179,17 +194,31 @@ def write_export(
     if mode not in LINK_MODES:
         raise UserError(f"Unknown mode {mode!r}; choose one of {', '.join(LINK_MODES)}.")
     check_output(fmt, out, dataset, protected=protected)
-    report = ExportReport(out, n_labeled=sum(r.label is not None for r in rows),
-                          n_predicted=sum(r.label is None for r in rows))
+    report = ExportReport(
+        out, n_labeled=sum(r.label is not None for r in rows), n_predicted=sum(r.label is None for r in rows)
+    )
     try:
         if fmt == "csv":
-            write_csv(out, ("item", "label", "predicted", "confidence"),
-                      ((r.item, r.label, r.predicted, _conf(r.confidence)) for r in rows), bom=True)
+            write_csv(
+                out,
+                ("item", "label", "predicted", "confidence"),
+                ((r.item, r.label, r.predicted, _conf(r.confidence)) for r in rows),
+                bom=True,
+            )
         elif fmt == "jsonl":
             with atomic_file(out, encoding="utf-8", newline="\n") as f:
                 f.writelines(
-                    json.dumps({"item": r.item, "label": r.label, "predicted": r.predicted,
-                                "confidence": r.confidence, "origin": r.origin}, ensure_ascii=False) + "\n"
+                    json.dumps(
+                        {
+                            "item": r.item,
+                            "label": r.label,
+                            "predicted": r.predicted,
+                            "confidence": r.confidence,
+                            "origin": r.origin,
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
                     for r in rows
                 )
         elif fmt == "labelstudio":
@@ -215,7 +244,14 @@ def _row_label(r: ExportRow) -> str:
 
 # ----------------------------------------------------------------------------------- file layouts
 _BAD_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 
 
 def safe_name(name: str) -> str:
@@ -252,12 +288,16 @@ def _place(src: Path, dst: Path, mode: str, report: ExportReport) -> None:
 
 def _copy_regular(src: Path, dst: Path) -> None:
     """Copy bytes and times of ``src`` when, opened without following a final symlink, it is a regular file."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    )
     try:
         fd = os.open(src, flags)
     except OSError as exc:
         if exc.errno in (getattr(os, "ELOOP", -1), getattr(os, "ENXIO", -1)):
-            raise UnsafeItem(str(src), "changed into a link or special file while exporting; not copied") from None
+            raise UnsafeItem(
+                str(src), "changed into a link or special file while exporting; not copied"
+            ) from None
         raise
     with open(fd, "rb") as f:
         st = os.fstat(f.fileno())
@@ -315,14 +355,18 @@ def check_output(fmt: str, out: Path, dataset: Dataset, *, protected: Sequence[P
         what = f"--out {target}"
         for g, g_real in zip(guarded, guarded_real, strict=True):
             if real == g_real or _inside(real, g_real) or (folder and _inside(g_real, real)):
-                raise UserError(f"{what} would overwrite {g}, which belongs to the project or is its source; "
-                                "choose another output.")
+                raise UserError(
+                    f"{what} would overwrite {g}, which belongs to the project or is its source; "
+                    "choose another output."
+                )
         if _identity(target) & guarded_ids:
             raise UserError(f"{what} is a link to the project or its source; choose another output.")
         if dataset.kind == "image":
             if folder and (_inside(real, root_real) or _inside(root_real, real)):
-                raise UserError(f"{what} is inside the image folder {dataset.root} or holds it; choose a folder "
-                                "outside it.")
+                raise UserError(
+                    f"{what} is inside the image folder {dataset.root} or holds it; choose a folder "
+                    "outside it."
+                )
             if not folder and _inside(real, root_real) and real != root_real:
                 key = real.relative_to(root_real).as_posix()
                 if key in set(dataset.keys):
@@ -543,8 +587,9 @@ def _write_imagefolder(rows, dataset, out, mode, report, progress, cancel) -> No
         (out / f).mkdir()
     for r, src in _present_images(rows, dataset, report, progress, cancel):
         folder = folders[_row_label(r)]
-        _place_checked(r, src, out / folder / _unique(safe_name(Path(r.item).name), r.item, used[folder]), mode,
-                       report)
+        _place_checked(
+            r, src, out / folder / _unique(safe_name(Path(r.item).name), r.item, used[folder]), mode, report
+        )
 
 
 def _write_hf_imagefolder(rows, dataset, out, mode, report, progress, cancel) -> None:
@@ -595,16 +640,23 @@ def _write_labelstudio(rows, dataset, classes, out, model_id, image_url_prefix, 
         if r.label is not None:
             task["annotations"] = [{"result": result(r.label), "ground_truth": False}]
         elif r.predicted is not None:
-            task["predictions"] = [{"model_version": model_id or "aldesk", "score": r.confidence,
-                                    "result": result(r.predicted)}]
+            task["predictions"] = [
+                {"model_version": model_id or "aldesk", "score": r.confidence, "result": result(r.predicted)}
+            ]
         tasks.append(task)
     with atomic_file(out, encoding="utf-8") as f:
         json.dump(tasks, f, ensure_ascii=False, indent=1)
     # The labeling config that matches these tasks, to paste into the Label Studio project's settings.
-    tag = '<Image name="image" value="$image"/>' if dataset.kind == "image" else '<Text name="text" value="$text"/>'
+    tag = (
+        '<Image name="image" value="$image"/>'
+        if dataset.kind == "image"
+        else '<Text name="text" value="$text"/>'
+    )
     choices = "\n".join(f"    <Choice value={quoteattr(c)}/>" for c in classes)
-    config = (f'<View>\n  {tag}\n  <Choices name="label" toName="{to_name}" choice="single">\n{choices}\n'
-              "  </Choices>\n</View>\n")
+    config = (
+        f'<View>\n  {tag}\n  <Choices name="label" toName="{to_name}" choice="single">\n{choices}\n'
+        "  </Choices>\n</View>\n"
+    )
     with atomic_file(_config_path(out), encoding="utf-8") as f:
         f.write(config)
 

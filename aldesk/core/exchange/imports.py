@@ -52,7 +52,9 @@ def read_label_csv(path: Path | str) -> list[tuple[str, str]]:
     except FileNotFoundError:
         raise UserError(f"{path} does not exist.") from None
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'.") from None
+        raise UserError(
+            f"{path.name} is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'."
+        ) from None
     except csv.Error as exc:
         raise UserError(f"{path.name} is not a readable CSV ({exc}).") from None
     except OSError as exc:
@@ -61,7 +63,9 @@ def read_label_csv(path: Path | str) -> list[tuple[str, str]]:
         raise UserError(f"{path.name} is empty.")
     names = [h.strip().lower() for h in rows[0]]
     if "item" not in names or "label" not in names:
-        raise UserError(f"{path.name} needs the columns 'item' and 'label'; its columns are: {', '.join(rows[0])}.")
+        raise UserError(
+            f"{path.name} needs the columns 'item' and 'label'; its columns are: {', '.join(rows[0])}."
+        )
     ii, li = names.index("item"), names.index("label")
     pairs = []
     for n, r in enumerate(rows[1:], start=2):
@@ -70,7 +74,9 @@ def read_label_csv(path: Path | str) -> list[tuple[str, str]]:
         label = clean_class_name(unsafe_cell(r[li].strip()))
         problem = class_name_problem(label) if label else None
         if problem is not None:
-            raise UserError(f"Nothing was imported: the label {shown(label)} in row {n} of {path.name} {problem}.")
+            raise UserError(
+                f"Nothing was imported: the label {shown(label)} in row {n} of {path.name} {problem}."
+            )
         pairs.append((r[ii], label))
     return pairs
 
@@ -115,7 +121,7 @@ def import_labels(project: Project, path: Path | str, *, overwrite: bool = False
             by_class.setdefault(label, []).append(i)
     classes = project.classes
     seq = project.next_seq()
-    actions = []
+    actions: list[Action] = []
     for name in by_class:
         if name not in classes:
             actions.append(Action("add_class", cls=name, seq=seq + len(actions), origin="imported"))
@@ -125,8 +131,18 @@ def import_labels(project: Project, path: Path | str, *, overwrite: bool = False
     for name, items in by_class.items():
         prev = tuple(current.get(i) for i in items)
         prev_ids = tuple(-1 if p is None else classes.index(p) for p in prev)
-        actions.append(Action("label", tuple(items), name, prev, "imported", seq=seq + len(actions),
-                              prev_ids=prev_ids, group=group))
+        actions.append(
+            Action(
+                "label",
+                tuple(items),
+                name,
+                prev,
+                "imported",
+                seq=seq + len(actions),
+                prev_ids=prev_ids,
+                group=group,
+            )
+        )
         report.labeled += len(items)
         report.actions += 1
     try:

@@ -45,18 +45,37 @@ class Action:
         return self.targets or ((self.target,) if self.target is not None else ())
 
     def to_dict(self) -> dict:
-        return {"op": self.op, "items": list(self.items), "cls": self.cls, "prev": list(self.prev),
-                "origin": self.origin, "time": self.time, "seq": self.seq, "target": self.target,
-                "predicted": self.predicted, "prev_ids": list(self.prev_ids), "group": self.group,
-                "targets": list(self.targets)}
+        return {
+            "op": self.op,
+            "items": list(self.items),
+            "cls": self.cls,
+            "prev": list(self.prev),
+            "origin": self.origin,
+            "time": self.time,
+            "seq": self.seq,
+            "target": self.target,
+            "predicted": self.predicted,
+            "prev_ids": list(self.prev_ids),
+            "group": self.group,
+            "targets": list(self.targets),
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Action:
-        return cls(op=d["op"], items=tuple(int(i) for i in d.get("items", ())), cls=d.get("cls"),
-                   prev=tuple(d.get("prev", ())), origin=d.get("origin", "user"), time=float(d.get("time", 0.0)),
-                   seq=int(d.get("seq", -1)), target=d.get("target"), predicted=d.get("predicted"),
-                   prev_ids=tuple(int(c) for c in d.get("prev_ids", ())), group=d.get("group"),
-                   targets=tuple(int(t) for t in d.get("targets", ())))
+        return cls(
+            op=d["op"],
+            items=tuple(int(i) for i in d.get("items", ())),
+            cls=d.get("cls"),
+            prev=tuple(d.get("prev", ())),
+            origin=d.get("origin", "user"),
+            time=float(d.get("time", 0.0)),
+            seq=int(d.get("seq", -1)),
+            target=d.get("target"),
+            predicted=d.get("predicted"),
+            prev_ids=tuple(int(c) for c in d.get("prev_ids", ())),
+            group=d.get("group"),
+            targets=tuple(int(t) for t in d.get("targets", ())),
+        )
 
 
 def undo_stack(actions: Iterable[Action]) -> list[Action]:

@@ -42,6 +42,13 @@ class Op:
         raise ValueError(f"action {seq} ({self.name}) cannot be undone")
 
 
+def _cls(a: Action) -> str:
+    """The class an action names (label, add_class, rename_class always name one)."""
+    if a.cls is None:
+        raise ValueError(f"action {a.seq} ({a.op}) names no class")
+    return a.cls
+
+
 def _items(stored: dict) -> list[int]:
     return [int(i) for i in stored["items"]]
 
@@ -79,8 +86,10 @@ class Label(Op):
         for i in a.items:
             row = con.execute("SELECT class, time, origin FROM labels WHERE item = ?", (i,)).fetchone()
             was.append(None if row is None else list(row))
-        con.executemany("INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)",
-                        [(i, ids[a.cls], a.time, a.origin) for i in a.items])
+        con.executemany(
+            "INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)",
+            [(i, ids[a.cls], a.time, a.origin) for i in a.items],
+        )
         con.executemany("DELETE FROM skipped WHERE item = ?", [(i,) for i in a.items])
         return {"was": was}
 
@@ -162,8 +171,11 @@ class AddClass(Op):
         s.classes.append(a.cls)
 
     def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
-        check([*ids, a.cls])
-        ids[a.cls] = con.execute("INSERT INTO classes (name) VALUES (?)", (a.cls,)).lastrowid
+        name = _cls(a)
+        check([*ids, name])
+        new_id = con.execute("INSERT INTO classes (name) VALUES (?)", (name,)).lastrowid
+        assert new_id is not None  # an INSERT into a rowid table always gives one
+        ids[name] = new_id
         return {}
 
 
@@ -180,12 +192,13 @@ class RenameClass(Op):
         old = a.prev[0]
         if old not in ids:
             raise KeyError(f"unknown class {old!r}")
-        if a.cls != old:
-            check([*(c for c in ids if c != old), a.cls])
-            con.execute("UPDATE classes SET name = ? WHERE id = ?", (a.cls, ids[old]))
+        new = _cls(a)
+        if new != old:
+            check([*(c for c in ids if c != old), new])
+            con.execute("UPDATE classes SET name = ? WHERE id = ?", (new, ids[old]))
             # Keep the order of classes (a plain pop/insert would move it to the end); in place: the caller
             # adopts this dict once the commit succeeded.
-            renamed = {(a.cls if k == old else k): v for k, v in ids.items()}
+            renamed = {(new if k == old else k): v for k, v in ids.items()}
             ids.clear()
             ids.update(renamed)
         return {}

@@ -19,13 +19,9 @@ from aldesk.core.neighbours import builder
 from aldesk.core.query import measures, registry
 from aldesk.core.query.baselines import PoolContext
 from aldesk.core.query.eer import expected_error_reduction
+from aldesk.core.query.registry import DEFAULT_STRATEGY  # the app's default strategy, named with the others
 
 DEFAULT_K = 10
-# Expected error reduction: by `aldesk simulate` (16 folds, README "How well does it pick?") it beats random and
-# uid (S = U·I·D) on Rotten Tomatoes and Fashion-MNIST, where uid lost to random late on the texts. Measured
-# beside the field's baselines and cold-start variants (typiclust:N/eer, eer-id:N/eer) on nine public sets
-# (issue 16), it is best or within 0.005 of the best baseline on eight; no variant beat it on most sets.
-DEFAULT_STRATEGY = "eer"
 # The app shows an audit item (a uniform random pick) every DEFAULT_AUDIT_EVERY labels; ``simulate`` runs the app's
 # default as the strategy "eer@10", which makes the same random picks.
 DEFAULT_AUDIT_EVERY = 10
@@ -40,7 +36,7 @@ class Candidate:
     index: int
     S: float
     U: float | None
-    I: float | None
+    I: float | None  # noqa: E741 - the paper's name of the density factor, as U and D
     D: float | None
     predicted: str | None
     confidence: float
@@ -88,9 +84,13 @@ class Session:
             self._check_new_class(c)
             self.classes.append(c)
         self.knn = IncrementalKNN(vectors, k)
-        self.strategy = strategy if isinstance(strategy, registry.Strategy) else registry.parse_strategy(strategy)
+        self.strategy = (
+            strategy if isinstance(strategy, registry.Strategy) else registry.parse_strategy(strategy)
+        )
         n = vectors.shape[0]
-        self.eligible = np.ones(n, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool).copy()
+        self.eligible = (
+            np.ones(n, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool).copy()
+        )
         self.skipped = np.zeros(n, dtype=bool)
         self.density_kind = "global"
         self.density = builder.global_density(vectors) if density is None else np.asarray(density, np.float32)
@@ -98,7 +98,9 @@ class Session:
             self.density_kind = "knn"
         self._density_cdf: measures.PresortedCDF | None = None  # sorted once, lazily, per density
         self.graph: tuple[np.ndarray, np.ndarray] | None = None  # whole-pool k-NN graph, for "eer"
-        self._eer: np.ndarray | None = None  # expected error reduction per item, updated where the k-NN changed
+        self._eer: np.ndarray | None = (
+            None  # expected error reduction per item, updated where the k-NN changed
+        )
         self._eer_key: tuple | None = None
         if graph is not None:
             self._set_graph(graph)
@@ -173,7 +175,9 @@ class Session:
         self._ranking = None
 
     def set_strategy(self, strategy: str | registry.Strategy) -> None:
-        self.strategy = strategy if isinstance(strategy, registry.Strategy) else registry.parse_strategy(strategy)
+        self.strategy = (
+            strategy if isinstance(strategy, registry.Strategy) else registry.parse_strategy(strategy)
+        )
         self._ranking = None
 
     def candidates(self, n: int | None = None) -> list[Candidate]:
@@ -199,7 +203,9 @@ class Session:
         elif strat.picker is not None:
             # A pool strategy (TypiClust, ProbCover, …; or a cold start's first picks): the same function and
             # the same scores as ``simulate`` uses, over the items that may ever be ranked.
-            parts = {"S": registry.picker_scores(strat.picker, self._pool_context(), self.knn, n_cls, pool, probs)}
+            parts = {
+                "S": registry.picker_scores(strat.picker, self._pool_context(), self.knn, n_cls, pool, probs)
+            }
             order = registry.top_n(parts["S"], n)
         else:
             dens = self.density[pool]  # a factor of S, or (without one) what breaks a tie of every item
@@ -216,14 +222,17 @@ class Session:
         for o in order:
             p = probs[o]
             best = int(p.argmax())
-            out.append(Candidate(
-                index=int(pool[o]), S=float(parts["S"][o]),
-                U=float(parts["U"][o]) if "U" in parts else None,
-                I=float(parts["I"][o]) if "I" in parts else None,
-                D=float(parts["D"][o]) if "D" in parts else None,
-                predicted=self.classes[best] if has_labels else None,
-                confidence=float(p[best]) if has_labels else 0.0,
-            ))
+            out.append(
+                Candidate(
+                    index=int(pool[o]),
+                    S=float(parts["S"][o]),
+                    U=float(parts["U"][o]) if "U" in parts else None,
+                    I=float(parts["I"][o]) if "I" in parts else None,
+                    D=float(parts["D"][o]) if "D" in parts else None,
+                    predicted=self.classes[best] if has_labels else None,
+                    confidence=float(p[best]) if has_labels else 0.0,
+                )
+            )
         audit = self._audit_candidate(pool)
         if audit is not None:
             out = [audit] + [c for c in out if c.index != audit.index][: max(0, n - 1)]
@@ -234,8 +243,9 @@ class Session:
         its memo holds their label-free work (k-means clusterings, ProbCover's balls)."""
         key = (id(self.density), id(self.graph), int(self.eligible.sum()))
         if self._ctx is None or self._ctx_key != key:
-            self._ctx = PoolContext(self.X, np.flatnonzero(self.eligible), self.density, self.seed,
-                                    graph=self.graph)
+            self._ctx = PoolContext(
+                self.X, np.flatnonzero(self.eligible), self.density, self.seed, graph=self.graph
+            )
             self._ctx_key = key
         return self._ctx
 
@@ -368,8 +378,9 @@ class Session:
         if len(items) == 1 and items[0] == self._audit_item and origin in INTERACTIVE:
             origin = "audit"
             predicted = self._predict_row(items[0])[0]
-        action = self._commit(Action("label", items, cls, prev, origin, predicted=predicted,
-                                           prev_ids=prev_ids))
+        action = self._commit(
+            Action("label", items, cls, prev, origin, predicted=predicted, prev_ids=prev_ids)
+        )
         if origin == "audit":
             self._audit_item = None
         return action
@@ -393,8 +404,17 @@ class Session:
                     break
                 group.append(a.seq)
             targets = tuple(group)
-        self._commit(Action("undo", target.items, target.cls, target.prev, target.origin, target=target.seq,
-                            targets=targets))
+        self._commit(
+            Action(
+                "undo",
+                target.items,
+                target.cls,
+                target.prev,
+                target.origin,
+                target=target.seq,
+                targets=targets,
+            )
+        )
         return target
 
     def add_class(self, name: str) -> Action:
@@ -460,7 +480,7 @@ class Session:
         idx = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
         cls = np.fromiter((self._class_index(c) for c in labels.values()), dtype=np.int32, count=len(labels))
         # Keep the labeling order of the log so that "last picks" and learning curves replay faithfully.
-        order = {}
+        order: dict[int, int] = {}
         for a in actions:
             if a.op == "label":
                 for i in a.items:

@@ -99,8 +99,14 @@ def umap_2d(
     check(cancel)
     rng = np.random.default_rng(seed)
     fit_rows = np.sort(rng.choice(n, fit_max, replace=False)) if n > fit_max else np.arange(n)
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, fit_rows.size - 1), metric="cosine",
-                        random_state=seed, low_memory=True, n_jobs=1)
+    reducer = umap.UMAP(
+        n_components=2,
+        n_neighbors=min(n_neighbors, fit_rows.size - 1),
+        metric="cosine",
+        random_state=seed,
+        low_memory=True,
+        n_jobs=1,
+    )
     report(0.05, f"UMAP: fitting {fit_rows.size:,} items…")
     # random_state makes UMAP single-threaded anyway; n_jobs=1 says so and silences its warning.
     Y = np.zeros((n, 2), dtype=np.float32)
@@ -109,7 +115,7 @@ def umap_2d(
     rest = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
     for start in range(0, rest.size, TRANSFORM_CHUNK):
         check(cancel)
-        chunk = rest[start:start + TRANSFORM_CHUNK]
+        chunk = rest[start : start + TRANSFORM_CHUNK]
         report(0.6 + 0.4 * start / rest.size, f"UMAP: placing {start:,} / {rest.size:,} more items…")
         Y[chunk] = reducer.transform(X[chunk])
     report(1.0, "UMAP ready")

@@ -184,6 +184,7 @@ class IncrementalKNN:
             self.nbr[r] = -1
             self.sim[r] = -np.inf
             if kk:
+                assert XL is not None  # kk > 0 only when there are labels
                 S = np.asarray(self.X[r] @ XL.T, dtype=np.float32)
                 if kk < lab.size:
                     top = np.argpartition(-S, kk - 1, axis=1)[:, :kk]

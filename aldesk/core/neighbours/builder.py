@@ -95,7 +95,7 @@ def _top_k_rows(S: np.ndarray, k: int, block: int = 64) -> np.ndarray:
     if nb * block < n:
         bmax = np.concatenate([bmax, S[:, nb * block :].max(axis=1, keepdims=True)], axis=1)
     thresh = -np.partition(-bmax, k - 1, axis=1)[:, k - 1]
-    r, c = np.nonzero(S >= thresh[:, None])
+    r, c = np.nonzero(thresh[:, None] <= S)
     v = S[r, c]
     order = np.lexsort((-v, r))  # by row, then by value descending
     r, c = r[order], c[order]

@@ -105,8 +105,11 @@ def knn_graph_cached(
     n = vectors.shape[0]
     idx = np.flatnonzero(eligible)
     if idx.size < 2:
-        return DensityGraph(np.zeros(n, np.float32), np.arange(n, dtype=np.int32)[:, None],
-                            np.full((n, 1), -np.inf, np.float32))
+        return DensityGraph(
+            np.zeros(n, np.float32),
+            np.arange(n, dtype=np.int32)[:, None],
+            np.full((n, 1), -np.inf, np.float32),
+        )
     graph = load_graph(key, root) if key else None
     if graph is None or graph[1].shape[0] != idx.size:
         # all items eligible (the usual case): no 1.5 GB copy at 1M
@@ -144,7 +147,9 @@ def save_knn_state(nbr: np.ndarray, sim: np.ndarray, key: str, root: Path | None
     return _save_pair((root or default_root()) / key, "knn", nbr, sim)
 
 
-def load_knn_state(key: str, n: int, k: int, root: Path | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+def load_knn_state(
+    key: str, n: int, k: int, root: Path | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
     """The stored slots for ``key`` if they fit (n, k), else None."""
     pair = _load_pair((root or default_root()) / key, "knn", n)
     return pair if pair is not None and pair[0].shape[1] == k else None

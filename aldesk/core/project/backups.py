@@ -38,13 +38,17 @@ def companion_paths(path: Path | str) -> list[Path]:
         out.append(lock_path(p))
         out.append(backup_dir(p))
         try:
-            for pattern in (f".{p.name}.creating-*", f".{p.name}.recovering-*", f"{p.name}.damaged-*",
-                            f"{p.name}.replaced-*", f".{p.name}.lock.*.tmp"):
+            for pattern in (
+                f".{p.name}.creating-*",
+                f".{p.name}.recovering-*",
+                f"{p.name}.damaged-*",
+                f"{p.name}.replaced-*",
+                f".{p.name}.lock.*.tmp",
+            ):
                 out += sorted(p.parent.glob(pattern))
         except OSError:
             pass  # an unreadable folder: the fixed names above are still listed
-    seen: set[Path] = set()
-    return [p for p in out if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(out))  # each once, in the order found
 
 
 def backup_dir(path: Path) -> Path:

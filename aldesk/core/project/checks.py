@@ -135,8 +135,10 @@ def _disk_full(path: Path, text: str) -> bool:
 def _open_error(path: Path, exc: BaseException) -> ProjectError:
     text = str(exc)
     if isinstance(exc, sqlite3.OperationalError) and _disk_full(path, text):
-        return ProjectError(f"The disk holding {path} is full: free some space, then open it again (the project "
-                            "was not changed).")
+        return ProjectError(
+            f"The disk holding {path} is full: free some space, then open it again (the project "
+            "was not changed)."
+        )
     if isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text):
         return _read_only_error(path)
     return _damaged(path, text or type(exc).__name__)
@@ -145,7 +147,9 @@ def _open_error(path: Path, exc: BaseException) -> ProjectError:
 def _write_error(path: Path, exc: sqlite3.Error) -> ProjectError:
     text = str(exc)
     if "locked" in text or "busy" in text:
-        return ProjectError(f"Another program is writing {path} (it stays locked); your last action was not saved.")
+        return ProjectError(
+            f"Another program is writing {path} (it stays locked); your last action was not saved."
+        )
     if "readonly" in text:
         return ProjectError(f"{path} cannot be written (read-only); your last action was not saved.")
     if _disk_full(path, text):

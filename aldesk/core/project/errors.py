@@ -38,7 +38,15 @@ _SETTING_CHARS = 16 << 20
 # Anything that can come out of reading a damaged or hand-edited file (RecursionError: a deeply nested JSON
 # value). Caught only around reads of stored data, where any of them means "the file is not what we wrote", never
 # around our own logic.
-_DATA_ERRORS = (sqlite3.DatabaseError, ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
+_DATA_ERRORS = (
+    sqlite3.DatabaseError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
 
 
 class ProjectError(UserError):
@@ -60,7 +68,9 @@ class ProjectLocked(ProjectError):
 def _locked_error(path: Path, held: LockHeld, then: str) -> ProjectLocked:
     holder = held.holder
     if holder is not None and holder.is_this_process():
-        return ProjectLocked(f"{path} is already open in this aldesk (process {holder.pid}); close it first.", held)
+        return ProjectLocked(
+            f"{path} is already open in this aldesk (process {holder.pid}); close it first.", held
+        )
     who = f" ({holder.describe()})" if holder is not None else ""
     return ProjectLocked(
         f"{path} is open in another aldesk window or command{who}. A project can be changed in one place at a "

@@ -118,7 +118,9 @@ class WriterLock:
         self._fd = fd
         self._notes = note  # whether a holder note is kept beside the file (not for temporary files)
         self._pid = os.getpid()
-        self._note: tuple[int, int] | None = None  # (st_dev, st_ino) of the side file we wrote, to remove only it
+        self._note: tuple[int, int] | None = (
+            None  # (st_dev, st_ino) of the side file we wrote, to remove only it
+        )
         self._identity: tuple[int, int] | None = None
 
     @property
@@ -137,14 +139,19 @@ class WriterLock:
             try:
                 fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
             except OSError as exc:
-                log.warning("cannot open %s to lock it (%s); the project opens without a writer lock",
-                            path, exc.strerror or exc)
+                log.warning(
+                    "cannot open %s to lock it (%s); the project opens without a writer lock",
+                    path,
+                    exc.strerror or exc,
+                )
                 return cls(path, None)
             try:
                 got = _try_lock(fd, exclusive=True)
             except OSError as exc:
                 os.close(fd)
-                log.warning("cannot lock %s (%s); the project opens without a writer lock", path, exc.strerror or exc)
+                log.warning(
+                    "cannot lock %s (%s); the project opens without a writer lock", path, exc.strerror or exc
+                )
                 return cls(path, None)
             if not got:
                 os.close(fd)
@@ -198,8 +205,14 @@ class WriterLock:
         except FileExistsError:
             raise
         except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK,
-                                 errno.ENOSYS):
+            if exc.errno not in (
+                errno.EPERM,
+                errno.ENOTSUP,
+                errno.EOPNOTSUPP,
+                errno.EXDEV,
+                errno.EMLINK,
+                errno.ENOSYS,
+            ):
                 raise
             # A file system without hard links (FAT, some network shares): checked, then renamed.
             if os.path.lexists(final):
@@ -235,6 +248,7 @@ class WriterLock:
         _unlock_close(fd)
 
     def _hold(self) -> None:
+        assert self._fd is not None  # called right after the lock was taken on it
         st = os.fstat(self._fd)
         self._identity = (st.st_dev, st.st_ino)
         _HELD.add(self._identity)
@@ -369,10 +383,17 @@ def _own_note(side: Path) -> bool | None:
 
 def _write_holder(side: Path) -> tuple[int, int] | None:
     if _own_note(side) is False:
-        log.warning("%s is not a lock note of aldesk (a link, a folder or someone's file); it is left alone and "
-                    "the project's lock works without it", side)
+        log.warning(
+            "%s is not a lock note of aldesk (a link, a folder or someone's file); it is left alone and "
+            "the project's lock works without it",
+            side,
+        )
         return None
-    info = {"host": socket.gethostname(), "pid": os.getpid(), "started": datetime.now().isoformat(timespec="seconds")}
+    info = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": datetime.now().isoformat(timespec="seconds"),
+    }
     tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, 0o644)
     try:

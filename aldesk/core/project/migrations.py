@@ -93,7 +93,9 @@ def _normal(sql: str | None) -> str | None:
 
 def _objects(con: sqlite3.Connection) -> set[tuple[str, str, str, str | None]]:
     rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
-    return {(t, n, tb, _normal(sql)) for t, n, tb, sql in rows if not (t == "table" and _SQLITE_OWN.fullmatch(n))}
+    return {
+        (t, n, tb, _normal(sql)) for t, n, tb, sql in rows if not (t == "table" and _SQLITE_OWN.fullmatch(n))
+    }
 
 
 @cache

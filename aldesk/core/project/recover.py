@@ -44,7 +44,9 @@ def _recover(path: Path, backup: Path | None, force: bool) -> Recovered:
     if backup is None:
         backup = next(_good_backups(path), None)
         if backup is None:
-            raise ProjectError(f"No usable backup of {path} was found in {backup_dir(path)}; nothing was changed.")
+            raise ProjectError(
+                f"No usable backup of {path} was found in {backup_dir(path)}; nothing was changed."
+            )
     elif (why := _check_file(Path(backup), immutable=True)) is not None:
         raise ProjectError(f"The backup {backup} cannot be used ({why}); nothing was changed.")
     backup = Path(backup)
@@ -150,7 +152,9 @@ def _move_no_replace(src: Path, dst: Path, *, keep: bool) -> None:
     try:
         os.link(src, dst)  # fails if dst exists
     except FileExistsError:
-        raise ProjectError(f"Cannot set {src} aside: {dst} appeared meanwhile; nothing was changed.") from None
+        raise ProjectError(
+            f"Cannot set {src} aside: {dst} appeared meanwhile; nothing was changed."
+        ) from None
     except OSError:
         if os.path.lexists(dst):  # a file system without hard links: checked, then renamed
             raise ProjectError(f"Cannot set {src} aside: {dst} exists; nothing was changed.") from None
@@ -180,7 +184,9 @@ def _what_restore_drops(path: Path, backup: Path) -> str:
         con.close()
     con = sqlite3.connect(_ro_uri(path, immutable=not _wal_has_data(path)), uri=True)
     try:
-        ops = con.execute("SELECT op, count(*) FROM actions WHERE seq > ? GROUP BY op ORDER BY op", (seq,)).fetchall()
+        ops = con.execute(
+            "SELECT op, count(*) FROM actions WHERE seq > ? GROUP BY op ORDER BY op", (seq,)
+        ).fetchall()
         (n_labels,) = con.execute("SELECT count(*) FROM labels").fetchone()
     finally:
         con.close()
@@ -188,5 +194,7 @@ def _what_restore_drops(path: Path, backup: Path) -> str:
     if not total:
         return "no action (it has all the file's actions)"
     parts = ", ".join(f"{n} {op}" for op, n in ops)
-    return (f"the {total} action{'s' if total != 1 else ''} made since then ({parts}); the file has {n_labels} "
-            f"labeled items, the backup {backup_labels}")
+    return (
+        f"the {total} action{'s' if total != 1 else ''} made since then ({parts}); the file has {n_labels} "
+        f"labeled items, the backup {backup_labels}"
+    )

@@ -82,8 +82,9 @@ class RelinkReport:
 def _connect(path: Path) -> sqlite3.Connection:
     # mode=rw: never create a file by opening a mistyped path. Autocommit (isolation_level=None) so that every
     # transaction is an explicit BEGIN ... COMMIT below, with nothing implicit left open.
-    con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True, isolation_level=None,
-                          check_same_thread=False)
+    con = sqlite3.connect(
+        f"{path.absolute().as_uri()}?mode=rw", uri=True, isolation_level=None, check_same_thread=False
+    )
     con.execute("PRAGMA busy_timeout = 5000")
     con.execute("PRAGMA trusted_schema = OFF")  # the schema is checked; this is the belt to those braces
     # WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, so a label acknowledged on screen
@@ -138,8 +139,15 @@ class Project:
     blocks the writer, so key presses commit as usual while it runs.
     """
 
-    def __init__(self, path: Path, con: sqlite3.Connection, backup: Path | None = None, *,
-                 writer: WriterLock | None = None, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        con: sqlite3.Connection,
+        backup: Path | None = None,
+        *,
+        writer: WriterLock | None = None,
+        readonly: bool = False,
+    ) -> None:
         self.path = path
         self._con = con
         self._writer = writer
@@ -210,7 +218,9 @@ class Project:
         try:
             writer = WriterLock.create(tmp)
         except FileExistsError:
-            raise ProjectError(f"{path} is being created by another part of this aldesk; wait for it.") from None
+            raise ProjectError(
+                f"{path} is being created by another part of this aldesk; wait for it."
+            ) from None
         except OSError as exc:
             raise ProjectError(f"Cannot create {path}: {_reason(exc)}.") from None
         try:
@@ -219,17 +229,25 @@ class Project:
                 con.executescript(CURRENT_SCHEMA)
                 con.execute("BEGIN")
                 meta = {
-                    "schema_version": str(SCHEMA_VERSION), "created": datetime.now().isoformat(timespec="seconds"),
-                    "aldesk_version": __version__, "kind": dataset.kind, "root": str(Path(dataset.root).absolute()),
-                    "model_id": model_id, "card_path": card_path or "",
+                    "schema_version": str(SCHEMA_VERSION),
+                    "created": datetime.now().isoformat(timespec="seconds"),
+                    "aldesk_version": __version__,
+                    "kind": dataset.kind,
+                    "root": str(Path(dataset.root).absolute()),
+                    "model_id": model_id,
+                    "card_path": card_path or "",
                 }
                 con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
                 known = dataset.known_labels or [None] * len(dataset)
-                con.executemany("INSERT INTO items (id, key, known_label) VALUES (?, ?, ?)",
-                                zip(range(len(dataset)), dataset.keys, known, strict=True))
+                con.executemany(
+                    "INSERT INTO items (id, key, known_label) VALUES (?, ?, ?)",
+                    zip(range(len(dataset)), dataset.keys, known, strict=True),
+                )
                 con.executemany("INSERT INTO classes (name) VALUES (?)", [(c,) for c in classes])
-                con.executemany("INSERT INTO settings VALUES (?, ?)",
-                                [(k, json.dumps(v)) for k, v in (settings or {}).items()])
+                con.executemany(
+                    "INSERT INTO settings VALUES (?, ?)",
+                    [(k, json.dumps(v)) for k, v in (settings or {}).items()],
+                )
                 con.execute("COMMIT")
             finally:
                 con.close()
@@ -270,8 +288,9 @@ class Project:
         return cls._open(path, backup=True)
 
     @classmethod
-    def _open(cls, path: Path, *, backup: bool, readonly: bool = False,
-              writer: WriterLock | None = None) -> Project:
+    def _open(
+        cls, path: Path, *, backup: bool, readonly: bool = False, writer: WriterLock | None = None
+    ) -> Project:
         if not path.exists():
             raise ProjectError(f"{path} does not exist.")
         if not path.is_file():
@@ -407,8 +426,13 @@ class Project:
         """After a commit of ``n`` actions: start a backup in the background when one is due (cheap otherwise)."""
         self._since_backup += n
         due = self._since_backup >= self.backup_every_actions or (
-            self._since_backup > 0 and time.monotonic() - self._last_backup >= self.backup_every_seconds)
-        if not due or self._writer is None or (self._backup_thread is not None and self._backup_thread.is_alive()):
+            self._since_backup > 0 and time.monotonic() - self._last_backup >= self.backup_every_seconds
+        )
+        if (
+            not due
+            or self._writer is None
+            or (self._backup_thread is not None and self._backup_thread.is_alive())
+        ):
             return
         self._since_backup = 0
         self._last_backup = time.monotonic()
@@ -499,8 +523,11 @@ class Project:
         limit = _ACTION_CHARS_BASE + _ACTION_CHARS_PER_ITEM * self.n_items
         (longest,) = self._rows("SELECT max(length(data)) FROM actions")[0]
         if longest is not None and int(longest) > limit:
-            raise _damaged(self.path, f"an action of {int(longest):,} characters, more than aldesk writes for "
-                                      f"{self.n_items:,} items")
+            raise _damaged(
+                self.path,
+                f"an action of {int(longest):,} characters, more than aldesk writes for "
+                f"{self.n_items:,} items",
+            )
         rows = self._rows("SELECT data FROM actions ORDER BY seq")
         with self._reading():
             out = [Action.from_dict(json.loads(d)) for (d,) in rows]
@@ -590,7 +617,9 @@ class Project:
         if self._meta.get(_HASHES_DIGEST) == digest:
             return
         with self._write() as con:
-            con.executemany("UPDATE items SET hash = ? WHERE id = ?", zip(hashes, range(self.n_items), strict=True))
+            con.executemany(
+                "UPDATE items SET hash = ? WHERE id = ?", zip(hashes, range(self.n_items), strict=True)
+            )
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_HASHES_DIGEST, digest))
         self._meta[_HASHES_DIGEST] = digest
 
@@ -636,8 +665,10 @@ class Project:
             for action in actions:
                 extra = self._apply(con, action, ids)
                 data = json.dumps(action.to_dict() | extra)
-                con.execute("INSERT INTO actions (seq, op, time, data) VALUES (?, ?, ?, ?)",
-                            (action.seq, action.op, action.time, data))
+                con.execute(
+                    "INSERT INTO actions (seq, op, time, data) VALUES (?, ?, ?, ?)",
+                    (action.seq, action.op, action.time, data),
+                )
         self._class_ids = ids  # only once the commit succeeded
         self._count_for_backup(len(actions))
 

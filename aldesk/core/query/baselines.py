@@ -205,8 +205,14 @@ def _position(ctx: PoolContext, u: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- ProbCover
-def probcover_graph(X: np.ndarray, n_classes: int, seed: int = 0, purity: float = PROBCOVER_PURITY,
-                    max_ball: int = PROBCOVER_MAX_BALL, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray, float]:
+def probcover_graph(
+    X: np.ndarray,
+    n_classes: int,
+    seed: int = 0,
+    purity: float = PROBCOVER_PURITY,
+    max_ball: int = PROBCOVER_MAX_BALL,
+    chunk: int = 1024,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """ProbCover's balls: (indptr, members) in CSR form, row i = the items within delta of item i (i included),
     and the similarity threshold 1 - delta^2/2 that delta gives.
 
@@ -253,8 +259,11 @@ def probcover(ctx: PoolContext, knn, n_classes: int, rows: np.ndarray, probs=Non
     lab = lab[lab >= 0]
     for i in lab:
         covered[members[indptr[i] : indptr[i + 1]]] = True
-    gain = np.add.reduceat(np.append(~covered[members], False).astype(np.int64), indptr[:-1]) \
-        if members.size else np.zeros(u.size, dtype=np.int64)
+    gain = (
+        np.add.reduceat(np.append(~covered[members], False).astype(np.int64), indptr[:-1])
+        if members.size
+        else np.zeros(u.size, dtype=np.int64)
+    )
     gain = np.where(np.diff(indptr) > 0, gain, 0)
     rows = np.asarray(rows)
     out = gain[where[rows]].astype(np.float64)

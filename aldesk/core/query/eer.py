@@ -50,10 +50,20 @@ def expected_error_reduction(
     compiled = kernel()
     if compiled is not None:
         row_state, pair_gain = compiled
-        st = row_state(knn.votes, knn.total, knn.nbr, knn.worst_slot, knn.worst_sim, knn.label, C, full, inv_tau,
-                       PRIOR)
-        return pair_gain(rows.astype(np.int64, copy=False), graph_idx, graph_sim, knn.votes, knn.total, st,
-                         inv_tau, PRIOR, out)
+        st = row_state(
+            knn.votes, knn.total, knn.nbr, knn.worst_slot, knn.worst_sim, knn.label, C, full, inv_tau, PRIOR
+        )
+        return pair_gain(
+            rows.astype(np.int64, copy=False),
+            graph_idx,
+            graph_sim,
+            knn.votes,
+            knn.total,
+            st,
+            inv_tau,
+            PRIOR,
+            out,
+        )
     p_rows = knn.probabilities(C, rows) if probs is None else probs
     p32 = np.ascontiguousarray(p_rows, dtype=f32)
     own = 1.0 - p_rows.max(axis=1)
@@ -74,7 +84,9 @@ def expected_error_reduction(
     votes = votes.astype(f32)
     total = total.astype(f32)
     conf_now = conf_now.astype(f32)
-    threshold = np.where(knn.label < 0, knn.worst_sim, np.inf).astype(f32)  # labeled items are not in the pool
+    threshold = np.where(knn.label < 0, knn.worst_sim, np.inf).astype(
+        f32
+    )  # labeled items are not in the pool
     # numpy: per item, its two strongest classes and the third strongest vote. x's vote w for class c lifts u's
     # top vote only when w > top - votes_c, which for the third class on is rare: those pairs are summed in full.
     rr = np.arange(n)
@@ -98,7 +110,11 @@ def expected_error_reduction(
         flat = px.ravel()
         rc = r * C
         # E_c[max over classes of the new votes] = top + sum_c p(c|x) * max(0, w - (top - votes_c))
-        e_max = top[u] + flat.take(rc + a1.take(u)) * w + flat.take(rc + a2.take(u)) * np.maximum(w - gap2[u], 0.0)
+        e_max = (
+            top[u]
+            + flat.take(rc + a1.take(u)) * w
+            + flat.take(rc + a2.take(u)) * np.maximum(w - gap2[u], 0.0)
+        )
         more = np.flatnonzero(w > gap3[u])
         if more.size:
             um, wm = u[more], w[more]

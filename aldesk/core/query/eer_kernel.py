@@ -39,10 +39,15 @@ def _compile():
     except Exception:  # noqa: BLE001 - any import failure means: use numpy
         return None
     compiled = None
-    for options in ({"cache": True, "nogil": True}, {"nogil": True}):  # frozen builds may have no cache locator
+    for options in (
+        {"cache": True, "nogil": True},
+        {"nogil": True},
+    ):  # frozen builds may have no cache locator
         try:
             compiled = (numba.njit(**options)(_row_state), numba.njit(**options)(_pair_gain))
-            _warm_up(*compiled)  # compile now, so a failure falls back here and not in the middle of a ranking
+            _warm_up(
+                *compiled
+            )  # compile now, so a failure falls back here and not in the middle of a ranking
             break
         except Exception:  # noqa: BLE001
             compiled = None
@@ -51,15 +56,36 @@ def _compile():
 
 def _warm_up(row_state, pair_gain) -> None:
     votes, total = np.zeros((2, 2)), np.zeros(2)
-    st = row_state(votes, total, np.zeros((2, 1), np.int32), np.zeros(2, np.int32),
-                   np.full(2, -np.inf, np.float32), np.full(2, -1, np.int32), 2, False, np.float32(10.0), 0.1)
+    st = row_state(
+        votes,
+        total,
+        np.zeros((2, 1), np.int32),
+        np.zeros(2, np.int32),
+        np.full(2, -np.inf, np.float32),
+        np.full(2, -1, np.int32),
+        2,
+        False,
+        np.float32(10.0),
+        0.1,
+    )
     for idx_type in (np.int64, np.int32):  # the graph comes as either
         for sim_type in (np.float32, np.float64):
-            pair_gain(np.zeros(1, np.int64), np.zeros((2, 1), idx_type), np.zeros((2, 1), sim_type), votes, total,
-                      st, np.float32(10.0), 0.1, np.zeros(1))
+            pair_gain(
+                np.zeros(1, np.int64),
+                np.zeros((2, 1), idx_type),
+                np.zeros((2, 1), sim_type),
+                votes,
+                total,
+                st,
+                np.float32(10.0),
+                0.1,
+                np.zeros(1),
+            )
 
 
-def _row_state(votes, total, nbr, worst_slot, worst_sim, label, n_cls, full, inv_tau, prior):  # pragma: no cover
+def _row_state(
+    votes, total, nbr, worst_slot, worst_sim, label, n_cls, full, inv_tau, prior
+):  # pragma: no cover
     """Per item u, in one row (one cache line for the pair loop's random access): [0] the similarity a label must
     beat to reach u (+inf for labeled items: they are not in the pool), [1] u's total vote and [4:] its class
     votes after its weakest labeled neighbour leaves (when all k slots are taken), [2] their top vote, [3] u's

@@ -29,6 +29,7 @@ def entropy(p: np.ndarray) -> np.ndarray:
         logp = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), 0.0)
     return -(p * logp).sum(axis=1)
 
+
 MEASURE_FUNCS = {"uncertainty": uncertainty, "margin": margin, "entropy": entropy, "eer": uncertainty}
 
 

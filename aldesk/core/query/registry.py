@@ -15,6 +15,12 @@ import numpy as np
 from aldesk.core.query.eer import expected_error_reduction
 from aldesk.core.query.measures import MEASURE_FUNCS, MEASURES, cdf, diversity
 
+# Expected error reduction: by `aldesk simulate` (16 folds, README "How well does it pick?") it beats random and
+# uid (S = U·I·D) on Rotten Tomatoes and Fashion-MNIST, where uid lost to random late on the texts. Measured
+# beside the field's baselines and cold-start variants (typiclust:N/eer, eer-id:N/eer) on nine public sets
+# (issue 16), it is best or within 0.005 of the best baseline on eight; no variant beat it on most sets.
+DEFAULT_STRATEGY = "eer"
+
 
 @dataclass(frozen=True)
 class Strategy:
@@ -53,6 +59,7 @@ class Strategy:
     def picker_at(self, n_labeled: int) -> str | None:
         """The pool strategy that ranks with ``n_labeled`` labels, or None when S (the product of CDFs) does."""
         return self.active(n_labeled).picker
+
 
 NAMED = {
     "random": Strategy("random", None, None, False),
@@ -94,10 +101,15 @@ def expand_strategies(names: list[str], default: str) -> list[str]:
         out.extend([default, *FIELD] if name.lower() == "field" else [name])
     return list(dict.fromkeys(out))
 
+
 _TOKEN = re.compile(r"^([a-z_]+)(?:\^([0-9.]+))?$")
 
-_ALIASES = {"knn_density": ("density", "knn"), "density": ("density", "knn"),
-            "global_density": ("density", "global"), "diversity": ("diversity", True)}
+_ALIASES: dict[str, tuple[str, str]] = {
+    "knn_density": ("density", "knn"),
+    "density": ("density", "knn"),
+    "global_density": ("density", "global"),
+    "diversity": ("diversity", "on"),
+}
 
 
 def parse_strategy(spec: str) -> Strategy:
@@ -108,24 +120,27 @@ def parse_strategy(spec: str) -> Strategy:
     if "@" in spec:
         base, _, every = spec.rpartition("@")
         if not every.isdigit() or int(every) < 1:
-            raise ValueError(f"cannot read strategy {spec!r}: after '@' comes how often a random pick is made")
+            raise ValueError(
+                f"cannot read strategy {spec!r}: after '@' comes how often a random pick is made"
+            )
         return replace(parse_strategy(base), name=spec, every=int(every))
     if "/" in spec:
         cold, _, rest = spec.partition("/")
         first, _, until = cold.rpartition(":")
         first = first.strip()
         if not first or not until.strip().isdigit() or "/" in rest:
-            raise ValueError(f"cannot read strategy {spec!r}: a cold start reads like 'typiclust:20/eer' "
-                             "(the first strategy, how many labels it picks, then the strategy after it)")
+            raise ValueError(
+                f"cannot read strategy {spec!r}: a cold start reads like 'typiclust:20/eer' "
+                "(the first strategy, how many labels it picks, then the strategy after it)"
+            )
         parse_strategy(first)  # a typo in the first part fails here, not at the first pick
         return replace(parse_strategy(rest), name=spec, cold=first, cold_until=int(until.strip()))
     if spec == "field":
-        from aldesk.core.labeling.session import DEFAULT_STRATEGY
-
         return parse_strategy(DEFAULT_STRATEGY)
     if spec in NAMED:
         return NAMED[spec]
-    measure = density = None
+    measure: str | None = None
+    density: str | None = None
     div = False
     w = [0.0, 0.0, 0.0]
     for part in spec.split("*"):
@@ -184,7 +199,11 @@ def score(
     a, b, c = strategy.weights
     if strategy.measure is not None:
         # float32 for the ranking: numpy's SIMD argsort is ~3x faster on it than on float64
-        m = measure_values if measure_values is not None else MEASURE_FUNCS[strategy.measure](probs)
+        if measure_values is not None:
+            m = measure_values
+        else:
+            assert probs is not None, "a measure needs the k-NN's probabilities"
+            m = MEASURE_FUNCS[strategy.measure](probs)
         m = np.asarray(m).astype(np.float32, copy=False)
         out["measure"] = m
         out["U"] = cdf(m)
@@ -194,6 +213,7 @@ def score(
         out["I"] = cdf(density) if density_cdf is None else density_cdf
         S *= out["I"] if b == 1.0 else out["I"] ** b
     if strategy.diversity:
+        assert max_sim is not None, "the diversity factor needs the similarity to the labeled items"
         d = diversity(max_sim)
         out["diversity"] = d
         out["D"] = cdf(d)
@@ -221,6 +241,7 @@ def measure_values(
         return None
     if strategy.measure == "eer" and graph is not None:
         return expected_error_reduction(knn, n_classes, rows, graph[0], graph[1], probs=probs)
+    assert probs is not None, "a measure needs the k-NN's probabilities"
     return MEASURE_FUNCS[strategy.measure](probs)
 
 
@@ -248,8 +269,10 @@ def select(
 ) -> tuple[np.ndarray, np.ndarray]:
     """modAL-shaped query: (indices into the pool, their scores), best first. ``measure``: see :func:`score`."""
     if strategy.is_random:
-        size = pool_size if pool_size is not None else next(
-            a.shape[0] for a in (probs, density, max_sim) if a is not None
+        size = (
+            pool_size
+            if pool_size is not None
+            else next(a.shape[0] for a in (probs, density, max_sim) if a is not None)
         )
         idx = rng.choice(size, size=min(n, size), replace=False)
         return idx.astype(np.int64), np.zeros(idx.size, dtype=np.float32)

@@ -40,8 +40,10 @@ def load_source(
     if stat.S_ISDIR(mode):
         return load_images(path, progress=progress, cancel=cancel)
     if not stat.S_ISREG(mode):
-        raise UserError(f"{path} is neither a folder nor a regular file (a pipe, a device or a socket); aldesk "
-                        "reads a folder of images or a CSV, TSV or TXT file.")
+        raise UserError(
+            f"{path} is neither a folder nor a regular file (a pipe, a device or a socket); aldesk "
+            "reads a folder of images or a CSV, TSV or TXT file."
+        )
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         # A common slip: picking one image instead of its folder.
         raise UserError(f"{path.name} is an image; open the folder that contains your images instead.")

@@ -49,7 +49,7 @@ def _hidden(entry: os.DirEntry[str]) -> bool:
         return True
     if _HIDDEN_ATTR:  # Windows hidden attribute; st_file_attributes only exists there
         try:
-            return bool(entry.stat(follow_symlinks=False).st_file_attributes & _HIDDEN_ATTR)
+            return bool(getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0) & _HIDDEN_ATTR)
         except (OSError, AttributeError):
             return False
     return False
@@ -165,8 +165,12 @@ def load_images(
                 continue
             if not _utf8(entry.name):
                 what = "folder" if is_dir else "file"
-                problems.append(Problem(_printable(rel, entry.name),
-                                        f"{what} name is not valid UTF-8 text; rename it to use it"))
+                problems.append(
+                    Problem(
+                        _printable(rel, entry.name),
+                        f"{what} name is not valid UTF-8 text; rename it to use it",
+                    )
+                )
                 continue
             child = rel / entry.name
             key = child.as_posix()
@@ -177,7 +181,9 @@ def load_images(
                     real = None
                 if real is not None and os.path.exists(real) and not _inside(real, real_root):
                     what = "folder" if is_dir else "file"
-                    problems.append(Problem(key, f"link to a {what} outside {folder.name or folder}; not followed"))
+                    problems.append(
+                        Problem(key, f"link to a {what} outside {folder.name or folder}; not followed")
+                    )
                     continue
             if is_dir:
                 if len(child.parts) > MAX_DEPTH:

@@ -74,8 +74,10 @@ def read_text_file(path: Path) -> bytes:
         if stat.S_ISDIR(st.st_mode):
             raise UserError(f"{path} is a folder, not a CSV file.")
         if not stat.S_ISREG(st.st_mode):
-            raise UserError(f"{path} is {_file_kind(st.st_mode)}, not a file; aldesk reads texts from a CSV, "
-                            "TSV or TXT file.")
+            raise UserError(
+                f"{path} is {_file_kind(st.st_mode)}, not a file; aldesk reads texts from a CSV, "
+                "TSV or TXT file."
+            )
         if st.st_size > MAX_TEXT_BYTES:
             raise _too_big(path)
         try:
@@ -88,8 +90,10 @@ def read_text_file(path: Path) -> bytes:
 
 
 def _too_big(path: Path) -> UserError:
-    return UserError(f"{path.name} is larger than {MAX_TEXT_BYTES / 2**30:g} GiB, the most aldesk reads from one "
-                     "text file; split it into smaller files.")
+    return UserError(
+        f"{path.name} is larger than {MAX_TEXT_BYTES / 2**30:g} GiB, the most aldesk reads from one "
+        "text file; split it into smaller files."
+    )
 
 
 def _file_kind(mode: int) -> str:
@@ -154,7 +158,9 @@ def _bomless_wide(data: bytes) -> str | None:
 def _decode(path: Path, data: bytes, notes: list[str]) -> str:
     for magic, what in _COMPRESSED:
         if data.startswith(magic):
-            raise UserError(f"{path.name} is {what}, not a CSV text; unpack it first and open the file inside.")
+            raise UserError(
+                f"{path.name} is {what}, not a CSV text; unpack it first and open the file inside."
+            )
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00 starts FF FE
         encoding, body = "utf-32", data
     elif data.startswith(codecs.BOM_UTF8):
@@ -168,8 +174,9 @@ def _decode(path: Path, data: bytes, notes: list[str]) -> str:
         encoding, body = "utf-8", data
     if body.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (xlsx) or OLE (xls)
         if body.startswith(b"PK") and b"xl/" not in body[:65536] and b"[Content_Types]" not in body[:65536]:
-            raise UserError(f"{path.name} is a zip archive, not a CSV text; unpack it first and open the file "
-                            "inside.")
+            raise UserError(
+                f"{path.name} is a zip archive, not a CSV text; unpack it first and open the file inside."
+            )
         raise UserError(
             f"{path.name} looks like an Excel/Office file, not a CSV. Save it as 'CSV UTF-8' and open that."
         )
@@ -335,8 +342,15 @@ class _Lines:
 
 def _badly_quoted(record: str, delimiter: str) -> bool:
     try:
-        rows = list(csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, quotechar='"',
-                               doublequote=True, strict=True))
+        rows = list(
+            csv.reader(
+                io.StringIO(record, newline=""),
+                delimiter=delimiter,
+                quotechar='"',
+                doublequote=True,
+                strict=True,
+            )
+        )
     except csv.Error:
         return True
     return len(rows) != 1

@@ -40,7 +40,8 @@ class AccuracyPanel(QWidget):
         self.audit_spin.setValue(audit_every_setting())
         self.audit_spin.setToolTip(
             "Every m-th item you label is drawn at random from the whole pool instead of picked by the strategy.\n"
-            "The k-NN's guess on those items, recorded before you label them, is an honest accuracy estimate.")
+            "The k-NN's guess on those items, recorded before you label them, is an honest accuracy estimate."
+        )
         self.audit_spin.valueChanged.connect(self._on_audit_every)
         self.plot = LiveAccuracyPlot()
         top = QHBoxLayout()
@@ -66,7 +67,9 @@ class AccuracyPanel(QWidget):
         self.loo = LooTrace()
         if ctl is not None:
             self.audit_spin.blockSignals(True)
-            self.audit_spin.setValue(project_audit_every(ctl))  # this project's own m, else the user's default
+            self.audit_spin.setValue(
+                project_audit_every(ctl)
+            )  # this project's own m, else the user's default
             self.audit_spin.blockSignals(False)
             ctl.session.audit_every = self.audit_spin.value()
             ctl.labels_changed.connect(self._schedule)
@@ -119,13 +122,16 @@ class AccuracyPanel(QWidget):
         last = curve.last
         if last is None:
             m = s.audit_every
-            parts.append("<b>Audit estimate:</b> none yet" + (f" (the first comes with label {m})" if m else
-                                                                " (audit items are off)"))
+            parts.append(
+                "<b>Audit estimate:</b> none yet"
+                + (f" (the first comes with label {m})" if m else " (audit items are off)")
+            )
         else:
             acc, lo, hi = last
             n = int(curve.window_size[-1])
             parts.append(f"<b>Audit estimate: {acc:.0%}</b> (95 %: {lo:.0%}–{hi:.0%}, last {n} audit items)")
         if loo is not None:
-            parts.append(f"leave-one-out: {loo:.0%} <i>(optimistic: the labels are the items the strategy "
-                         "chose)</i>")
+            parts.append(
+                f"leave-one-out: {loo:.0%} <i>(optimistic: the labels are the items the strategy chose)</i>"
+            )
         self.summary.setText(" · ".join(parts))

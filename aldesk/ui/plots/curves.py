@@ -33,7 +33,9 @@ class LiveAccuracyPlot(pg.PlotWidget):
         # x runs from 0 to the labels given so far (at least 10), until the user pans or zooms the plot.
         self._follow_x = True
         p.getViewBox().sigRangeChangedManually.connect(self._stop_following)
-        self.legend = p.addLegend(offset=(-10, -10), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = p.addLegend(
+            offset=(-10, -10), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 200)
+        )
         band = pg.mkColor(style.AUDIT)
         band.setAlpha(45)
         edge = pg.mkPen(band, width=1)
@@ -44,11 +46,17 @@ class LiveAccuracyPlot(pg.PlotWidget):
         p.addItem(self.low)
         p.addItem(self.high)
         p.addItem(self.band)
-        self.audit = p.plot(pen=pg.mkPen(style.AUDIT, width=2), symbol="o", symbolSize=5,
-                            symbolBrush=style.AUDIT, symbolPen=None,
-                            name="audit (random items), 95 % band")
-        self.loo = p.plot(pen=pg.mkPen(style.LOO, width=2, style=Qt.PenStyle.DashLine),
-                          name="leave-one-out (optimistic)")
+        self.audit = p.plot(
+            pen=pg.mkPen(style.AUDIT, width=2),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=style.AUDIT,
+            symbolPen=None,
+            name="audit (random items), 95 % band",
+        )
+        self.loo = p.plot(
+            pen=pg.mkPen(style.LOO, width=2, style=Qt.PenStyle.DashLine), name="leave-one-out (optimistic)"
+        )
 
     def set_curves(self, audit: AuditCurve, loo: LooTrace, n_labeled: int) -> None:
         x = audit.labels.astype(np.float64)
@@ -96,8 +104,10 @@ def draw_simulation(plot: pg.PlotItem, result: dict) -> None:
             col = style.color(others)
             others += 1
         l90, l95 = s.get("labels_to_90"), s.get("labels_to_95")
-        reach = [f"{pct}: {n} labels" if n is not None else f"{pct}: not reached"
-                 for pct, n in (("90 %", l90), ("95 %", l95))]
+        reach = [
+            f"{pct}: {n} labels" if n is not None else f"{pct}: not reached"
+            for pct, n in (("90 %", l90), ("95 %", l95))
+        ]
         x = np.arange(1, len(acc) + 1, dtype=float)
         width = 2 if name != "random" else 2.5
         plot.plot(x, acc, pen=pg.mkPen(col, width=width), name=f"{name} — {reach[0]} · {reach[1]}")
@@ -108,11 +118,23 @@ def draw_simulation(plot: pg.PlotItem, result: dict) -> None:
             line = pg.InfiniteLine(pos=at, angle=90, pen=pg.mkPen(col, width=1, style=dash))
             line.setZValue(-5)
             plot.addItem(line)
-            plot.plot([at], [y], pen=None, symbol=symbol, symbolSize=11, symbolBrush=col,
-                      symbolPen=pg.mkPen("w", width=1))
+            plot.plot(
+                [at],
+                [y],
+                pen=None,
+                symbol=symbol,
+                symbolSize=11,
+                symbolBrush=col,
+                symbolPen=pg.mkPen("w", width=1),
+            )
     full_pen = pg.mkPen("#333333", width=1.5, style=Qt.PenStyle.DashLine)
-    fl = pg.InfiniteLine(pos=full, angle=0, pen=full_pen, label=f"k-NN on the whole pool: {full:.3f}",
-                         labelOpts={"position": 0.82, "color": "#333333", "anchors": [(0.5, 1.15), (0.5, 1.15)]})
+    fl = pg.InfiniteLine(
+        pos=full,
+        angle=0,
+        pen=full_pen,
+        label=f"k-NN on the whole pool: {full:.3f}",
+        labelOpts={"position": 0.82, "color": "#333333", "anchors": [(0.5, 1.15), (0.5, 1.15)]},
+    )
     plot.addItem(fl)
     # Legend entry for the dashed line: InfiniteLine has no legend sample of its own.
     plot.legend.addItem(pg.PlotDataItem(pen=full_pen), "whole-pool accuracy (▲ 90 %, ■ 95 % of it)")
@@ -123,8 +145,11 @@ def draw_simulation(plot: pg.PlotItem, result: dict) -> None:
     title = result.get("dataset") or ""
     folds = result.get("folds")
     n_items = result.get("n_items")
-    plot.setTitle(f"{Path(str(title)).name} — {n_items} items, {result.get('n_classes')} classes, {folds} folds",
-                  color="#333333", size="10pt")
+    plot.setTitle(
+        f"{Path(str(title)).name} — {n_items} items, {result.get('n_classes')} classes, {folds} folds",
+        color="#333333",
+        size="10pt",
+    )
 
 
 class SimulationPlot(pg.PlotWidget):
@@ -148,8 +173,11 @@ def _ensure_app() -> object:
 
     app = QApplication.instance()
     if app is None:
-        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
-                and not os.environ.get("WAYLAND_DISPLAY"):
+        if (
+            sys.platform.startswith("linux")
+            and not os.environ.get("DISPLAY")
+            and not os.environ.get("WAYLAND_DISPLAY")
+        ):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QApplication([])
     return app

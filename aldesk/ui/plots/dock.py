@@ -31,8 +31,14 @@ class PlotsDock(QDockWidget):
 
     open_item = Signal(int)
 
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None,
-                 thumbs: ThumbnailLoader | None = None, *, staged: bool = False) -> None:
+    def __init__(
+        self,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        thumbs: ThumbnailLoader | None = None,
+        *,
+        staged: bool = False,
+    ) -> None:
         """``staged``: build the Simulate and Map tabs in later turns of the event loop, one each (the window
         does: each plot widget takes 30-100 ms to build, which as one block froze the window on open)."""
         super().__init__("Plots", parent)
@@ -114,8 +120,12 @@ def attach(window: QMainWindow, open_item: Callable[[int], None], *, staged: boo
     The window calls this with its first project, so pyqtgraph (~0.3 s to import) does not slow the start page.
     """
     # The main window's one task runner and its thumbnail loader.
-    dock = PlotsDock(window.runner, window, getattr(window, "thumbs", None),  # type: ignore[attr-defined]
-                     staged=staged)
+    dock = PlotsDock(
+        window.runner,
+        window,
+        getattr(window, "thumbs", None),  # type: ignore[attr-defined]
+        staged=staged,
+    )
     dock.hide()
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     dock.open_item.connect(open_item)

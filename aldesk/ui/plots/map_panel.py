@@ -20,7 +20,9 @@ from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
 from aldesk.ui.thumbs import ThumbnailLoader
 
 KIND = "umap"
-PCA_KIND = "map-pca"  # the first layout: seconds at 100k items or for wide vectors, so never on the GUI thread
+PCA_KIND = (
+    "map-pca"  # the first layout: seconds at 100k items or for wide vectors, so never on the GUI thread
+)
 REFRESH_MS = 120  # a burst of labels costs one restyle of the map
 TIP_PX = 112  # tooltip thumbnail size
 TIP_CACHE = 256  # encoded tooltip thumbnails kept (a few hundred short strings)
@@ -30,8 +32,9 @@ OVERLAY_MS = 100  # the candidate / current / trail markers follow the keys once
 class MapPanel(QWidget):
     open_item = Signal(int)  # the user clicked an item: show it in the labeling view
 
-    def __init__(self, runner: TaskRunner, thumbs: ThumbnailLoader | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, runner: TaskRunner, thumbs: ThumbnailLoader | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.runner = runner
         # Tooltip thumbnails come from the window's loader (decoded off the GUI thread, cached), never from the
@@ -53,7 +56,9 @@ class MapPanel(QWidget):
         self.colour.currentIndexChanged.connect(self.restyle)
         self.lasso = QPushButton("Lasso")
         self.lasso.setCheckable(True)
-        self.lasso.setToolTip("Drag to select a cluster (or hold Shift while dragging; Ctrl+drag for a rectangle)")
+        self.lasso.setToolTip(
+            "Drag to select a cluster (or hold Shift while dragging; Ctrl+drag for a rectangle)"
+        )
         self.lasso.toggled.connect(lambda on: setattr(self.plot.vb, "select_mode", "lasso" if on else None))
         self.umap_button = QPushButton("UMAP")
         self.umap_button.clicked.connect(self._on_umap_clicked)
@@ -138,13 +143,21 @@ class MapPanel(QWidget):
     @Slot(str)
     def _on_thumb(self, key: str) -> None:
         ctl, item = self.ctl, self.plot.hovered
-        if ctl is not None and item is not None and ctl.ws.dataset.kind == "image" \
-                and key == self.thumbs.key(ctl.ws.dataset.path(item), TIP_PX):
+        if (
+            ctl is not None
+            and item is not None
+            and ctl.ws.dataset.kind == "image"
+            and key == self.thumbs.key(ctl.ws.dataset.path(item), TIP_PX)
+        ):
             self.plot.refresh_tooltip()
 
     def _connections(self, ctl: Controller) -> list:
-        return [(ctl.labels_changed, self._schedule), (ctl.ranking_changed, self._schedule_overlays),
-                (ctl.current_changed, self._schedule_overlays), (ctl.classes_changed, self._schedule)]
+        return [
+            (ctl.labels_changed, self._schedule),
+            (ctl.ranking_changed, self._schedule_overlays),
+            (ctl.current_changed, self._schedule_overlays),
+            (ctl.classes_changed, self._schedule),
+        ]
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -308,7 +321,9 @@ class MapPanel(QWidget):
         cls = s.classes[number - 1]
         targets = sel[s.label_index(sel) < 0]
         if targets.size == 0:
-            self.info.setText(f"All {sel.size:,} selected items are labeled already (relabel them in Browse).")
+            self.info.setText(
+                f"All {sel.size:,} selected items are labeled already (relabel them in Browse)."
+            )
             return
         agree = 0
         if s.n_labeled:
@@ -317,8 +332,10 @@ class MapPanel(QWidget):
         self._pending = (targets, cls)
         kept = sel.size - targets.size
         extra = f" ({kept:,} already labeled stay as they are)" if kept else ""
-        self.info.setText(f"Label {targets.size:,} items as <b>{cls}</b>? The k-NN already agrees with "
-                          f"{agree:,} of them{extra}. Enter = apply, Esc = cancel; Ctrl+Z undoes the whole batch.")
+        self.info.setText(
+            f"Label {targets.size:,} items as <b>{cls}</b>? The k-NN already agrees with "
+            f"{agree:,} of them{extra}. Enter = apply, Esc = cancel; Ctrl+Z undoes the whole batch."
+        )
         self.apply_button.setVisible(True)
         self.cancel_button.setVisible(True)
 
@@ -351,10 +368,14 @@ class MapPanel(QWidget):
         elif self.ctl is None:
             self.info.setText("Open a project to see its map.")
         else:
-            self.info.setText("Shift+drag: lasso · Ctrl+drag: rectangle · click a point to open it · "
-                              "right-click: export")
+            self.info.setText(
+                "Shift+drag: lasso · Ctrl+drag: rectangle · click a point to open it · right-click: export"
+            )
         if self.pca_running:
             self.note.setText("computing the map (PCA)…")
         elif not self.umap_running:
-            self.note.setText({"pca": "layout: PCA (press UMAP for a clearer one)", "umap": "layout: UMAP"}
-                              .get(self.projection, ""))
+            self.note.setText(
+                {"pca": "layout: PCA (press UMAP for a clearer one)", "umap": "layout: UMAP"}.get(
+                    self.projection, ""
+                )
+            )

@@ -56,15 +56,17 @@ class MapPlot(pg.PlotWidget):
         # The path of the last picks: faint, so that it shows where the strategy went without hiding the map.
         self.trail = pg.PlotCurveItem(pen=pg.mkPen(QColor(40, 40, 40, 70), width=1))
         self.trail_pts = pg.ScatterPlotItem(size=5, pen=pg.mkPen(QColor(40, 40, 40, 160)), brush=None)
-        self.cands = pg.ScatterPlotItem(size=11, symbol="o", pen=pg.mkPen(style.HIGHLIGHT, width=1.6),
-                                        brush=None)
+        self.cands = pg.ScatterPlotItem(
+            size=11, symbol="o", pen=pg.mkPen(style.HIGHLIGHT, width=1.6), brush=None
+        )
         self.current = pg.ScatterPlotItem(size=18, symbol="o", pen=pg.mkPen("#d1495b", width=2.5), brush=None)
         self.sel = pg.ScatterPlotItem(size=7, symbol="o", pen=pg.mkPen("#d35400", width=1.3), brush=None)
         for z, item in enumerate((self.trail, self.trail_pts, self.sel, self.cands, self.current)):
             item.setZValue(100 + z)  # above every bulk layer
             p.addItem(item)
-        self.legend = p.addLegend(offset=(-5, 5), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 210),
-                                  verSpacing=-6)
+        self.legend = p.addLegend(
+            offset=(-5, 5), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 210), verSpacing=-6
+        )
         self._legend_classes: list[str] = []
         self.pos = np.zeros((0, 2), np.float32)  # map rows -> view coordinates
         self.items = np.zeros(0, np.int64)  # map rows -> item ids
@@ -85,7 +87,9 @@ class MapPlot(pg.PlotWidget):
         self.items = np.asarray(items, dtype=np.int64)
         self.row_of = np.full(n_items, -1, np.int64)
         self.row_of[self.items] = np.arange(self.items.size)
-        self.selection = self.selection[self.row_of[self.selection] >= 0] if self.selection.size else self.selection
+        self.selection = (
+            self.selection[self.row_of[self.selection] >= 0] if self.selection.size else self.selection
+        )
 
     def set_style(self, styled: Styled) -> None:
         """Distribute the points over the style layers (one stable argsort, then numpy slices)."""
@@ -106,8 +110,10 @@ class MapPlot(pg.PlotWidget):
                     layer.setData(x=np.zeros(0), y=np.zeros(0))
                 self._layer_counts[c] = 0
                 continue
-            rows = order[bounds[c]:bounds[c + 1]]
-            layer.setData(x=self.pos[rows, 0], y=self.pos[rows, 1], brush=styled.brushes[c], size=styled.sizes[c])
+            rows = order[bounds[c] : bounds[c + 1]]
+            layer.setData(
+                x=self.pos[rows, 0], y=self.pos[rows, 1], brush=styled.brushes[c], size=styled.sizes[c]
+            )
             layer.setZValue(styled.z[c])
             self._layer_counts[c] = count
 

@@ -83,12 +83,16 @@ class SimulatePanel(QWidget):
         if ctl is None:
             self.status.setText("Open a project first.")
         elif not ok:
-            self.status.setText("Simulate needs items whose labels are already known (an ImageFolder layout, or a "
-                                "label column in the CSV): it replays labeling with them to compare strategies "
-                                "with random picks.")
+            self.status.setText(
+                "Simulate needs items whose labels are already known (an ImageFolder layout, or a "
+                "label column in the CSV): it replays labeling with them to compare strategies "
+                "with random picks."
+            )
         else:
-            self.status.setText("Replays labeling with the known labels: each strategy against random, on the "
-                                "same folds. Your own labels are not touched.")
+            self.status.setText(
+                "Replays labeling with the known labels: each strategy against random, on the "
+                "same folds. Your own labels are not touched."
+            )
 
     def run(self) -> None:
         ctl = self.ctl
@@ -106,8 +110,17 @@ class SimulatePanel(QWidget):
         def task(progress: ProgressFn, cancel: CancelFn) -> dict:
             from aldesk.core.evaluate.simulate import simulate
 
-            res = simulate(X, labels, strategies=strategies, folds=folds, budget=budget, k=k, dataset=title,
-                           progress=progress, cancel=cancel)
+            res = simulate(
+                X,
+                labels,
+                strategies=strategies,
+                folds=folds,
+                budget=budget,
+                k=k,
+                dataset=title,
+                progress=progress,
+                cancel=cancel,
+            )
             return res.to_dict()
 
         self.task = self.runner.start(KIND, task)
@@ -143,8 +156,10 @@ class SimulatePanel(QWidget):
         rnd = result["strategies"].get("random", {})
         lines = [f"k-NN on the whole pool: {result['full_accuracy']:.1%}."]
         for name, s in best.items():
-            lines.append(f"{name}: 95 % of it after {s['labels_to_95'] or '—'} labels "
-                         f"(random: {rnd.get('labels_to_95') or '—'}).")
+            lines.append(
+                f"{name}: 95 % of it after {s['labels_to_95'] or '—'} labels "
+                f"(random: {rnd.get('labels_to_95') or '—'})."
+            )
         self.status.setText(" ".join(lines) + " Right-click the plot to export it.")
 
     @Slot(object)
