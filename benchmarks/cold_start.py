@@ -3,7 +3,7 @@
     python benchmarks/cold_start.py [--runs 5] [--platform offscreen] [-- extra aldesk args]
 
 Each run starts ``python -m aldesk`` (the start page) with ``ALDESK_EXIT_AFTER_SHOWN=1``: the app prints
-``aldesk-shown <time.time()>`` when the window first paints and quits (aldesk/ui/app.py). The figure is that
+``aldesk-shown <time.time()>`` when the window first paints and quits (aldesk/ui/shell/app.py). The figure is that
 time minus the moment just before the process was spawned, so it includes interpreter start, imports, the
 QApplication, building the window and the first paint. Settings, data and cache dirs are fresh temporary ones.
 The first run also pays cold OS file caches for the Qt libraries if nothing loaded them before; the median

@@ -124,7 +124,7 @@ def script(probe: Probe) -> dict:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QDialog
 
-    from aldesk.ui.main_window import MainWindow
+    from aldesk.ui.shell.main_window import MainWindow
 
     win = MainWindow()
     win.resize(1366, 768)
@@ -244,7 +244,7 @@ def main() -> None:
 
     from PySide6.QtCore import QCoreApplication, QSettings
 
-    from aldesk.ui.app import make_app
+    from aldesk.ui.shell.app import make_app
 
     QCoreApplication.setOrganizationName("aldesk-bench")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)

@@ -55,8 +55,8 @@ def run_size(app, n: int, n_keys: int, tmp: Path, plots: bool = False) -> dict:
     from aldesk.core.dataset import Dataset
     from aldesk.core.neighbours.builder import global_density
     from aldesk.core.project import Project
-    from aldesk.ui.controller import Workspace
-    from aldesk.ui.main_window import MainWindow
+    from aldesk.ui.labeling.controller import Workspace
+    from aldesk.ui.shell.main_window import MainWindow
 
     X, y = clustered(n)
     ds = Dataset(
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the plots dock: hidden (the labeling view alone), shown, or both runs",
     )
     args = ap.parse_args(argv)
-    from aldesk.ui.app import make_app
+    from aldesk.ui.shell.app import make_app
 
     app = make_app(sys.argv[:1])
     out = {

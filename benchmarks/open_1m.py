@@ -7,7 +7,7 @@ bundled text model filled through ``EmbeddingCache.put`` with random unit vector
 then ``compact()`` (the shard layout a real embedding run leaves). No ONNX: every item is a cache hit.
 
 Measure (always in a NEW Python process, so nothing is warm but the OS page cache): the steps of
-``aldesk/ui/opening.py`` in order — Project.open, dataset(), embed_dataset (all hits), set_hashes,
+``aldesk/ui/opening/opening.py`` in order — Project.open, dataset(), embed_dataset (all hits), set_hashes,
 open_session, first candidates() — and ``ru_maxrss`` (peak RSS, which counts the memory-mapped cache pages
 that were touched). Prints one JSON object; ``--drop-vectors-check`` skips the sanity check that the vectors
 came back right. ``--labels L`` opens a copy of the project with L labels already given (journaled as single

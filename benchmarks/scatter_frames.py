@@ -47,9 +47,9 @@ def main() -> None:
 
     from aldesk.core.dataset import Dataset
     from aldesk.core.labeling.session import Session
-    from aldesk.ui.controller import Controller, Workspace
+    from aldesk.ui.labeling.controller import Controller, Workspace
     from aldesk.ui.plots.map_panel import MapPanel
-    from aldesk.ui.tasks import TaskRunner
+    from aldesk.ui.shell.tasks import TaskRunner
 
     X, y = clustered(args.n, args.d, 10)
     classes = [f"c{i}" for i in range(10)]

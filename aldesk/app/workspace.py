@@ -1,6 +1,6 @@
 """From a path to a ready workspace: load or create the project -> embed -> a session with the saved settings.
 
-The window (``aldesk.ui.opening.Opener``, one step per task in its worker, with the new-project dialog between
+The window (``aldesk.ui.opening.opening.Opener``, one step per task in its worker, with the new-project dialog between
 load and create) and the CLI (``aldesk export --predicted``) call these same functions, so a session is built the
 same way everywhere: the project's own strategy, k and audit interval (:mod:`aldesk.app.settings`), the stored
 k-NN neighbour slots when they fit. Each slow step takes the core's ``progress``/``cancel`` callables. Heavy

@@ -41,19 +41,19 @@ def cmd_open(args: argparse.Namespace) -> int:
     classes = _classes(args.classes)
     if args.classes is not None and not classes:
         raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
-    from aldesk.ui.app import open_and_run
+    from aldesk.ui.shell.app import open_and_run
 
     return open_and_run(path, project, classes)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from aldesk.ui.app import demo_and_run
+    from aldesk.ui.shell.app import demo_and_run
 
     return demo_and_run(args.which)
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from aldesk.ui.app import run
+    from aldesk.ui.shell.app import run
 
     return run()
 

@@ -57,8 +57,8 @@ def main() -> int:
     from PySide6.QtGui import QFontDatabase
     from PySide6.QtTest import QTest
 
-    from aldesk.ui.app import make_app
-    from aldesk.ui.main_window import MainWindow
+    from aldesk.ui.shell.app import make_app
+    from aldesk.ui.shell.main_window import MainWindow
 
     app = make_app(sys.argv[:1])
     if not QFontDatabase.families():

@@ -42,10 +42,10 @@ def main() -> int:
     from aldesk.core.labeling.session import DEFAULT_STRATEGY, Session
     from aldesk.core.maps.projection import umap_2d
     from aldesk.core.sources import load_source
-    from aldesk.ui.controller import Controller, Workspace
+    from aldesk.ui.labeling.controller import Controller, Workspace
     from aldesk.ui.plots.curves import export_curves_png
     from aldesk.ui.plots.dock import PlotsDock
-    from aldesk.ui.tasks import TaskRunner
+    from aldesk.ui.shell.tasks import TaskRunner
 
     args.out.mkdir(parents=True, exist_ok=True)
     ds = load_source(DEMO)

@@ -15,8 +15,8 @@ from tests.app.conftest import cli, remount_ro, write_images
 def _open_in_window(qtbot, data: Path, cache: Path):
     """The window's opener on ``data``: the workspace it opens, or None when it asked for a new project's set-up
     (that is: it did not find the project init made)."""
-    from aldesk.ui.opening import Opener
-    from aldesk.ui.tasks import TaskRunner
+    from aldesk.ui.opening.opening import Opener
+    from aldesk.ui.shell.tasks import TaskRunner
 
     runner = TaskRunner()
     opener = Opener(runner)

@@ -101,10 +101,10 @@ def test_save_writes_only_what_changed(tmp_path):
 
 
 def test_the_window_reads_settings_through_the_app_layer(tmp_path):
-    """The opener's keywords (aldesk.ui.opening.session_settings) are the app layer's: a session opened with
+    """The opener's keywords (aldesk.ui.opening.opening.session_settings) are the app layer's: a session opened with
     them has the project's k and strategy."""
-    from aldesk.ui.opening import session_settings
-    from aldesk.ui.settings_dialog import AUDIT_SETTING, K_SETTING, STRATEGY_SETTING
+    from aldesk.ui.opening.opening import session_settings
+    from aldesk.ui.settings.settings_dialog import AUDIT_SETTING, K_SETTING, STRATEGY_SETTING
 
     assert (STRATEGY_SETTING, K_SETTING, AUDIT_SETTING) == (
         st.STRATEGY_SETTING,

@@ -177,7 +177,7 @@ def test_cli_init_and_open_read_a_class_list_alike(tmp_path: Path) -> None:
     """`init` and `open` (and the new-project dialog) read --classes with one function: a repeat, in any Unicode
     form, is one class (issue 12: `open a,b,a` dropped the repeat while `init` kept it and then failed)."""
     from aldesk.cli.app_cmds import _classes
-    from aldesk.ui.new_project_dialog import parse_classes
+    from aldesk.ui.opening.new_project_dialog import parse_classes
 
     typed = f"{NFD}, b ,{NFC},b,,a"
     assert _classes(typed) == parse_classes(typed) == [NFC, "b", "a"]

@@ -34,7 +34,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 @pytest.fixture
 def make_window(qtbot):
     """Factory of real main windows; every one is closed and its workers drained, even when a test fails."""
-    from aldesk.ui.main_window import MainWindow
+    from aldesk.ui.shell.main_window import MainWindow
 
     made: list[MainWindow] = []
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from aldesk.core import synthetic
 from aldesk.core.dataset import Dataset
 from aldesk.core.labeling.session import Session
-from aldesk.ui.controller import Workspace
+from aldesk.ui.labeling.controller import Workspace
 
 OPEN_TIMEOUT_MS = 180_000  # first embedding of the image demo on 2 cores, with margin
 

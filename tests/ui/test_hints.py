@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
 
-from aldesk.ui.controller import Workspace
+from aldesk.ui.labeling.controller import Workspace
 from tests.ui.helpers import class_key, text_workspace
 
 

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import aldesk
-from aldesk.ui.new_project_dialog import NewProjectDialog
-from aldesk.ui.start_page import recent_projects
+from aldesk.ui.opening.new_project_dialog import NewProjectDialog
+from aldesk.ui.opening.start_page import recent_projects
 from tests.ui.helpers import wait_open
 
 DEMO = Path(aldesk.__file__).parent / "resources" / "demo"

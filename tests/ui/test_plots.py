@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QApplication
 
 from aldesk.core.dataset import Dataset
 from aldesk.core.labeling.session import Session
-from aldesk.ui.controller import Controller, Workspace
+from aldesk.ui.labeling.controller import Controller, Workspace
 from aldesk.ui.plots.curves import export_curves_png
 from aldesk.ui.plots.dock import PlotsDock
-from aldesk.ui.tasks import TaskRunner
+from aldesk.ui.shell.tasks import TaskRunner
 from tests.ui.helpers import class_key, clustered, text_workspace, wait_plots
 
 DEMO_TEXTS = Path(__file__).resolve().parents[2] / "aldesk" / "resources" / "demo" / "texts.csv"

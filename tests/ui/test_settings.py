@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from aldesk.core.dataset import Dataset
 from aldesk.core.project import Project
-from aldesk.ui.controller import Workspace
-from aldesk.ui.opening import session_settings
-from aldesk.ui.settings_dialog import SettingsDialog
+from aldesk.ui.labeling.controller import Workspace
+from aldesk.ui.opening.opening import session_settings
+from aldesk.ui.settings.settings_dialog import SettingsDialog
 from tests.ui.helpers import class_key, clustered, wait_plots
 
 N = 400

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QObject, QThread, Slot
 
 from aldesk.core.progress import Cancelled, UserError, check
-from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
+from aldesk.ui.shell.tasks import TaskError, TaskHandle, TaskRunner
 
 
 class _Recorder(QObject):

@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt
 
 from aldesk.cli import build_parser
-from aldesk.ui.new_project_dialog import parse_classes
+from aldesk.ui.opening.new_project_dialog import parse_classes
 from tests.ui.helpers import class_key, text_workspace, wait_plots
 
 
@@ -113,7 +113,7 @@ def test_ui_modules_do_not_import_heavy_modules() -> None:
     import sys
 
     code = (
-        "import sys; import aldesk.ui.main_window, aldesk.ui.app, aldesk.cli.app_cmds; "
+        "import sys; import aldesk.ui.shell.main_window, aldesk.ui.shell.app, aldesk.cli.app_cmds; "
         "bad = [m for m in ('onnxruntime', 'pynndescent', 'numba', 'tokenizers') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -11,15 +11,15 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from aldesk.core.evaluate.curves import DEFAULT_WINDOW, LooTrace, audit_curve, loo_accuracy
-from aldesk.ui.audit_setting import (  # noqa: F401 - re-exported: the panel's settings are read from here
+from aldesk.ui.labeling.controller import Controller
+from aldesk.ui.plots.curves import LiveAccuracyPlot
+from aldesk.ui.settings.audit_setting import (  # noqa: F401 - re-exported: the panel's settings are read from here
     AUDIT_SETTING,
     DEFAULT_AUDIT_EVERY,
     PROJECT_AUDIT_SETTING,
     audit_every_setting,
     project_audit_every,
 )
-from aldesk.ui.controller import Controller
-from aldesk.ui.plots.curves import LiveAccuracyPlot
 
 REDRAW_MS = 150  # a burst of labels costs one redraw, after the burst
 

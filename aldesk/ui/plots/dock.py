@@ -16,12 +16,12 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget, QWidget
 
-from aldesk.ui.controller import Controller
+from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.plots.accuracy_panel import AccuracyPanel
 from aldesk.ui.plots.map_panel import MapPanel
 from aldesk.ui.plots.simulate_panel import SimulatePanel
-from aldesk.ui.tasks import TaskRunner
-from aldesk.ui.thumbs import ThumbnailLoader
+from aldesk.ui.shell.tasks import TaskRunner
+from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 DEFAULT_WIDTH_FRACTION = 0.25
 

@@ -14,10 +14,10 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from aldesk.core.maps.projection import pca_2d
 from aldesk.core.progress import CancelFn, ProgressFn
-from aldesk.ui.controller import Controller
+from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.plots.map_view import MapPlot, MapStyler, pick_trail, pixmap_data_uri, tooltip_html
-from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
-from aldesk.ui.thumbs import ThumbnailLoader
+from aldesk.ui.shell.tasks import TaskError, TaskHandle, TaskRunner
+from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 KIND = "umap"
 PCA_KIND = (

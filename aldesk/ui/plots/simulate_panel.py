@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.core.progress import CancelFn, ProgressFn
-from aldesk.ui.controller import Controller
+from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.plots.curves import SimulationPlot
-from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
+from aldesk.ui.shell.tasks import TaskError, TaskHandle, TaskRunner
 
 KIND = "simulate"
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from aldesk import __version__
-from aldesk.ui.main_window import MainWindow
+from aldesk.ui.shell.main_window import MainWindow
 
 # Start-up measurement (benchmarks/cold_start.py, packaging smoke tests): with this set to 1, the app prints
 # "aldesk-shown <time.time()>" on stdout when the main window first paints, then quits with exit code 0.

@@ -20,8 +20,8 @@ from aldesk.app.workspace import Loaded as _Loaded
 from aldesk.app.workspace import vectors_key
 from aldesk.core.dataset import Dataset
 from aldesk.core.progress import CancelFn, ProgressFn
-from aldesk.ui.controller import Workspace
-from aldesk.ui.tasks import TaskError, TaskHandle, TaskRunner
+from aldesk.ui.labeling.controller import Workspace
+from aldesk.ui.shell.tasks import TaskError, TaskHandle, TaskRunner
 
 # The path rules and the steps of an open live in aldesk.app (shared with the CLI); re-exported here.
 __all__ = [

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.ui.controller import Controller
-from aldesk.ui.labeling_view import snippet
+from aldesk.ui.labeling.controller import Controller
+from aldesk.ui.labeling.labeling_view import snippet
 
 _Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("#", "Item", "Label", "Predicted", "Confidence")

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.ui.opening import PROJECT_SUFFIX, SetupRequest
+from aldesk.ui.opening.opening import PROJECT_SUFFIX, SetupRequest
 
 
 def parse_classes(text: str) -> list[str]:

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.ui.controller import Controller
-from aldesk.ui.keys import N_CLASS_KEYS, display
-from aldesk.ui.thumbs import ThumbnailLoader
+from aldesk.ui.labeling.controller import Controller
+from aldesk.ui.shell.keys import N_CLASS_KEYS, display
+from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 THUMB = 96
 LARGE = 360

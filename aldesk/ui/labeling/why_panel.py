@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.ui.controller import Controller
-from aldesk.ui.labeling_view import snippet
-from aldesk.ui.thumbs import ThumbnailLoader
+from aldesk.ui.labeling.controller import Controller
+from aldesk.ui.labeling.labeling_view import snippet
+from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 N_NEIGHBOURS = 8
 NB_THUMB = 48

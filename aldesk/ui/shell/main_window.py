@@ -23,19 +23,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aldesk.ui import keys
-from aldesk.ui.audit_setting import project_audit_every
-from aldesk.ui.browse import BrowseView
-from aldesk.ui.controller import Controller, Workspace
-from aldesk.ui.hints import NEVER_SETTING as NEVER_HINTS
-from aldesk.ui.hints import PROJECT_SETTING, HintsOverlay, should_show
-from aldesk.ui.labeling_view import LabelingView
-from aldesk.ui.new_project_dialog import NewProjectDialog
-from aldesk.ui.opening import Opener, SetupRequest
-from aldesk.ui.start_page import ProblemsPanel, ProgressPage, StartPage, add_recent
-from aldesk.ui.tasks import TaskError, TaskRunner
-from aldesk.ui.thumbs import ThumbnailLoader
-from aldesk.ui.why_panel import WhyPanel
+from aldesk.ui.browse.browse import BrowseView
+from aldesk.ui.labeling.controller import Controller, Workspace
+from aldesk.ui.labeling.hints import NEVER_SETTING as NEVER_HINTS
+from aldesk.ui.labeling.hints import PROJECT_SETTING, HintsOverlay, should_show
+from aldesk.ui.labeling.labeling_view import LabelingView
+from aldesk.ui.labeling.why_panel import WhyPanel
+from aldesk.ui.opening.new_project_dialog import NewProjectDialog
+from aldesk.ui.opening.opening import Opener, SetupRequest
+from aldesk.ui.opening.start_page import ProblemsPanel, ProgressPage, StartPage, add_recent
+from aldesk.ui.settings.audit_setting import project_audit_every
+from aldesk.ui.shell import keys
+from aldesk.ui.shell.tasks import TaskError, TaskRunner
+from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 STATE_SETTING = "window/state"  # QMainWindow.saveState: the plots dock's size, side and visibility
 PRELOAD_KIND = "preload-plots"
@@ -555,7 +555,7 @@ class MainWindow(QMainWindow):
     def ask_settings(self) -> None:
         """The project's labeling settings; applied on OK (a new k rebuilds the session from the project)."""
         from aldesk.app.settings import AUDIT_SETTING, K_SETTING, VERSION, VERSION_KEY
-        from aldesk.ui.settings_dialog import LabelingSettings, SettingsDialog
+        from aldesk.ui.settings.settings_dialog import LabelingSettings, SettingsDialog
 
         if self.ctl is None or self.ws is None:
             self.statusBar().showMessage("Open a project first: the settings belong to a project.", 5000)

@@ -1,0 +1,1 @@
+"""Browse and fix: every item in a filterable table, relabel anything."""

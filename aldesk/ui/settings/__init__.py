@@ -1,0 +1,1 @@
+"""Per-project labeling settings (strategy, k, audit interval) and their dialog."""
