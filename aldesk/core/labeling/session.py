@@ -310,6 +310,13 @@ class Session:
             n += sum(1 for p in a.prev if p is None)
         return out
 
+    def loo_accuracy_labeled(self) -> float | None:
+        """The same figure as :meth:`loo_accuracy`, computed on the labeled rows only (O(labels), not O(pool)):
+        the accuracy chart asks after every label."""
+        from aldesk.core.evaluate.curves import loo_accuracy
+
+        return loo_accuracy(self.knn, len(self.classes))
+
     def loo_accuracy(self) -> float | None:
         """Leave-one-out accuracy over all labels: optimistic, since active picks are not a random sample."""
         lab = self.knn.labeled

@@ -25,6 +25,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from aldesk.app.settings import STRATEGY_SETTING, VIEW_SETTING  # one name per stored setting
 from aldesk.core.dataset import Dataset, Problem
 from aldesk.core.labeling.session import Candidate, Session
 from aldesk.core.names import clean_class_name
@@ -90,7 +91,7 @@ class Controller(QObject):
     def start(self) -> None:
         """Show the best candidate, or the item the user was on when the project was closed."""
         self._rerank(keep_current=False)
-        saved = self._setting("view/current", None)
+        saved = self._setting(VIEW_SETTING, None)
         if (
             isinstance(saved, int)
             and 0 <= saved < self.session.n
@@ -295,7 +296,7 @@ class Controller(QObject):
             return False
         self._schedule_rerank()
         self.labels_changed.emit()  # the status bar names the strategy
-        return self.set_setting("session/strategy", self.session.strategy.name)
+        return self.set_setting(STRATEGY_SETTING, self.session.strategy.name)
 
     def set_density(self, density: Any, kind: str = "knn") -> None:
         """A density array, or a DensityGraph (density plus the neighbour graph)."""
@@ -385,6 +386,6 @@ class Controller(QObject):
         p = self.ws.project
         if p is not None and self.current is not None:
             try:
-                p.set_setting("view/current", int(self.current))
+                p.set_setting(VIEW_SETTING, int(self.current))
             except _SAVE_ERRORS as exc:
                 log.warning("view position not saved: %s", _failure_text(exc))

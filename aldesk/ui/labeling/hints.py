@@ -13,8 +13,9 @@ from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QWindow
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from aldesk.app.settings import HINTS_SETTING as PROJECT_SETTING  # the project showed the hints
+
 NEVER_SETTING = "hints/never"  # QSettings: the user chose "Don't show again"
-PROJECT_SETTING = "ui/hints_seen"  # project setting: this project showed (and the user dismissed) the hints
 
 _MODIFIERS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr}
 _DISMISS_ONLY = {Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter}

@@ -180,12 +180,13 @@ class Opener(QObject):
 
     def save_knn_state(self, ws: Workspace) -> None:
         """Store the session's neighbour slots so the next open skips the rebuild (matters at 100k+ items)."""
-        knn = ws.session.knn
-        if not ws.vectors_key or knn.n_labeled < knn.k:
+        labeled, nbr, sim = ws.session.neighbour_slots()
+        k = ws.session.k
+        if not ws.vectors_key or labeled.size < k:
             return
         from aldesk.core.neighbours.store import knn_state_key, save_knn_state
 
-        save_knn_state(knn.nbr, knn.sim, knn_state_key(ws.vectors_key, knn.labeled, knn.k), self.graph_root())
+        save_knn_state(nbr, sim, knn_state_key(ws.vectors_key, labeled, k), self.graph_root())
 
     def discard(self) -> None:
         """Forget a loaded project that never became a workspace (user went back to the start page)."""

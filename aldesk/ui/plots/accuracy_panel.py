@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, QTimer, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from aldesk.core.evaluate.curves import DEFAULT_WINDOW, LooTrace, audit_curve, loo_accuracy
+from aldesk.core.evaluate.curves import DEFAULT_WINDOW, LooTrace, audit_curve
 from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.plots.curves import LiveAccuracyPlot
 from aldesk.ui.settings.audit_setting import (  # noqa: F401 - re-exported: the panel's settings are read from here
@@ -112,7 +112,7 @@ class AccuracyPanel(QWidget):
             return
         s = ctl.session
         self.curve = curve = audit_curve(s.audit_records(), DEFAULT_WINDOW)
-        loo = loo_accuracy(s.knn, len(s.classes))
+        loo = s.loo_accuracy_labeled()
         self.loo.update(s.n_labeled, loo)  # recorded even while hidden: past states cannot be recomputed
         self._stale = not self.isVisible()
         if self._stale:

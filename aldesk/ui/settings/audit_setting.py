@@ -11,8 +11,10 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
+from aldesk.app.settings import AUDIT_SETTING as PROJECT_AUDIT_SETTING  # the project's own m
+
 AUDIT_SETTING = "plots/audit_every"  # the user's default, for projects that have no m of their own
-PROJECT_AUDIT_SETTING = "session/audit_every"  # = settings_dialog.AUDIT_SETTING: the project's own m
+
 DEFAULT_AUDIT_EVERY = 10
 
 

@@ -561,7 +561,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open a project first: the settings belong to a project.", 5000)
             return
         s = self.ctl.session
-        current = LabelingSettings(s.strategy.name, s.knn.k, s.audit_every)
+        current = LabelingSettings(s.strategy.name, s.k, s.audit_every)
         dlg = SettingsDialog(current, can_change_k=self.ws.project is not None, parent=self)
         self._dialogs.append(dlg)
         ctl = self.ctl
@@ -580,7 +580,7 @@ class MainWindow(QMainWindow):
                 else:
                     s.audit_every = new.audit_every
                     ctl.set_setting(AUDIT_SETTING, new.audit_every)
-            if new.k != s.knn.k:
+            if new.k != s.k:
                 ctl.set_setting(K_SETTING, new.k)
                 self.rebuild_session(new.k)
             if new != current:
