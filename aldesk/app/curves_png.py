@@ -13,21 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-# The plots' palette (aldesk/ui/plots/style.py, which needs Qt): a strategy has the same colour in the PNG.
-PALETTE = (
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#17becf",
-    "#8c564b",
-    "#bcbd22",
-)
+from aldesk.app.palette import PALETTE  # the window's plots use the same: a strategy keeps its colour
+
 RANDOM = "#7f7f7f"
 INK = "#333333"
 GRID = "#e6e6e6"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import aldesk
+from tests.tmpfs import mounted_tmpfs
 
 DEMO = Path(aldesk.__file__).parent / "resources" / "demo"
 
@@ -46,22 +47,10 @@ def write_images(folder: Path, per_class: int = 3) -> None:
 
 @pytest.fixture
 def ro_mount(tmp_path: Path) -> Iterator[Path]:
-    """A real tmpfs, filled by the test through ``fill(path)`` and then remounted read-only (root writes to a
-    chmod-ed folder anyway; a read-only mount refuses everyone). Skipped where mounting is not allowed."""
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (unprivileged container?): {r.stderr.strip()}")
-    try:
+    """A real tmpfs, filled by the test and then remounted read-only (root writes to a chmod-ed folder anyway;
+    a read-only mount refuses everyone)."""
+    with mounted_tmpfs(tmp_path / "mnt", "4m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def remount_ro(mnt: Path) -> None:

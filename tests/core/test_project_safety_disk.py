@@ -20,29 +20,16 @@ from aldesk.core.dataset import Dataset
 from aldesk.core.labeling.actions import Action
 from aldesk.core.project import Project, ProjectError, backup_dir, list_backups, recover
 from tests.core import lock_holder
+from tests.tmpfs import mounted_tmpfs
 
 WORKER = Path(__file__).with_name("killtest_worker.py")
 
 
 @pytest.fixture
 def small_fs(tmp_path: Path):
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mnt)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if r.returncode != 0:
-        pytest.skip(
-            f"cannot mount a tmpfs here ({(r.stderr or r.stdout).strip()}); needs root, not in an "
-            "unprivileged container"
-        )
-    try:
+    """A real 24 MB tmpfs."""
+    with mounted_tmpfs(tmp_path / "mnt", "24m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, check=False)
 
 
 def big_project(path: Path, n: int = 20_000) -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from PySide6.QtCore import Qt
 from aldesk.core.dataset import Dataset
 from aldesk.core.embed import default_card
 from aldesk.core.project import Project
+from tests.tmpfs import mounted_tmpfs
 from tests.ui.helpers import class_key, wait_open
 
 N_TEXTS = 40
@@ -26,21 +26,9 @@ N_TEXTS = 40
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 8 MB tmpfs (unmounted afterwards, even when the test fails)."""
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root, no unprivileged container): {r.stderr.strip()}")
-    try:
+    """A real 8 MB tmpfs."""
+    with mounted_tmpfs(tmp_path / "disk", "8m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, check=False)
 
 
 def _fill(folder: Path) -> Path:

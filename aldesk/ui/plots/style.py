@@ -5,21 +5,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-# Tableau 10: distinct, colour-blind friendlier than HSV steps, and readable on white.
-PALETTE = (
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#17becf",
-    "#8c564b",
-    "#bcbd22",
-)
+from aldesk.app.palette import PALETTE  # one list for the window and the CLI's PNGs
+
 UNLABELED = "#b8b8b8"
 RANDOM = "#7f7f7f"
 AUDIT = "#1f5fa8"
