@@ -21,7 +21,8 @@ HEAVY: dict[str, tuple[str, ...]] = {
     "torch": (),
     "ray": (),
     "pyarrow": (),
-    "pyqtgraph": ("ui/plots/",),  # the plots modules, imported by a worker (ui/shell/main_window.py _import_plots)
+    # the plots modules, imported by a worker (ui/shell/main_window.py _import_plots)
+    "pyqtgraph": ("ui/plots/",),
 }
 
 
