@@ -62,6 +62,9 @@ def resolve_under_root(root: Path | str, key: str) -> Path:
     return real
 
 
+_PATH_MEMO = 65_536  # resolved image paths a Dataset remembers (a few MB)
+
+
 @dataclass(frozen=True)
 class Problem:
     """An item that could not be used, with a reason a user understands."""
@@ -90,18 +93,32 @@ class Dataset:
     known_labels: list[str | None] | None = None
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _paths: dict[int, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def path(self, index: int) -> Path:
         """The file of an image item, safe to read: :meth:`safe_path`, or :data:`REFUSED` (an empty non-image)
-        for an item it refuses, so that readers that cannot take an exception per item (thumbnails, the
-        embedding pipeline) never read outside the data folder."""
+        for an item it refuses, so that readers that cannot take an exception per item (thumbnails) never read
+        outside the data folder.
+
+        Remembered per item (up to ``_PATH_MEMO`` of them): the window asks for every row it paints, and a
+        realpath + stat per row made the candidate strip's first paint a 100+ ms stall
+        (benchmarks/gui_stall.py). Readers that must check at the moment they read (the embedder, exports) call
+        :meth:`safe_path`, which always resolves anew."""
+        memo = self._paths
+        hit = memo.get(index)
+        if hit is not None:
+            return hit
         try:
-            return self.safe_path(index)
+            path = self.safe_path(index)
         except UnsafeItem:
-            return REFUSED
+            path = REFUSED
+        if len(memo) >= _PATH_MEMO:
+            memo.clear()
+        memo[index] = path
+        return path
 
     def safe_path(self, index: int) -> Path:
         """The real file of an image item, checked by :func:`resolve_under_root` (raises :class:`UnsafeItem`)."""
