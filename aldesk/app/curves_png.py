@@ -9,11 +9,11 @@ that names each strategy with those two numbers. Drawn at twice the size and sca
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 from aldesk.app.palette import PALETTE  # the window's plots use the same: a strategy keeps its colour
+from aldesk.core.atomic import atomic_file
 
 RANDOM = "#7f7f7f"
 INK = "#333333"
@@ -187,17 +187,6 @@ def curves_png(result: dict, path: str | Path, width: int = 1200, height: int = 
         draw.text((bx0 + 50 * s, y), text, fill=INK, font=small, anchor="lm")
 
     out = Path(path)
-    tmp = out.with_name(f".{out.name}.aldesk-tmp-{os.getpid()}")
-    created = False
-    try:
-        with open(tmp, "xb") as f:  # "x": never truncate a file of that name aldesk did not make
-            created = True
-            img.resize((width, height), Image.Resampling.LANCZOS).save(f, format="PNG")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        if created:
-            tmp.unlink(missing_ok=True)
-        raise
+    with atomic_file(out, "wb") as f:  # a complete PNG or the old file, never a part
+        img.resize((width, height), Image.Resampling.LANCZOS).save(f, format="PNG")
     return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -154,18 +153,12 @@ def run(args: argparse.Namespace) -> int:
 def _write_json(out: dict, path: Path) -> None:
     """Write under a temporary name in the same folder, then rename: a failure (the disk full) leaves the old
     file as it was, never a truncated one; the results are printed above either way."""
-    tmp = path.with_name(f".{path.name}.aldesk-tmp-{os.getpid()}")
-    created = False
+    from aldesk.core.atomic import atomic_file
+
     try:
-        with open(tmp, "x", encoding="utf-8") as f:  # "x": never truncate a file of that name we did not make
-            created = True
+        with atomic_file(path, encoding="utf-8") as f:
             f.write(json.dumps(out, indent=1))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
     except OSError as exc:
-        if created:
-            tmp.unlink(missing_ok=True)
         raise UserError(
             f"Cannot write {path}: {exc.strerror or exc}; the table above has the results."
         ) from None

@@ -25,7 +25,6 @@ import ctypes
 import json
 import os
 import re
-import secrets
 import shutil
 import stat
 import time
@@ -37,6 +36,8 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from aldesk.core.atomic import atomic_file, fsync_dir, tmp_name
+from aldesk.core.atomic import clean_stale as _clean_stale
 from aldesk.core.dataset import Dataset, UnsafeItem, resolve_under_root
 from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
 from aldesk.core.project import Project, companion_paths
@@ -48,8 +49,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # The file aldesk writes at the top of an ImageFolder / Hugging Face export: only a folder holding it is ever
 # replaced by a new export (a user's folder that merely has the same name is refused, never emptied).
 MARKER = ".aldesk-export"
-# Temporary outputs: ".<target name>.aldesk-tmp-<pid>-<random>" beside the target.
-_TMP = re.compile(r"^\.(?P<name>.+)\.aldesk-tmp-(?P<pid>\d+)-[0-9a-f]{8}$")
+
+
+def clean_stale(target: Path) -> list[Path]:
+    """Remove the temporaries a killed export of ``target`` left beside it (a folder only when it holds
+    :data:`MARKER`): :func:`aldesk.core.atomic.clean_stale`."""
+    return _clean_stale(target, marker=MARKER)
 
 
 @dataclass(frozen=True)
@@ -375,89 +380,6 @@ def check_output(fmt: str, out: Path, dataset: Dataset, *, protected: Sequence[P
             raise UserError(f"{what} is the project's data folder; choose a file name.")
 
 
-def _tmp_name(target: Path) -> Path:
-    return target.with_name(f".{target.name}.aldesk-tmp-{os.getpid()}-{secrets.token_hex(4)}")
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError, OverflowError):
-        return True  # someone else's process, or unknowable: leave its file alone
-    return True
-
-
-def clean_stale(target: Path) -> list[Path]:
-    """Remove the temporaries a killed export of ``target`` left beside it.
-
-    Only entries named by aldesk's own pattern for this very target, of a process that is gone; a temporary
-    folder only when it holds :data:`MARKER` (aldesk wrote it first thing). Links are removed as links, never
-    followed. Returns what was removed.
-    """
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(target.parent if str(target.parent) else "."))
-    except OSError:
-        return removed
-    for e in entries:
-        m = _TMP.match(e.name)
-        if m is None or m["name"] != target.name or _alive(int(m["pid"])):
-            continue
-        p = Path(e.path)
-        try:
-            if e.is_dir(follow_symlinks=False):
-                mk = p / MARKER
-                if not mk.is_symlink() and mk.is_file():
-                    shutil.rmtree(p)
-                    removed.append(p)
-            else:
-                os.unlink(p)
-                removed.append(p)
-        except OSError:
-            continue  # cleaned next time
-    return removed
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_file(target: Path, **open_args: object) -> Iterator:
-    """A text file object that becomes ``target`` only once complete: written under a temporary name in the
-    same folder, fsynced, renamed over ``target`` (os.replace: readers see the old file or the new one, never a
-    part). A symlink at ``target`` is replaced as a link, never followed; an existing folder or special file at
-    ``target`` is refused."""
-    target = Path(target)
-    with contextlib.suppress(FileNotFoundError):
-        st = os.lstat(target)
-        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-            raise UserError(f"{target} exists and is not a regular file; choose a file name for the export.")
-    clean_stale(target)
-    tmp = _tmp_name(target)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
-    try:
-        with open(fd, "w", **open_args) as f:  # type: ignore[call-overload]
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(target.parent)
-
-
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
     try:
@@ -502,19 +424,19 @@ def atomic_folder(out: Path, fmt: str) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
     new = _replaceable(out)
     clean_stale(out)
-    tmp = _tmp_name(out)
+    tmp = tmp_name(out)
     tmp.mkdir()
     try:
         # The marker first: a killed build is recognisable as aldesk's, so it may be cleaned.
         (tmp / MARKER).write_text(json.dumps({"format": fmt, "time": time.time()}) + "\n", encoding="utf-8")
         yield tmp
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         if new:
             os.rename(tmp, out)  # fails (is refused) if something appeared at out meanwhile
         elif _exchange(tmp, out):
             shutil.rmtree(tmp)  # now the old export
         else:
-            old = _tmp_name(out)
+            old = tmp_name(out)
             os.rename(out, old)
             os.rename(tmp, out)
             shutil.rmtree(old)
@@ -522,7 +444,7 @@ def atomic_folder(out: Path, fmt: str) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp)
         raise
-    _fsync_dir(out.parent)
+    fsync_dir(out.parent)
 
 
 def _unique(name: str, key: str, used: set[str]) -> str:

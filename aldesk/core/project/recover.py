@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from aldesk.core.atomic import fsync_dir
 from aldesk.core.project.backups import _clean_temps, _remove_plain, backup_dir, backup_time
 from aldesk.core.project.checks import _check_file, _good_backups, _ro_uri, _wal_has_data
 from aldesk.core.project.errors import ProjectError, _reason, _writer_lock
@@ -91,7 +92,7 @@ def _recover(path: Path, backup: Path | None, force: bool) -> Recovered:
             if exists:
                 _set_aside(path, "replaced" if healthy else "damaged", aside)
             os.replace(tmp, path)  # the last step: until here the project (or nothing) is at its name
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         except ProjectError:
             _undo_aside(path, aside)
             raise
@@ -124,16 +125,6 @@ def _set_aside(path: Path, why: str, aside: list[Path]) -> None:
             continue
         _move_no_replace(src, dst, keep=src == path)
         aside.append(dst)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # The renames themselves on disk, not only the files' bytes (where the OS allows opening a folder).
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _undo_aside(path: Path, aside: list[Path]) -> None:
