@@ -13,9 +13,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 from aldesk.core.evaluate.curves import DEFAULT_WINDOW, LooTrace, audit_curve
 from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.plots.curves import LiveAccuracyPlot
-from aldesk.ui.settings.audit_setting import (  # noqa: F401 - re-exported: the panel's settings are read from here
+from aldesk.ui.settings.audit_setting import (
     AUDIT_SETTING,
-    DEFAULT_AUDIT_EVERY,
     PROJECT_AUDIT_SETTING,
     audit_every_setting,
     project_audit_every,
