@@ -153,3 +153,9 @@ def load_knn_state(
     """The stored slots for ``key`` if they fit (n, k), else None."""
     pair = _load_pair((root or default_root()) / key, "knn", n)
     return pair if pair is not None and pair[0].shape[1] == k else None
+
+
+def save_graph(key: str, indices: np.ndarray, similarities: np.ndarray, root: Path | None = None) -> bool:
+    """Store a graph made elsewhere (``aldesk import-vectors --graph``) where :func:`load_graph` finds it; indices
+    are positions among the eligible items, as :func:`knn_graph_cached` stores its own. False if not writable."""
+    return _save_pair((root or default_root()) / key, "", indices, similarities)
