@@ -241,6 +241,7 @@ def main() -> None:
             capture_output=True,
             text=True,
         )
+        shutil.rmtree(home, ignore_errors=True)  # the run's settings, caches and demo project
         if proc.returncode != 0:
             sys.exit(f"the scripted session failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
         out = proc.stdout

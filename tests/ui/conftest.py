@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 # One embedding cache per test session: the demo is embedded once, later tests hit the cache (as users do).
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="aldesk-uitest-"))
+atexit.register(shutil.rmtree, _SESSION_DIR, True)  # a test run leaves nothing in /tmp
 os.environ["XDG_CACHE_HOME"] = str(_SESSION_DIR / "cache")
 
 import pytest
