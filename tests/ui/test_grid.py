@@ -1,0 +1,107 @@
+"""The grid on the real window with real keys: a page of 20 predicted items confirmed by one key and undone by one
+Ctrl+Z, Space deselects, Enter accepts the shown predictions, M shows the nearest unlabeled items, a click toggles;
+the labels are logged with origin "grid" in the project file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from aldesk.core.labeling import views
+from aldesk.core.project import Project
+from tests.ui.helpers import class_key, text_workspace
+from tests.ui.test_settings import _project_workspace
+
+
+def _seed_labels(qtbot, win) -> None:
+    for n in (1, 2, 3, 1, 2, 3, 1, 2, 3):
+        qtbot.keyClick(win, class_key(n))
+    win.ctl.flush()
+
+
+def test_a_page_of_20_confirmed_by_one_key_and_undone_by_one_ctrl_z(
+    qtbot, make_window, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.aldesk"
+    win = make_window()
+    win.set_workspace(_project_workspace(path), density=False)
+    win.ctl.session.audit_every = 0
+    _seed_labels(qtbot, win)
+    s = win.ctl.session
+    before = dict(s.labels)
+    qtbot.keyClick(win, Qt.Key.Key_G)  # the grid tab, with the candidates
+    grid = win.grid
+    assert win.tabs.currentWidget() is grid and grid.mode == "candidates"
+    assert grid.view.grid_model.items() == [c.index for c in s.candidates(grid.page_size.value())]
+    grid.page_size.setValue(20)
+    grid.show_predicted("neg")
+    expected, _ = views.predicted_as(s, "neg", n=20)
+    page = grid.view.grid_model.items()
+    assert page == expected.tolist() and len(page) == 20
+    assert grid.view.selected_items() == page  # a new page is all selected
+    qtbot.keyClick(grid.view, Qt.Key.Key_Return)  # Enter: accept the shown predictions (all "neg" here)
+    assert all(s.label_of(i) == "neg" for i in page)
+    qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # one undo: the whole page
+    assert dict(s.labels) == before
+    grid.refresh()
+    page = grid.view.grid_model.items()
+    qtbot.keyClick(grid.view, class_key(3))  # one class key labels the 20 as one batch
+    assert all(s.label_of(i) == "meh" for i in page) and len(page) == 20
+    with Project.open(path, readonly=True) as p:  # what was committed, read by a second connection
+        rows = {r.item: r for r in p.label_rows()}
+    assert all(rows[i].origin == "grid" and rows[i].cls == "meh" for i in page)
+    assert s.history[-1].items == tuple(page) and s.history[-1].origin == "grid"
+    qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert dict(s.labels) == before
+    with Project.open(path, readonly=True) as p:
+        assert {r.item for r in p.label_rows()} == set(before)
+
+
+def test_space_deselects_arrows_move_and_a_click_toggles(qtbot, make_window) -> None:
+    win = make_window()
+    win.set_workspace(text_workspace(), density=False)
+    _seed_labels(qtbot, win)
+    s = win.ctl.session
+    qtbot.keyClick(win, Qt.Key.Key_G)
+    grid = win.grid
+    grid.page_size.setValue(20)
+    grid.show_predicted("pos")
+    page = grid.view.grid_model.items()
+    assert len(page) == 20
+    qtbot.keyClick(grid.view, Qt.Key.Key_Space)  # the focused (first) item: off
+    qtbot.keyClick(grid.view, Qt.Key.Key_Right)  # moves the focus, the selection stays
+    qtbot.keyClick(grid.view, Qt.Key.Key_Right)
+    qtbot.keyClick(grid.view, Qt.Key.Key_Space)  # the third: off
+    assert grid.view.selected_items() == [page[1], *page[3:]]
+    view = grid.view
+    rect = view.visualRect(view.grid_model.index(5))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # the sixth: off
+    assert page[5] not in view.selected_items() and len(view.selected_items()) == 17
+    qtbot.keyClick(grid.view, class_key(2))
+    assert [i for i in page if s.label_of(i) == "neg"] == [page[1], page[3], page[4], *page[6:]]
+    assert all(s.label_of(i) is None for i in (page[0], page[2], page[5]))
+    # The query ran again: the page is the next 20 predicted as "pos", the labeled ones gone.
+    assert grid.view.grid_model.items() == views.predicted_as(s, "pos", n=20)[0].tolist()
+    assert page[0] in grid.view.grid_model.items() or s.predict(page[0]).predicted != "pos"
+
+
+def test_m_shows_the_nearest_unlabeled_items_of_the_current_item(qtbot, make_window) -> None:
+    win = make_window()
+    win.set_workspace(text_workspace(), density=False)
+    _seed_labels(qtbot, win)
+    cur = win.ctl.current
+    qtbot.keyClick(win, Qt.Key.Key_M)
+    grid = win.grid
+    assert win.tabs.currentWidget() is grid and grid.mode == "similar" and grid.anchor == cur
+    s = win.ctl.session
+    pool = np.flatnonzero(s.pool_mask())
+    pool = pool[pool != cur]
+    brute = pool[np.argsort(-(s.X[pool] @ s.X[cur]), kind="stable")][: grid.page_size.value()]
+    assert grid.view.grid_model.items() == brute.tolist()
+    # M inside the grid: more like the focused item.
+    qtbot.keyClick(grid.view, Qt.Key.Key_Right)
+    focused = grid.view.grid_model.cards[grid.view.currentIndex().row()].item
+    qtbot.keyClick(grid.view, Qt.Key.Key_M)
+    assert grid.anchor == focused and focused not in grid.view.grid_model.items()
