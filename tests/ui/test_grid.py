@@ -105,3 +105,61 @@ def test_m_shows_the_nearest_unlabeled_items_of_the_current_item(qtbot, make_win
     focused = grid.view.grid_model.cards[grid.view.currentIndex().row()].item
     qtbot.keyClick(grid.view, Qt.Key.Key_M)
     assert grid.anchor == focused and focused not in grid.view.grid_model.items()
+
+
+TEXTS = [
+    "The chef cooked a delicious pasta dinner with fresh tomatoes.",
+    "Our soccer team won the championship final last night.",
+    "The stock market fell sharply after the interest rate decision.",
+    "A kitten slept all afternoon on the warm windowsill.",
+    "Heavy rain and strong winds are expected over the weekend.",
+    "The orchestra played a beautiful symphony to a full hall.",
+]
+
+
+def test_typed_search_ranks_texts_by_meaning_and_substring_stays(qtbot, make_window, tmp_path: Path) -> None:
+    from aldesk.core.dataset import Dataset
+    from aldesk.core.embed import embed_dataset
+    from aldesk.core.labeling.session import Session
+    from aldesk.ui.labeling.controller import Workspace
+
+    ds = Dataset("text", tmp_path / "t.csv", TEXTS)
+    X = embed_dataset(ds, cache_dir=tmp_path / "cache").vectors  # the bundled text model, real inference
+    win = make_window()
+    win.set_workspace(Workspace(ds, Session(X, ["a", "b"]), None, [], "texts"), density=False)
+    win.tabs.setCurrentWidget(win.grid)
+    grid = win.grid
+    assert grid.by_meaning.isChecked() and "meaning" in grid.search.toolTip()
+    qtbot.keyClicks(grid.search, "a cute cat napping")
+    qtbot.keyClick(grid.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: grid.mode == "search", timeout=60_000)
+    assert grid.view.grid_model.items()[0] == 3
+    assert grid.view.grid_model.cards[0].score == max(c.score for c in grid.view.grid_model.cards)
+    grid.search.clear()
+    qtbot.keyClicks(grid.search, "football match result")
+    qtbot.keyClick(grid.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: grid.query_vec is not None and grid.view.grid_model.items()[0] == 1, timeout=60_000
+    )
+    grid.by_meaning.setChecked(False)  # substring search stays
+    grid.search.clear()
+    qtbot.keyClicks(grid.search, "the S")
+    qtbot.keyClick(grid.search, Qt.Key.Key_Return)
+    assert grid.query_vec is None and grid.view.grid_model.items() == [2]  # "The stock market", whatever the case
+
+
+def test_images_say_there_is_no_text_tower(qtbot, make_window) -> None:
+    from aldesk.core.dataset import Dataset
+    from aldesk.core.labeling.session import Session
+    from aldesk.ui.labeling.controller import Workspace
+    from tests.ui.helpers import clustered
+
+    keys = [f"cat/{i}.png" if i % 2 else f"dog/{i}.png" for i in range(40)]
+    ds = Dataset("image", Path("/nonexistent-root"), keys)
+    win = make_window()
+    win.set_workspace(Workspace(ds, Session(clustered(40), ["cat", "dog"]), None, [], "imgs"), density=False)
+    grid = win.grid
+    assert not grid.by_meaning.isEnabled() and "no text encoder" in grid.search.toolTip()
+    grid.search.setText("cat/")
+    grid.run_search()
+    assert grid.view.grid_model.items() == [i for i in range(40) if i % 2][: grid.page_size.value()]
