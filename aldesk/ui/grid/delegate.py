@@ -11,7 +11,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from aldesk.ui.grid.model import CARD_ROLE, Card
+from aldesk.ui.grid.model import Card, GridModel
 
 _Index = QModelIndex | QPersistentModelIndex
 SELECTED = QColor("#1f77b4")
@@ -20,8 +20,12 @@ CAPTION_PX = 34  # two lines of caption
 
 
 class GridDelegate(QStyledItemDelegate):
-    def __init__(self, kind: str, thumb_px: int) -> None:
+    def __init__(self, model: GridModel, kind: str, thumb_px: int) -> None:
         super().__init__()
+        # The model is read directly (its lists), not through index.data(): a QVariant round trip per role and
+        # cell was a third of a 200-cell paint.
+        self.model = model
+        self._bold: QFont | None = None
         self.kind = kind
         self.thumb_px = thumb_px
 
@@ -34,24 +38,29 @@ class GridDelegate(QStyledItemDelegate):
         return self.cell_size()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        card: Card | None = index.data(CARD_ROLE)
-        if card is None:
+        row = index.row()
+        if not 0 <= row < len(self.model.cards):
             return
+        card = self.model.cards[row]
         r = option.rect.adjusted(3, 3, -3, -3)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         current = bool(option.state & QStyle.StateFlag.State_HasFocus)
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.fillRect(r, QColor("#eaf2fb") if selected else QColor("#f7f7f7"))
         body = QRect(r.left() + 3, r.top() + 3, r.width() - 6, r.height() - CAPTION_PX - 6)
         if not selected:
             painter.setOpacity(0.45)
         if self.kind == "image":
-            pm = index.data(Qt.ItemDataRole.DecorationRole)
+            pm = self.model.pixmap(row)
             if isinstance(pm, QPixmap) and not pm.isNull():
-                size = pm.size().scaled(body.size(), Qt.AspectRatioMode.KeepAspectRatio)
-                target = QRect(0, 0, size.width(), size.height())
+                # The loader scaled it to the cell already: drawn 1:1 (no per-paint scaling), else fitted.
+                dpr = pm.devicePixelRatio() or 1.0
+                w, h = pm.width() / dpr, pm.height() / dpr
+                if w > body.width() or h > body.height():
+                    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+                    size = pm.size().scaled(body.size(), Qt.AspectRatioMode.KeepAspectRatio)
+                    w, h = size.width(), size.height()
+                target = QRect(0, 0, int(w), int(h))
                 target.moveCenter(body.center())
                 painter.drawPixmap(target, pm)
             else:
@@ -59,7 +68,7 @@ class GridDelegate(QStyledItemDelegate):
         else:
             painter.setPen(QColor("#222222"))
             flags = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-            painter.drawText(body, int(flags), str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+            painter.drawText(body, int(flags), self.model.text(row))
         painter.setOpacity(1.0)
         self._caption(painter, card, QRect(r.left() + 4, r.bottom() - CAPTION_PX, r.width() - 8, CAPTION_PX))
         pen = QPen(SELECTED if selected else QColor("#c8c8c8"), 3 if selected else 1)
@@ -71,6 +80,7 @@ class GridDelegate(QStyledItemDelegate):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(r)
         if selected:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             mark = QRect(r.right() - 20, r.top() + 4, 16, 16)
             painter.setBrush(SELECTED)
             painter.setPen(Qt.PenStyle.NoPen)
@@ -88,9 +98,11 @@ class GridDelegate(QStyledItemDelegate):
         else:
             top = "no prediction yet"
         bottom = f"#{card.item + 1:,}" + ("" if card.score is None else f" · {card.score:.2f}")
-        font = QFont(painter.font())
-        font.setBold(True)
-        painter.setFont(font)
+        plain = painter.font()
+        if self._bold is None:
+            self._bold = QFont(plain)
+            self._bold.setBold(True)
+        painter.setFont(self._bold)  # the caption: bold class line, plain number line
         painter.setPen(OFF_TARGET if card.off_target else QColor("#222222"))
         half = rect.height() // 2
         elide = Qt.TextElideMode.ElideRight
@@ -100,8 +112,7 @@ class GridDelegate(QStyledItemDelegate):
             int(Qt.AlignmentFlag.AlignLeft),
             fm.elidedText(top, elide, rect.width()),
         )
-        font.setBold(False)
-        painter.setFont(font)
+        painter.setFont(plain)
         painter.setPen(QColor("#555555"))
         painter.drawText(
             rect.adjusted(0, half, 0, 0),

@@ -85,6 +85,18 @@ class GridModel(QAbstractListModel):
             }
         self.endResetModel()
 
+    def pixmap(self, row: int) -> object:
+        """The row's thumbnail (None until decoded, or for texts): what the delegate paints, without a QVariant."""
+        if self.ds is None or self.ds.kind != "image" or self.thumbs is None:
+            return None
+        return self.thumbs.get(self.ds.path(self.cards[row].item), self.thumb_px)
+
+    def text(self, row: int) -> str:
+        """The row's text as the card shows it (the first 400 characters, blanks collapsed)."""
+        if self.ds is None or self.ds.kind != "text":
+            return ""
+        return " ".join(self.ds.text(self.cards[row].item)[:400].split())
+
     def items(self) -> list[int]:
         return [c.item for c in self.cards]
 
@@ -99,10 +111,10 @@ class GridModel(QAbstractListModel):
             return card.item
         if role == CARD_ROLE:
             return card
-        if role == Qt.ItemDataRole.DecorationRole and self.ds.kind == "image" and self.thumbs is not None:
-            return self.thumbs.get(self.ds.path(card.item), self.thumb_px)  # None until it is decoded
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.pixmap(index.row())
         if role == Qt.ItemDataRole.DisplayRole and self.ds.kind == "text":
-            return " ".join(self.ds.text(card.item)[:400].split())
+            return self.text(index.row())
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.ds.keys[card.item] if self.ds.kind == "image" else self.ds.text(card.item)[:600]
         return None

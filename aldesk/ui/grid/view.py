@@ -69,7 +69,7 @@ class GridView(QListView):
         super().__init__(parent)
         self.grid_model = GridModel(thumbs, thumb_px)
         self.setModel(self.grid_model)
-        self.delegate = GridDelegate(kind, thumb_px)
+        self.delegate = GridDelegate(self.grid_model, kind, thumb_px)
         self.setItemDelegate(self.delegate)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.LeftToRight)
