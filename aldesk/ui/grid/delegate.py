@@ -68,7 +68,11 @@ class GridDelegate(QStyledItemDelegate):
         else:
             painter.setPen(QColor("#222222"))
             flags = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-            painter.drawText(body, int(flags), self.model.text(row))
+            # Clear of the check mark, and clipped: a long text never runs into the caption below it.
+            text_rect = body.adjusted(0, 0, -20, 0)
+            painter.setClipRect(text_rect)
+            painter.drawText(text_rect, int(flags), self.model.text(row))
+            painter.setClipping(False)
         painter.setOpacity(1.0)
         self._caption(painter, card, QRect(r.left() + 4, r.bottom() - CAPTION_PX, r.width() - 8, CAPTION_PX))
         pen = QPen(SELECTED if selected else QColor("#c8c8c8"), 3 if selected else 1)

@@ -343,7 +343,9 @@ class MapPanel(QWidget):
             return
         self._pending = (pv.targets, cls)
         self.preview_grid.show_items(s, ctl.ws.dataset, preview_order(s, pv.targets, cls), target=cls)
-        self.preview_grid.setMaximumHeight(PREVIEW_ROWS * self.preview_grid.gridSize().height() + 8)
+        cell = self.preview_grid.gridSize().height()
+        self.preview_grid.setMinimumHeight(cell + 12)  # one full row at least, two when the dock has room
+        self.preview_grid.setMaximumHeight(PREVIEW_ROWS * cell + 8)
         self.preview_grid.show()
         self.info.setText(preview_text(pv))
         self.apply_button.setVisible(True)
