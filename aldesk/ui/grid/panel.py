@@ -32,7 +32,7 @@ from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.shell.tasks import TaskError, TaskHandle, TaskRunner
 from aldesk.ui.shell.thumbs import ThumbnailLoader
 
-PAGE = 30
+PAGE = 20  # a page the eye takes in at once; the spin box changes it
 MODES = ("candidates", "predicted", "least", "similar", "search")
 MODE_NAMES = (
     "Candidates (the ranking)",
