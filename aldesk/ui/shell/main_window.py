@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
         split.addWidget(self.why)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        self.browse = BrowseView(ctl)
+        self.browse = BrowseView(ctl, self.thumbs)
         self.browse.open_item.connect(self._open_from_browse)
         self.tabs.addTab(split, "Label")
         self.tabs.addTab(self.browse, "Browse and fix")
