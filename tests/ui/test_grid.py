@@ -145,7 +145,9 @@ def test_typed_search_ranks_texts_by_meaning_and_substring_stays(qtbot, make_win
     grid.search.clear()
     qtbot.keyClicks(grid.search, "the S")
     qtbot.keyClick(grid.search, Qt.Key.Key_Return)
-    assert grid.query_vec is None and grid.view.grid_model.items() == [2]  # "The stock market", whatever the case
+    assert grid.query_vec is None and grid.view.grid_model.items() == [
+        2
+    ]  # "The stock market", whatever the case
 
 
 def test_images_say_there_is_no_text_tower(qtbot, make_window) -> None:
@@ -163,3 +165,17 @@ def test_images_say_there_is_no_text_tower(qtbot, make_window) -> None:
     grid.search.setText("cat/")
     grid.run_search()
     assert grid.view.grid_model.items() == [i for i in range(40) if i % 2][: grid.page_size.value()]
+
+
+def test_a_hidden_grid_runs_no_query_on_a_key_and_catches_up_when_shown(qtbot, make_window) -> None:
+    win = make_window()
+    win.set_workspace(text_workspace(), density=False)
+    grid = win.grid
+    calls: list[int] = []
+    real = grid.results
+    grid.results = lambda n: (calls.append(n), real(n))[1]  # type: ignore[method-assign]
+    _seed_labels(qtbot, win)
+    qtbot.wait(50)
+    assert calls == []  # nine keys in the Label tab: the hidden grid did nothing
+    win.tabs.setCurrentWidget(grid)
+    assert calls and grid.view.grid_model.items() == [c.index for c in win.ctl.session.candidates(20)]

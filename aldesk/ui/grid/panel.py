@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -70,6 +71,7 @@ class GridPanel(QWidget):
         self.total = 0
         self._search_task: TaskHandle | None = None
         self._lower: list[str] | None = None
+        self._stale = False  # labels changed while the tab was hidden
 
         self.mode_box = QComboBox()
         self.mode_box.addItems(MODE_NAMES)
@@ -252,7 +254,17 @@ class GridPanel(QWidget):
 
     @Slot()
     def _schedule(self) -> None:
-        self._timer.start()
+        # Hidden, the grid costs nothing: a key in the labeling view must not pay for a query over the pool.
+        if self.isVisible():
+            self._timer.start()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.refresh()
 
     # ------------------------------------------------------------------ actions
     @Slot(int)
