@@ -4,11 +4,13 @@ the labels are logged with origin "grid" in the project file."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
 
+from aldesk.core.exchange.export import export_project
 from aldesk.core.labeling import views
 from aldesk.core.project import Project
 from tests.ui.helpers import class_key, text_workspace
@@ -53,6 +55,13 @@ def test_a_page_of_20_confirmed_by_one_key_and_undone_by_one_ctrl_z(
         rows = {r.item: r for r in p.label_rows()}
     assert all(rows[i].origin == "grid" and rows[i].cls == "meh" for i in page)
     assert s.history[-1].items == tuple(page) and s.history[-1].origin == "grid"
+    out = tmp_path / "labels.jsonl"  # the export keeps the origin
+    with Project.open(path, readonly=True) as p:
+        export_project(p, "jsonl", out)
+    exported = {r["item"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    keys = win.ctl.ws.dataset.keys
+    assert all(exported[keys[i]]["origin"] == "grid" for i in page)
+    assert all(exported[keys[i]]["origin"] == "user" for i in before)
     qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert dict(s.labels) == before
     with Project.open(path, readonly=True) as p:
