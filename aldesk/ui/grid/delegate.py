@@ -70,6 +70,8 @@ class GridDelegate(QStyledItemDelegate):
             flags = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
             # Clear of the check mark, and clipped: a long text never runs into the caption below it.
             text_rect = body.adjusted(0, 0, -20, 0)
+            line = max(1, painter.fontMetrics().lineSpacing())
+            text_rect.setHeight(text_rect.height() // line * line)  # whole lines only, never half a line
             painter.setClipRect(text_rect)
             painter.drawText(text_rect, int(flags), self.model.text(row))
             painter.setClipping(False)

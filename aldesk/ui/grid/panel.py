@@ -216,7 +216,9 @@ class GridPanel(QWidget):
         if self.offset and self.offset >= items.size:  # the page emptied: back to the last full one
             self.offset = max(0, (max(items.size, 1) - 1) // size * size)
         page = items[self.offset : self.offset + size]
-        sc = None if scores is None else scores[self.offset : self.offset + size]
+        # A similarity is worth a caption; a confidence is in the caption already (the prediction's percentage).
+        shown = scores is not None and self.mode in ("similar", "search")
+        sc = scores[self.offset : self.offset + size] if shown and scores is not None else None
         self.view.show_items(self.ctl.session, self.ds, page, sc)
         self._show_info()
 
