@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.core.labeling import views
-from aldesk.core.progress import CancelFn, ProgressFn
+from aldesk.ui.grid.search import MEANING_TIP, NO_TEXT_TOWER, QueryEmbedder, Substring
 from aldesk.ui.grid.view import GridView
 from aldesk.ui.labeling.controller import Controller
-from aldesk.ui.shell.tasks import TaskError, TaskHandle, TaskRunner
+from aldesk.ui.shell.tasks import TaskRunner
 from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 PAGE = 20  # a page the eye takes in at once; the spin box changes it
@@ -41,11 +41,6 @@ MODE_NAMES = (
     "Least confident of …",
     "More like this (M)",
     "Search results",
-)
-SEARCH_KIND = "grid-search"
-NO_TEXT_TOWER = (
-    "The image model has no text encoder, so typed words cannot be compared with images: "
-    "the box searches file names; use M (more like this) to find similar images."
 )
 
 
@@ -61,7 +56,7 @@ class GridPanel(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.ctl, self.runner, self._card = ctl, runner, card
+        self.ctl, self.runner = ctl, runner
         self.ds = ctl.ws.dataset
         self.mode = "candidates"
         self.anchor: int | None = None  # the item of "more like this"
@@ -69,8 +64,10 @@ class GridPanel(QWidget):
         self.query_vec: np.ndarray | None = None  # the typed query's embedding (None: substring search)
         self.offset = 0
         self.total = 0
-        self._search_task: TaskHandle | None = None
-        self._lower: list[str] | None = None
+        self.embedder = QueryEmbedder(runner, card, ctl.session.X.shape[1], self)
+        self.embedder.ready.connect(self._on_search_done)
+        self.embedder.failed.connect(self.info_text)
+        self.substring = Substring(self.ds)
         self._stale = False  # labels changed while the tab was hidden
 
         self.mode_box = QComboBox()
@@ -91,11 +88,7 @@ class GridPanel(QWidget):
         self.by_meaning.setChecked(text)
         self.by_meaning.setEnabled(text)
         self.search.setPlaceholderText("Search by meaning… (Enter)" if text else "Search file names… (Enter)")
-        tip = (
-            "Ranks the texts by meaning: your words are embedded by the project's text model."
-            if text
-            else NO_TEXT_TOWER
-        )
+        tip = MEANING_TIP if text else NO_TEXT_TOWER
         self.search.setToolTip(tip)
         self.by_meaning.setToolTip(tip)
         bar = QHBoxLayout()
@@ -146,37 +139,23 @@ class GridPanel(QWidget):
         text = self.search.text().strip()
         if not text:
             return
-        self.query = text
         if not (self.by_meaning.isChecked() and self.ds.kind == "text"):
-            self.query_vec = None
+            self.query, self.query_vec = text, None
             self._set_mode("search")
             return
-        card_fn = self._card
-
-        def task(progress: ProgressFn, cancel: CancelFn) -> np.ndarray:
-            from aldesk.core.embed import default_card
-            from aldesk.core.embed.query_text import embed_query
-
-            card = card_fn() if card_fn is not None else default_card("text")
-            return embed_query(card, text)  # type: ignore[arg-type]
-
         self.info.setText(f"Embedding “{text}”…")
-        self._search_task = self.runner.start(SEARCH_KIND, task)
-        self._search_task.finished.connect(self._on_search_done)
-        self._search_task.failed.connect(self._on_search_failed)
+        self.embedder.start(text)
 
-    @Slot(object)
-    def _on_search_done(self, vec: object) -> None:
-        self.query_vec = np.asarray(vec, dtype=np.float32)
-        if self.query_vec.shape != (self.ctl.session.X.shape[1],):
-            self.query_vec = None
-            self.info.setText("The text model's vectors do not fit this project's embeddings.")
-            return
+    @Slot(str, object)
+    def _on_search_done(self, text: str, vec: object) -> None:
+        if text != self.search.text().strip():
+            return  # the user typed another query meanwhile: its own result follows
+        self.query, self.query_vec = text, np.asarray(vec, dtype=np.float32)
         self._set_mode("search")
 
-    @Slot(object)
-    def _on_search_failed(self, err: TaskError) -> None:
-        self.info.setText(err.message)
+    @Slot(str)
+    def info_text(self, text: str) -> None:
+        self.info.setText(text)
 
     def results(self, n: int) -> tuple[np.ndarray, np.ndarray | None, int]:
         """(items, scores, how many there are in all) of the current query, the first ``n`` of them."""
@@ -196,17 +175,9 @@ class GridPanel(QWidget):
             items, sims = views.similar_to(s, self.query_vec, n)
             return items, sims, int(s.pool_mask().sum())
         if self.mode == "search" and self.query:
-            hits = self._substring(self.query)
+            hits = self.substring.hits(self.query, self.ctl.session.pool_mask())
             return hits[:n], None, int(hits.size)
         return np.zeros(0, np.int64), None, 0
-
-    def _substring(self, text: str) -> np.ndarray:
-        if self._lower is None:
-            src = self.ds.keys if self.ds.kind == "image" else [self.ds.text(i) for i in range(len(self.ds))]
-            self._lower = [t.lower() for t in src]
-        q = text.lower()
-        pool = self.ctl.session.pool_mask()
-        return np.array([i for i, t in enumerate(self._lower) if pool[i] and q in t], np.int64)
 
     # ------------------------------------------------------------------ page
     @Slot()
