@@ -295,7 +295,8 @@ class GridPanel(QWidget):
         if self.mode == "similar" and self.anchor is not None:
             head = f"More like #{self.anchor + 1:,}: its nearest unlabeled items. "
         elif self.mode == "search":
-            head = f"“{self.query}” ({'by meaning' if self.query_vec is not None else 'contains'}). "
+            how = "by meaning" if self.query_vec is not None else "contains"
+            head = f"“{self.query}” ({how}, unlabeled items). "
         elif self.mode in ("predicted", "least"):
             head = f"{MODE_NAMES[MODES.index(self.mode)].replace('…', self.class_box.currentText())}. "
         else:
