@@ -188,3 +188,18 @@ def test_a_hidden_grid_runs_no_query_on_a_key_and_catches_up_when_shown(qtbot, m
     assert calls == []  # nine keys in the Label tab: the hidden grid did nothing
     win.tabs.setCurrentWidget(grid)
     assert calls and grid.view.grid_model.items() == [c.index for c in win.ctl.session.candidates(20)]
+
+
+def test_a_page_labeled_in_the_grid_is_queried_once(qtbot, make_window) -> None:
+    win = make_window()
+    win.set_workspace(text_workspace(), density=False)
+    _seed_labels(qtbot, win)
+    qtbot.keyClick(win, Qt.Key.Key_G)
+    grid = win.grid
+    grid.show_predicted("pos")
+    calls: list[int] = []
+    real = grid.results
+    grid.results = lambda n: (calls.append(n), real(n))[1]  # type: ignore[method-assign]
+    qtbot.keyClick(grid.view, class_key(1))
+    qtbot.wait(100)  # the event loop turns: a second, redundant refresh would run here
+    assert len(calls) == 1

@@ -182,6 +182,8 @@ class GridPanel(QWidget):
     # ------------------------------------------------------------------ page
     @Slot()
     def refresh(self) -> None:
+        self._timer.stop()  # this is the pending refresh: a label the grid gave itself is queried once, not twice
+        self._stale = False
         size = self.page_size.value()
         items, scores, self.total = self.results(self.offset + size)
         if self.offset and self.offset >= items.size:  # the page emptied: back to the last full one
