@@ -114,6 +114,8 @@ def test_m_shows_the_nearest_unlabeled_items_of_the_current_item(qtbot, make_win
     focused = grid.view.grid_model.cards[grid.view.currentIndex().row()].item
     qtbot.keyClick(grid.view, Qt.Key.Key_M)
     assert grid.anchor == focused and focused not in grid.view.grid_model.items()
+    qtbot.keyClick(grid.view, Qt.Key.Key_Escape)  # back to the labeling view
+    assert win.tabs.currentIndex() == 0
 
 
 TEXTS = [

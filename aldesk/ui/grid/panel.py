@@ -46,6 +46,7 @@ MODE_NAMES = (
 
 class GridPanel(QWidget):
     open_item = Signal(int)  # double-click: show the item in the labeling view
+    back = Signal()  # Esc: back to the labeling view
 
     def __init__(
         self,
@@ -101,6 +102,7 @@ class GridPanel(QWidget):
         self.view.accept_key.connect(self.accept_selection)
         self.view.page_key.connect(self.turn_page)
         self.view.similar_key.connect(self.show_similar)
+        self.view.escape_key.connect(self.back)
         self.view.selection_count.connect(lambda _n: self._show_info())
         self.view.doubleClicked.connect(
             lambda ix: self.open_item.emit(self.view.grid_model.cards[ix.row()].item)
@@ -290,7 +292,7 @@ class GridPanel(QWidget):
         return (
             f"Page {self.offset // size + 1} of {pages} ({self.total:,} items) · {n_sel} selected. "
             "Class key: label the selected · Enter: accept their predictions · Space: toggle · "
-            "PgDn/PgUp: page"
+            "PgDn/PgUp: page · Esc: back to Label"
         )
 
     def _show_info(self) -> None:

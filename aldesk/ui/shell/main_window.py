@@ -363,6 +363,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.browse, "Browse and fix")
         self.grid = GridPanel(ctl, self.thumbs, self.runner, partial(_card_of, ws))
         self.grid.open_item.connect(self._open_from_browse)
+        self.grid.back.connect(lambda: self.tabs.setCurrentIndex(0))
         self.tabs.addTab(self.grid, "Grid")
         self.tabs.currentChanged.connect(self._update_action_state)
         self.problems.set_problems(ws.problems)
