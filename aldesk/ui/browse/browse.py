@@ -79,6 +79,8 @@ class ItemTableModel(QAbstractTableModel):
         if self.sort_by is None or rows.size < 2:
             return rows
         col, order = self.sort_by
+        if col == 0 and order == Qt.SortOrder.AscendingOrder:
+            return rows  # the filters give item order already (flatnonzero): no sort of 100k rows
         if col == 1:
             if self._name_rank is None:
                 self._name_rank = np.empty(len(self.ds), np.int64)
