@@ -77,3 +77,7 @@ def test_image_rows_show_thumbnails_and_sort_by_name(qtbot, make_window, tmp_pat
     _click_header(qtbot, b.table, 1)
     names = [keys[i] for i in b.model.rows]
     assert names == sorted(keys) or names == sorted(keys, reverse=True)
+    b.model.sort(0, Qt.SortOrder.AscendingOrder)  # back to item order
+    assert b.model.rows.tolist() == list(range(12))
+    b.model.sort(0, Qt.SortOrder.DescendingOrder)
+    assert b.model.rows.tolist() == list(range(11, -1, -1))
