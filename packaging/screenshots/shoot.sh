@@ -86,4 +86,6 @@ shoot texts "j k"
 "$PY" "$HERE/overview.py" --out "$OUT/overview.png"
 # The first-run hints overlay, as a new user sees it (no key pressed yet).
 "$PY" "$HERE/overview.py" --labels 0 --out "$OUT/first-run-hints.png"
+# The grid (a page of predicted items, a search by meaning) and the lasso's preview, in the real window under Xvfb.
+xvfb-run -a -s "-screen 0 ${W}x${H}x24 -dpi 96" env QT_QPA_PLATFORM=xcb "$PY" "$HERE/grid.py" --out "$OUT"
 echo "screenshots in $OUT"

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 UNDOABLE = ("label", "skip", "unskip")  # = ops.UNDOABLE (ops.py imports this module, not the reverse)
 # Origins of labels given one by one in the labeling view (they count towards the audit rhythm).
 INTERACTIVE = ("user", "audit", "suggestion")
+# Every origin a label can have. "grid": a class key or Enter in the grid view labeled a page of items at once
+# (a batch, so it does not count towards the audit rhythm), kept apart from "batch" (browse, the map's lasso) so
+# exports and the audit can tell a confirmed page of predictions from a hand-picked selection.
+ORIGINS = ("user", "batch", "imported", "audit", "suggestion", "grid")
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,7 @@ class Action:
     op: "label" (items get ``cls``; ``prev`` holds their previous labels, None = unlabeled), "skip", "unskip",
     "undo" (``target`` = seq of the undone action), "add_class" (``cls`` = new name), "rename_class"
     (``prev`` = (old name,), ``cls`` = new name).
-    origin: "user" | "batch" | "imported" | "audit" | "suggestion".
+    origin: one of ``ORIGINS`` ("user" | "batch" | "imported" | "audit" | "suggestion" | "grid").
     seq: position in the log, given by the session (0, 1, 2, …).
     """
 

@@ -163,17 +163,20 @@ class Controller(QObject):
             self._schedule_rerank()
         return True
 
-    def label_items(self, indices: list[int], cls: str) -> bool:
-        """Relabel several items at once (browse view): one action, one undo."""
+    def label_items(self, indices: list[int], cls: str, origin: str | None = None) -> bool:
+        """Relabel several items at once (browse view, the map's lasso, the grid): one action, one undo.
+        ``origin``: None logs "user" for one item and "batch" for more; the grid passes "grid"."""
         if self._refused():
             return False
         try:
-            if len(indices) == 1:
+            if origin is not None:
+                self.session.label_many(indices, cls, origin=origin)
+            elif len(indices) == 1:
                 self.session.label(indices[0], cls, origin="user")
             else:
                 self.session.label_many(indices, cls, origin="batch")
         except _SAVE_ERRORS as exc:
-            return self._failed(exc, lambda: self.label_items(indices, cls))
+            return self._failed(exc, lambda: self.label_items(indices, cls, origin))
         except (ValueError, KeyError) as exc:
             self.message.emit(str(exc))
             return False

@@ -1,7 +1,9 @@
 """A ViewBox that selects with the mouse: Shift+drag draws a freehand lasso, Ctrl+drag a rectangle.
 
 Plain drags keep pyqtgraph's pan, so navigation is unchanged. The outline is one path item reused for every
-selection; the finished polygon (view coordinates) is emitted, and the owner decides what lies inside.
+selection, drawn while dragging and kept after the release until the owner clears it (:meth:`clear_outline`:
+the selection was cleared, replaced or labeled); the finished polygon (view coordinates) is emitted, and the
+owner decides what lies inside.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class SelectViewBox(pg.ViewBox):
         self.outline.setPath(path)
         self.outline.show()
         if ev.isFinish():  # type: ignore[attr-defined]
-            self.outline.hide()
+            # The outline stays until the selection is cleared or labeled: the user sees what was taken.
             self._kind = None
             if poly.shape[0] >= 3:
                 self.selected.emit(poly)
@@ -74,3 +76,11 @@ class SelectViewBox(pg.ViewBox):
             (x0, y0), (x1, y1) = pts[0], pts[-1]
             return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
         return simplify_path(pts, 256)
+
+    def clear_outline(self) -> None:
+        self.outline.hide()
+        self.outline.setPath(QPainterPath())
+
+    def outline_shown(self) -> bool:
+        """Whether a lasso or rectangle outline is on the map (tests, screenshots)."""
+        return self.outline.isVisible() and not self.outline.path().isEmpty()

@@ -1,8 +1,10 @@
 """The map tab: PCA at once, UMAP from the task runner when ready; colour toggle; label a selected cluster.
 
 Selecting (Shift+drag lasso, Ctrl+drag rectangle, or the Lasso button) and then pressing a class number shows a
-preview ("N items, the k-NN already agrees with M"); Enter or Apply labels them all in one ``label_many`` action,
-so one Ctrl+Z reverts the whole batch. Items that already have a label are left as they are.
+preview: the true counts (how many the k-NN predicts as that class, how many as which other class) and every
+target in a grid, least likely first, where a click or Space drops an item. Enter or Apply labels the items still
+selected in one ``label_many`` action, so one Ctrl+Z reverts the whole batch. Items that already have a label are
+left as they are.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from aldesk.core.labeling import views
 from aldesk.core.maps.projection import pca_2d
 from aldesk.core.progress import CancelFn, ProgressFn
+from aldesk.ui.grid.view import GridView
 from aldesk.ui.labeling.controller import Controller
+from aldesk.ui.plots.lasso_preview import preview_order, preview_text
 from aldesk.ui.plots.map_view import MapPlot, MapStyler, pick_trail, pixmap_data_uri, tooltip_html
 from aldesk.ui.shell.tasks import TaskError, TaskHandle, TaskRunner
 from aldesk.ui.shell.thumbs import ThumbnailLoader
@@ -27,6 +32,8 @@ REFRESH_MS = 120  # a burst of labels costs one restyle of the map
 TIP_PX = 112  # tooltip thumbnail size
 TIP_CACHE = 256  # encoded tooltip thumbnails kept (a few hundred short strings)
 OVERLAY_MS = 100  # the candidate / current / trail markers follow the keys once the user pauses
+PREVIEW_PX = 80  # thumbnails of the lasso preview's grid
+PREVIEW_ROWS = 2  # rows of the preview grid shown at once (it scrolls)
 
 
 class MapPanel(QWidget):
@@ -46,7 +53,7 @@ class MapPanel(QWidget):
         self.styler = MapStyler()
         self.projection = "none"  # "pca" or "umap" once computed
         self.auto_umap = True  # start UMAP when the map is first shown (tests and benchmarks turn it off)
-        self._pending: tuple[np.ndarray, str] | None = None  # (items, class) waiting for confirmation
+        self._pending: tuple[np.ndarray, str] | None = None  # (targets, class) waiting for confirmation
         self._pca: TaskHandle | None = None  # the map's tasks: this panel listens to these two only
         self._umap: TaskHandle | None = None
 
@@ -82,6 +89,14 @@ class MapPanel(QWidget):
         self.apply_button.clicked.connect(self.apply)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self._on_escape)
+        # The preview's grid: the lasso's targets, all selected; a click or Space drops one before Apply.
+        self.preview_grid = GridView(self.thumbs, "text", PREVIEW_PX)
+        self.preview_grid.setMaximumHeight(PREVIEW_ROWS * self.preview_grid.gridSize().height() + 8)
+        self.preview_grid.class_key.connect(self.preview)
+        self.preview_grid.accept_key.connect(self.apply)
+        self.preview_grid.escape_key.connect(self._on_escape)
+        self.preview_grid.selection_count.connect(self._on_preview_selection)
+        self.preview_grid.hide()
         info_row = QHBoxLayout()
         info_row.addWidget(self.info, 1)
         info_row.addWidget(self.apply_button)
@@ -89,6 +104,7 @@ class MapPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
         lay.addWidget(self.plot, 1)
+        lay.addWidget(self.preview_grid)
         lay.addLayout(info_row)
 
         self._timer = QTimer(self)
@@ -319,33 +335,45 @@ class MapPanel(QWidget):
             self.info.setText(f"There is no class {number}.")
             return
         cls = s.classes[number - 1]
-        targets = sel[s.label_index(sel) < 0]
-        if targets.size == 0:
+        pv = views.label_preview(s, sel, cls)
+        if pv.targets.size == 0:
             self.info.setText(
                 f"All {sel.size:,} selected items are labeled already (relabel them in Browse)."
             )
             return
-        agree = 0
-        if s.n_labeled:
-            p = s.probabilities(targets)
-            agree = int((p.argmax(axis=1) == number - 1).sum())
-        self._pending = (targets, cls)
-        kept = sel.size - targets.size
-        extra = f" ({kept:,} already labeled stay as they are)" if kept else ""
-        self.info.setText(
-            f"Label {targets.size:,} items as <b>{cls}</b>? The k-NN already agrees with "
-            f"{agree:,} of them{extra}. Enter = apply, Esc = cancel; Ctrl+Z undoes the whole batch."
-        )
+        self._pending = (pv.targets, cls)
+        self.preview_grid.show_items(s, ctl.ws.dataset, preview_order(s, pv.targets, cls), target=cls)
+        cell = self.preview_grid.gridSize().height()
+        self.preview_grid.setMinimumHeight(cell + 12)  # one full row at least, two when the dock has room
+        self.preview_grid.setMaximumHeight(PREVIEW_ROWS * cell + 8)
+        self.preview_grid.show()
+        self.info.setText(preview_text(pv))
         self.apply_button.setVisible(True)
         self.cancel_button.setVisible(True)
+
+    @Slot(int)
+    def _on_preview_selection(self, _n: int) -> None:
+        """Items dropped in the preview's grid: the counts are those of the items still to be labeled."""
+        if self._pending is None or self.ctl is None:
+            return
+        targets, cls = self._pending
+        chosen = self.preview_grid.selected_items()
+        pv = views.label_preview(self.ctl.session, np.array(chosen, np.int64), cls)
+        self.info.setText(preview_text(pv, dropped=targets.size - len(chosen)))
 
     @Slot()
     def apply(self) -> None:
         if self._pending is None or self.ctl is None:
             return
         targets, cls = self._pending
+        keep = set(self.preview_grid.selected_items())
+        targets = np.array([i for i in targets.tolist() if i in keep], np.int64)  # without the dropped ones
+        if targets.size == 0:
+            self.info.setText("Every item was dropped: nothing to label (Esc cancels).")
+            return
         self._pending = None
         if self.ctl.label_items([int(i) for i in targets], cls):
+            self.preview_grid.hide()
             self.plot.set_selection(np.zeros(0, np.int64))
             self.info.setText(f"Labeled {targets.size:,} items as {cls}. Ctrl+Z undoes the batch.")
             self.apply_button.hide()
@@ -360,6 +388,7 @@ class MapPanel(QWidget):
             self.plot.set_selection(np.zeros(0, np.int64))
 
     def _show_info(self) -> None:
+        self.preview_grid.hide()
         self.apply_button.hide()
         self.cancel_button.hide()
         n = self.plot.selection.size

@@ -147,15 +147,18 @@ class MapPlot(pg.PlotWidget):
         self.trail_pts.setData(tx, ty)
         self.sel.setData(*self._xy(self.selection))
 
-    def set_selection(self, item_ids: np.ndarray) -> None:
+    def set_selection(self, item_ids: np.ndarray, outline: bool = False) -> None:
+        """Select ``item_ids``; ``outline``: keep the lasso's outline that drew them (else it is cleared)."""
         self.selection = np.asarray(item_ids, dtype=np.int64)
+        if not outline or self.selection.size == 0:
+            self.vb.clear_outline()
         self.sel.setData(*self._xy(self.selection))
         self.selection_changed.emit()
 
     # ------------------------------------------------------------ interaction
     def _on_polygon(self, poly: np.ndarray) -> None:
         inside = points_in_polygon(self.pos, poly)
-        self.set_selection(self.items[inside])
+        self.set_selection(self.items[inside], outline=True)
         self.setFocus()
 
     def nearest(self, scene_pos: QPointF) -> int | None:

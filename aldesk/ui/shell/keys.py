@@ -30,6 +30,8 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("next", "Next candidate", ("Right", "J")),
     KeyAction("prev", "Previous candidate", ("Left", "K")),
     KeyAction("new_class", "New class", ("N",)),
+    KeyAction("grid", "Grid: label the candidates a page at a time", ("G",)),
+    KeyAction("more_like_this", "More like this: the item's nearest unlabeled items in the grid", ("M",)),
     # "?" is Shift+/ on many layouts and the key event then carries Shift: bind both forms.
     KeyAction("help", "Keyboard shortcuts", ("?", "Shift+?", "F1")),
     KeyAction("quit", "Quit", ("Ctrl+Q",)),

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.ui.browse.browse import BrowseView
+from aldesk.ui.grid.panel import GridPanel
 from aldesk.ui.labeling.controller import Controller, Workspace
 from aldesk.ui.labeling.hints import NEVER_SETTING as NEVER_HINTS
 from aldesk.ui.labeling.hints import PROJECT_SETTING, HintsOverlay, should_show
@@ -48,6 +49,14 @@ def _import_plots(progress: object = None, cancel: object = None) -> bool:
     import aldesk.ui.plots.dock  # noqa: F401 - imported for its side effect: the modules are loaded
 
     return True
+
+
+def _card_of(ws: Workspace) -> object:
+    """The model card the project embeds with (the grid's search embeds typed text with it)."""
+    from aldesk.app.workspace import card_for
+    from aldesk.core.embed import default_card
+
+    return card_for(ws.project, ws.dataset.kind) if ws.project is not None else default_card(ws.dataset.kind)
 
 
 STAGE_TITLES = {"loading": "Reading the data…", "embedding": "Embedding items…", "density": "Density…"}
@@ -163,6 +172,8 @@ class MainWindow(QMainWindow):
             "next": lambda: self.ctl and self.ctl.move(1),
             "prev": lambda: self.ctl and self.ctl.move(-1),
             "new_class": self.ask_new_class,
+            "grid": self.show_grid,
+            "more_like_this": self.more_like_this,
             "help": self.show_help,
             "quit": self.close,
         }
@@ -346,10 +357,14 @@ class MainWindow(QMainWindow):
         split.addWidget(self.why)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        self.browse = BrowseView(ctl)
+        self.browse = BrowseView(ctl, self.thumbs)
         self.browse.open_item.connect(self._open_from_browse)
         self.tabs.addTab(split, "Label")
         self.tabs.addTab(self.browse, "Browse and fix")
+        self.grid = GridPanel(ctl, self.thumbs, self.runner, partial(_card_of, ws))
+        self.grid.open_item.connect(self._open_from_browse)
+        self.grid.back.connect(lambda: self.tabs.setCurrentIndex(0))
+        self.tabs.addTab(self.grid, "Grid")
         self.tabs.currentChanged.connect(self._update_action_state)
         self.problems.set_problems(ws.problems)
         ctl.labels_changed.connect(self._update_status)
@@ -487,6 +502,20 @@ class MainWindow(QMainWindow):
             self.ctl.deleteLater()
         self.ctl = None
         self._update_action_state()
+
+    @Slot()
+    def show_grid(self) -> None:
+        """G: the grid tab with the current candidates, to label a page at a time."""
+        if self.ctl is not None:
+            self.tabs.setCurrentWidget(self.grid)
+            self.grid.show_candidates()
+
+    @Slot()
+    def more_like_this(self) -> None:
+        """M: the grid tab with the current item's nearest unlabeled items."""
+        if self.ctl is not None and self.ctl.current is not None:
+            self.tabs.setCurrentWidget(self.grid)
+            self.grid.show_similar(self.ctl.current)
 
     @Slot(int)
     def _open_from_browse(self, index: int) -> None:
