@@ -219,6 +219,7 @@ def _plan_images(
                 plan.unreadable.append(f"{key}: {bad[key]}")
             elif i not in ds.missing:
                 gone.append(i)
+        plan.problems.extend(Problem(k, why) for k, why in bad.items() if k not in index)
         known = found.known_labels or [None] * len(found)
         for rel, lab in zip(found.keys, known, strict=True):
             if _full(src.prefix, rel) not in index:
@@ -228,7 +229,16 @@ def _plan_images(
     for i in sorted({*gone, *ds.missing} - set(plan.refound)):
         if hashes[i]:
             away.setdefault(str(hashes[i]), []).append(i)
-    have = {h for i, h in enumerate(hashes) if h and i not in ds.missing and i not in gone}
+    gone_set = set(gone)
+    present = [i for i in range(len(ds)) if i not in ds.missing and i not in gone_set]
+    if new and any(not hashes[i] for i in present):
+        # Never embedded (made by `aldesk init`): hashed here, as the embedder would, to know a copy when one comes.
+        roots = {"": ds.root, **ds.sources}
+        hashes = list(hashes)
+        for i in (i for i in present if not hashes[i]):
+            prefix, rel = split_key(ds.keys[i])
+            hashes[i] = _hash(roots[prefix], rel)[0] if prefix in roots else None
+    have = {h for i in present if (h := hashes[i])}
     renamed: set[int] = set()
     for n, (src, rel, lab) in enumerate(new):
         if n % 256 == 0:

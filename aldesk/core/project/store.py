@@ -128,7 +128,10 @@ def _snapshot(path: Path) -> tuple[sqlite3.Connection, bool]:
     mem = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     try:
         with reader_lock(path) as alone:
-            src = sqlite3.connect(_ro_uri(path, immutable=alone and not _wal_has_data(path)), uri=True)
+            if alone and _wal_has_data(path):
+                _read_private_copy(path, mem)
+                return mem, False
+            src = sqlite3.connect(_ro_uri(path, immutable=alone), uri=True)
             try:
                 src.execute("PRAGMA busy_timeout = 5000")
                 src.backup(mem)
@@ -138,6 +141,26 @@ def _snapshot(path: Path) -> tuple[sqlite3.Connection, bool]:
         mem.close()
         raise
     return mem, not alone
+
+
+def _read_private_copy(path: Path, mem: sqlite3.Connection) -> None:
+    """Read a project whose writer crashed (its last commits still in the -wal) without writing beside it.
+
+    SQLite reads a -wal only through the -shm index, which even a read-only connection writes; so the file and its
+    -wal are copied into a private temporary folder (under our shared lock nobody writes them meanwhile) and read
+    there: the project's folder is left exactly as it was, on a read-only medium too."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="aldesk-read-") as tmp:
+        copy = Path(tmp) / "p.aldesk"
+        shutil.copyfile(path, copy)
+        shutil.copyfile(f"{path}-wal", f"{copy}-wal")
+        src = sqlite3.connect(copy, isolation_level=None)
+        try:
+            src.backup(mem)
+        finally:
+            src.close()
 
 
 class Project:
@@ -253,7 +276,9 @@ class Project:
                     "model_id": model_id,
                     "card_path": card_path or "",
                 }
-                if dataset.columns:  # a CSV: what a rescan checks the CSV against (aldesk.core.project.rescan)
+                if (
+                    dataset.columns
+                ):  # a CSV: what a rescan checks the CSV against (aldesk.core.project.rescan)
                     meta["columns"] = source_columns(dataset)
                 con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
                 known = dataset.known_labels or [None] * len(dataset)
