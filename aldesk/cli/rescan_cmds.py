@@ -58,7 +58,7 @@ def _run(project: Path, source: Path | None, as_json: bool) -> int:
         return 0
     where = f"added source {report.source!r}: " if report.source else ""
     print(
-        f"{where}{len(report.added):,} new items, {len(report.missing):,} marked missing, "
+        f"{where}{len(report.added):,} new item{'s' * (len(report.added) != 1)}, {len(report.missing):,} marked missing, "
         f"{len(report.refound):,} found again, {len(report.renamed):,} renamed "
         f"({n_items:,} items, {n_missing:,} missing)"
     )

@@ -187,4 +187,4 @@ def test_rescan_never_embeds_nor_imports_the_model(images) -> None:
         [sys.executable, "-c", code, str(proj)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "1 new items" in done.stdout
+    assert "1 new item," in done.stdout
