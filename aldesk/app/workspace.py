@@ -180,7 +180,7 @@ def detect_changes(
     if getattr(loaded.project, "readonly", False):
         return None
     try:
-        plan = plan_rescan(loaded.project, progress=progress, cancel=cancel)
+        plan = plan_rescan(loaded.project, dataset=loaded.dataset, progress=progress, cancel=cancel)
     except UserError:
         return None
     return plan if plan.new_keys or plan.missing or plan.refound or plan.renamed else None

@@ -82,6 +82,20 @@ def test_csv_whose_columns_changed(texts, capsys) -> None:
     assert state(proj) == before
 
 
+def test_csv_of_an_older_project_whose_columns_changed(texts, capsys) -> None:
+    csv, proj = texts
+    con = sqlite3.connect(proj)  # as a project made before the columns were recorded (file format 2)
+    con.execute("DELETE FROM meta WHERE key = 'columns'")
+    con.commit()
+    con.close()
+    before = state(proj)
+    # The texts moved to another column; the detected text column is now the one of ids.
+    rows = ["id,comment,label"] + [f"{n},long text number {n} of another file,x" for n in range(14)]
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    one_line_error(capsys, ["rescan", str(proj)], "none of the 14 texts", "nothing was changed")
+    assert state(proj) == before
+
+
 def test_folder_that_is_gone(images, tmp_path, capsys) -> None:
     data, proj = images
     before = state(proj)

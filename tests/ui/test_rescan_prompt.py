@@ -85,6 +85,14 @@ def test_changed_csv_prompt_rescan_menu_and_decline(qtbot, make_window, tmp_path
     qtbot.keyClick(box, Qt.Key.Key_Escape)  # "Not now": the project opens as it was
     wait_open(qtbot, win)
     assert _items(win) == 28
+
+    more = tmp_path / "more.csv"  # File › Add a source, with the path the dialog would give
+    more.write_text("\n".join([LINES[0], *LINES[40:44]]) + "\n", encoding="utf-8")
+    win.add_source(more)
+    qtbot.waitUntil(lambda: win.ctl is not None and _items(win) == 32, timeout=60_000)
+    assert "Added a source: 4 new items" in win.statusBar().currentMessage()
+    assert dict(win.ctl.session.labels) == labels
     win.close()
     with Project.open(proj, readonly=True) as p:
-        assert p.n_items == 28 and [a.op for a in p.actions()].count("rescan") == 2
+        assert p.n_items == 32 and [a.op for a in p.actions()].count("rescan") == 3
+        assert [s.root for s in p.sources()] == [csv, more]

@@ -146,13 +146,15 @@ def plan_rescan(
     project: Project,
     *,
     sources: list[SourceRow] | None = None,
+    dataset: Dataset | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> Plan:
     """Compare the project's items with what its sources hold now. Writes nothing.
 
-    ``sources``: only these (a source being added): nothing of the other sources is marked missing."""
-    ds = project.dataset()
+    ``sources``: only these (a source being added): nothing of the other sources is marked missing.
+    ``dataset``: the project's item list when the caller has just read it (an open), else it is read here."""
+    ds = project.dataset() if dataset is None else dataset
     srcs = project.sources() if sources is None else sources
     plan = Plan(project.n_items)
     listed = [(src, _list(project.kind, src, progress, cancel)) for src in srcs]
