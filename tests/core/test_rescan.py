@@ -79,9 +79,15 @@ def _labeled_image_project(tmp_path: Path, cache: Path, n: int = 8):
 
 def test_new_files_join_only_they_are_embedded_labels_and_undo_kept(tmp_path, cache, encoded, capsys) -> None:
     data, names, proj, history = _labeled_image_project(tmp_path, cache)
+    with Project.open(proj) as p:
+        p.set_setting("strategy", "margin")
+        log = [a.to_dict() for a in p.actions()]
     _images(data, 20, 3)
     out = _json(capsys, ["rescan", str(proj), "--json"])
     assert out["added"] == 3 and out["missing"] == [] and out["items"] == 11
+    with Project.open(proj, readonly=True) as p:
+        assert [a.to_dict() for a in p.actions()][:-1] == log  # the audit trail, untouched, and one action more
+        assert p.get_setting("strategy") == "margin" and p.classes == ["a", "b"]
     encoded.clear()
     ws = open_workspace(proj, cache_dir=cache)
     try:

@@ -45,7 +45,12 @@ class Plan:
 
     def summary(self) -> str:
         """One line, as the window asks it: "38 new items, 2 missing"."""
-        parts = [f"{len(self.new_keys):,} new item{'s' * (len(self.new_keys) != 1)}"]
+        n = len(self.new_keys)
+        parts = (
+            [f"{n:,} new item{'s' * (n != 1)}"]
+            if n or not (self.missing or self.refound or self.renamed)
+            else []
+        )
         if self.missing:
             parts.append(f"{len(self.missing):,} missing")
         if self.refound:

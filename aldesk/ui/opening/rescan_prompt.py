@@ -20,7 +20,7 @@ def ask_to_add(parent: QWidget | None, plan: Any, answer: Callable[[bool], None]
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle(TITLE)
-    box.setText(f"{plan.summary()} — add them?")
+    box.setText(f"{plan.summary()} — " + ("add them?" if plan.new_keys else "update the project?"))
     box.setInformativeText(
         "New files join the project and only they are embedded. Missing items keep their labels and come back "
         "when their files do; renamed files keep theirs."
