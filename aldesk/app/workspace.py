@@ -175,15 +175,19 @@ def detect_changes(
 ) -> Any:
     """What a rescan of the opened project would change (:class:`aldesk.core.project.rescan.Plan`), or None when
     nothing changed or its sources cannot be listed now (an unplugged drive must not stop the open)."""
-    from aldesk.core.project.rescan import plan_rescan
+    from aldesk.core.project.rescan import plan_rescan, record_scan, unchanged_since_scan
 
-    if getattr(loaded.project, "readonly", False):
+    p = loaded.project
+    if getattr(p, "readonly", False) or unchanged_since_scan(p):
         return None
     try:
-        plan = plan_rescan(loaded.project, dataset=loaded.dataset, progress=progress, cancel=cancel)
+        plan = plan_rescan(p, dataset=loaded.dataset, progress=progress, cancel=cancel)
     except UserError:
         return None
-    return plan if plan.new_keys or plan.missing or plan.refound or plan.renamed else None
+    if plan.new_keys or plan.missing or plan.refound or plan.renamed:
+        return plan
+    record_scan(p, plan)  # the CSVs were read and hold nothing new: the next open need not read them again
+    return None
 
 
 def apply_changes(loaded: Loaded, plan: Any) -> tuple[Loaded, Any]:

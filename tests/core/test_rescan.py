@@ -7,6 +7,7 @@ outputs) to prove that only the new content is embedded after a rescan.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -86,7 +87,9 @@ def test_new_files_join_only_they_are_embedded_labels_and_undo_kept(tmp_path, ca
     out = _json(capsys, ["rescan", str(proj), "--json"])
     assert out["added"] == 3 and out["missing"] == [] and out["items"] == 11
     with Project.open(proj, readonly=True) as p:
-        assert [a.to_dict() for a in p.actions()][:-1] == log  # the audit trail, untouched, and one action more
+        assert [a.to_dict() for a in p.actions()][
+            :-1
+        ] == log  # the audit trail, untouched, and one action more
         assert p.get_setting("strategy") == "margin" and p.classes == ["a", "b"]
     encoded.clear()
     ws = open_workspace(proj, cache_dir=cache)
@@ -217,3 +220,30 @@ def test_migration_2_to_3_keeps_data_and_adds_missing_and_sources(tmp_path) -> N
     p = Project.open(path)
     assert p.migrated_from == []
     p.close()
+
+
+def test_open_time_check_reads_a_csv_only_when_it_changed(tmp_path) -> None:
+    from aldesk.app.workspace import detect_changes, open_project
+
+    lines = (DEMO / "texts.csv").read_text(encoding="utf-8").splitlines()
+    csv = tmp_path / "reviews.csv"
+    csv.write_text("\n".join(lines[:11]) + "\n", encoding="utf-8")
+    proj = tmp_path / "r.aldesk"
+    assert main(["init", str(csv), "--project", str(proj)]) == 0
+    loaded = open_project(proj)
+    try:
+        assert detect_changes(loaded) is None  # read once, nothing new: its size and time are recorded
+        st = csv.stat()
+        # Same size and time, other content: not read again (a stat, not seconds of parsing a big CSV) ...
+        csv.write_text(
+            "\n".join([lines[0], lines[20], *lines[2:11]])[: st.st_size - 1] + "\n", encoding="utf-8"
+        )
+        os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns))
+        assert csv.stat().st_size == st.st_size and detect_changes(loaded) is None
+        # ... while a CSV that grew is read, and its new row found.
+        with csv.open("a", encoding="utf-8") as fh:
+            fh.write(lines[30] + "\n")
+        plan = detect_changes(loaded)
+        assert plan is not None and lines[30].rsplit(",", 1)[0] in plan.new_keys
+    finally:
+        loaded.project.close()

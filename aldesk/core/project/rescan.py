@@ -26,10 +26,27 @@ from aldesk.core.dataset import Dataset
 from aldesk.core.labeling.actions import Action
 from aldesk.core.progress import CancelFn, ProgressFn, UserError
 from aldesk.core.project.errors import ProjectError
-from aldesk.core.project.rescan_plan import NOTHING, Plan, compare_images, compare_texts, list_source
+from aldesk.core.project.rescan_plan import (
+    NOTHING,
+    Plan,
+    compare_images,
+    compare_texts,
+    fingerprint,
+    list_source,
+)
 from aldesk.core.project.store import Project, SourceRow, source_columns
 
-__all__ = ["NOTHING", "Plan", "RescanReport", "apply", "new_item_indices", "plan_add_source", "plan_rescan"]
+__all__ = [
+    "NOTHING",
+    "Plan",
+    "RescanReport",
+    "apply",
+    "new_item_indices",
+    "plan_add_source",
+    "plan_rescan",
+    "record_scan",
+    "unchanged_since_scan",
+]
 
 
 @dataclass
@@ -73,7 +90,9 @@ def plan_rescan(
     ``dataset``: the project's item list when the caller has just read it (an open), else it is read here."""
     ds = project.dataset() if dataset is None else dataset
     srcs = project.sources() if sources is None else sources
-    plan = Plan(project.n_items)
+    # Taken before the sources are read, so that a change while they are read shows at the next open. Only a
+    # rescan of every source records it (an added source leaves the others unread).
+    plan = Plan(project.n_items, fingerprint=fingerprint(project.kind, srcs) if sources is None else "")
     listed = [(src, list_source(project.kind, src, progress, cancel)) for src in srcs]
     if project.kind == "text":
         compare_texts(ds, listed, plan, adding=sources is not None)
@@ -163,6 +182,8 @@ def apply(project: Project, plan: Plan) -> RescanReport:
         con.executemany(
             "UPDATE items SET key = ?, missing = 0 WHERE id = ?", [(k, i) for i, k in plan.renamed]
         )
+        if plan.fingerprint:
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('scanned', ?)", (plan.fingerprint,))
         for prefix, cols in plan.columns.items():
             if prefix:
                 con.execute("UPDATE sources SET columns = ? WHERE prefix = ?", (cols, prefix))
@@ -172,6 +193,19 @@ def apply(project: Project, plan: Plan) -> RescanReport:
 
     project.commit_items(Action("rescan", tuple(added), origin="rescan", seq=project.next_seq()), write)
     return report
+
+
+def unchanged_since_scan(project: Project) -> bool:
+    """Whether the project's CSVs are, by size and modification time, as its last rescan read them (never for
+    an image project: a folder is always listed)."""
+    now = fingerprint(project.kind, project.sources())
+    return bool(now) and project.meta.get("scanned") == now
+
+
+def record_scan(project: Project, plan: Plan) -> None:
+    """Remember the CSVs' fingerprint of a rescan that found nothing to change (one small write)."""
+    if plan.fingerprint and project.meta.get("scanned") != plan.fingerprint:
+        project.set_scanned(plan.fingerprint)
 
 
 def new_item_indices(project: Project) -> list[int]:

@@ -686,6 +686,10 @@ class Project:
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_HASHES_DIGEST, digest))
         self._meta[_HASHES_DIGEST] = digest
 
+    def set_scanned(self, fingerprint: str) -> None:
+        """The CSVs' fingerprint at a rescan that found nothing new (:mod:`aldesk.core.project.rescan`)."""
+        self._set_meta({"scanned": fingerprint})
+
     def set_model(self, model_id: str, card_path: str | None = None) -> None:
         self._set_meta({"model_id": model_id, "card_path": card_path or ""})
 
