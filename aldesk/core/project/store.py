@@ -536,12 +536,12 @@ class Project:
 
     def dataset(self) -> Dataset:
         """The items as the last rescan left them (:mod:`aldesk.core.project.rescan`), every source's folder."""
-        rows = self._rows("SELECT key, known_label, missing FROM items ORDER BY id")
+        rows = self._rows("SELECT key, known_label FROM items ORDER BY id")
         with self._reading():
-            keys = [str(k) for k, _, _ in rows]
-            known = [None if lab is None else str(lab) for _, lab, _ in rows]
-            missing = frozenset(i for i, (_, _, m) in enumerate(rows) if m)
-            sources = {s.prefix: s.root for s in self.sources()[1:]}
+            keys = [str(k) for k, _ in rows]
+            known = [None if lab is None else str(lab) for _, lab in rows]
+        missing = frozenset(self.missing())  # a scan in SQLite: no third column per row in Python at 1M items
+        sources = {s.prefix: s.root for s in self.sources()[1:]}
         return Dataset(
             self.kind,
             self.root,
