@@ -129,6 +129,15 @@ def test_a_file_that_is_now_unreadable_is_left_as_it_was(images, capsys) -> None
         assert p.missing() == [] and p.labels() == {0: "a"}
 
 
+def test_a_csv_that_is_now_unreadable(texts, capsys) -> None:
+    csv, proj = texts
+    before = state(proj)
+    csv.unlink()
+    os.mkfifo(csv)  # a pipe where the CSV was: refused from its stat, never opened (it would block)
+    one_line_error(capsys, ["rescan", str(proj)], "nothing was changed")
+    assert state(proj) == before
+
+
 def test_duplicates_of_existing_items(images, texts, tmp_path, capsys) -> None:
     data, proj = images
     shutil.copyfile(data / PNGS[1].name, data / "copy.png")
