@@ -117,27 +117,109 @@ def embed_workspace(
     from aldesk.core.embed import embed_dataset
 
     p = loaded.project
-    card = card_for(p, loaded.dataset.kind)
-    result = embed_dataset(loaded.dataset, card, cache_dir=cache_dir, progress=progress, cancel=cancel)
+    ds = loaded.dataset
+    card = card_for(p, ds.kind)
+    result = embed_dataset(ds, card, cache_dir=cache_dir, progress=progress, cancel=cancel)
     # Storing hashes and restoring the session (a k-NN rebuild when no stored state fits: seconds at 1M items)
     # run here too: in the window's worker, never on the GUI thread.
     if progress is not None:
         progress(1.0, "Restoring labels…")
+    eligible, failed = result.ok, list(result.failed)
+    if ds.missing:
+        eligible, failed = _missing_items(p, ds, result, card, cache_dir)
     if not getattr(p, "readonly", False):
         p.set_hashes(result.hashes)
-    key = vectors_key(result.model_id, list(result.hashes), result.ok)
+    key = vectors_key(result.model_id, list(result.hashes), eligible)
     settings = read_settings(p)
     session = restore_session(
         p,
         result.vectors,
-        result.ok,
+        eligible,
         key,
         settings,
         cache_dir=cache_dir,
         default_audit_every=default_audit_every,
     )
-    problems = list(loaded.dataset.problems) + list(result.failed)
-    return OpenedWorkspace(loaded.dataset, session, p, problems, Path(p.path).name, key, settings)
+    problems = list(ds.problems) + failed
+    if ds.missing:
+        problems.append(
+            Problem(
+                f"{len(ds.missing):,} items", "missing: their files were gone at the last rescan; labels kept"
+            )
+        )
+    return OpenedWorkspace(ds, session, p, problems, Path(p.path).name, key, settings)
+
+
+def _missing_items(p: Any, ds: Dataset, result: Any, card: Any, cache_dir: Path | None) -> tuple[Any, list]:
+    """Items marked missing by a rescan: never candidates, not reported as failures one by one, their content
+    hash kept (a rename is recognised by it) and their cached vector used, so their labels still teach the k-NN."""
+    from aldesk.core.embed.cache import EmbeddingCache
+
+    missing = np.zeros(len(ds), dtype=bool)
+    missing[list(ds.missing)] = True
+    stored = p.hashes()
+    rows = [i for i in ds.missing if not result.hashes[i] and stored[i]]
+    for i in rows:
+        result.hashes[i] = stored[i]
+    if rows and not result.ok[rows].all():
+        with EmbeddingCache(cache_dir, card.id, card.dim, card.fingerprint) as cache:
+            cache.read_into(
+                [result.hashes[i] for i in rows], result.vectors, np.asarray(rows, dtype=np.int64)
+            )
+    keys = {ds.keys[i] for i in ds.missing}
+    return result.ok & ~missing, [f for f in result.failed if f.key not in keys]
+
+
+def detect_changes(
+    loaded: Loaded, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+) -> Any:
+    """What a rescan of the opened project would change (:class:`aldesk.core.project.rescan.Plan`), or None when
+    nothing changed or its sources cannot be listed now (an unplugged drive must not stop the open)."""
+    from aldesk.core.project.rescan import plan_rescan, record_scan, unchanged_since_scan
+
+    p = loaded.project
+    if getattr(p, "readonly", False) or unchanged_since_scan(p):
+        return None
+    try:
+        plan = plan_rescan(p, dataset=loaded.dataset, progress=progress, cancel=cancel)
+    except UserError:
+        return None
+    if plan.new_keys or plan.missing or plan.refound or plan.renamed:
+        return plan
+    record_scan(p, plan)  # the CSVs were read and hold nothing new: the next open need not read them again
+    return None
+
+
+def apply_changes(loaded: Loaded, plan: Any) -> tuple[Loaded, Any]:
+    """Write a rescan plan into the open project; the project with its new item list, and the report."""
+    from aldesk.core.project.rescan import apply
+
+    report = apply(loaded.project, plan)
+    return Loaded(loaded.project, loaded.project.dataset()), report
+
+
+def rescan_loaded(
+    loaded: Loaded,
+    add_source: Path | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> tuple[Loaded, str]:
+    """Rescan the open project (or add a source to it) and say what changed in one line; a rescan that is
+    refused (a source gone, columns changed) leaves the project as it was and its reason is the line."""
+    from aldesk.core.project.rescan import plan_add_source, plan_rescan
+
+    try:
+        if add_source is not None:
+            plan = plan_add_source(loaded.project, add_source, progress=progress, cancel=cancel)
+        else:
+            plan = plan_rescan(loaded.project, progress=progress, cancel=cancel)
+        if not plan.changed:
+            return loaded, "Rescan: nothing changed."
+        loaded, _ = apply_changes(loaded, plan)
+    except UserError as exc:
+        return loaded, " ".join(str(exc).split())
+    return loaded, ("Added a source: " if add_source is not None else "Rescan: ") + plan.summary() + "."
 
 
 def restore_session(

@@ -31,6 +31,7 @@ from aldesk.cli.args import (  # noqa: F401 - the argument types, re-exported fo
 _COMMAND_MODULES = (
     "aldesk.cli.app_cmds",
     "aldesk.cli.project_cmds",
+    "aldesk.cli.rescan_cmds",
     "aldesk.cli.simulate_cmd",
     "aldesk.cli.scaleout_cmds",
 )

@@ -50,6 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("info", help="items, classes, label counts and model of a project (writes nothing)")
     p.add_argument("project", type=Path)
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object: {"items", "labeled", "missing", "classes", "sources", ...}',
+    )
     p.set_defaults(func=run_info)
 
     p = sub.add_parser(
@@ -198,14 +203,42 @@ def _open_to_read(path: Path, doing: str) -> Project:
 def run_info(args: argparse.Namespace) -> int:
     with _open_to_read(args.project, "showing") as p:
         counts = p.counts()
+        if args.json:
+            import json
+
+            print(json.dumps(info_json(p, counts)))
+            return 0
+        missing = len(p.missing())
+        sources = p.sources()
         print(f"project:  {p.path}")
         print(f"data:     {p.root} ({p.kind}, {p.n_items} items)")
         print(f"model:    {p.model_id}" + (f" (card {p.card_path})" if p.card_path else ""))
+        for src in sources[1:]:
+            print(f"source:   {src.root} (keys {src.prefix}//…)")
+        if missing:
+            print(f"missing:  {missing} items (their files were gone at the last rescan; labels kept)")
         print(f"labeled:  {sum(counts.values())}, skipped: {len(p.skipped())}, actions: {p.next_seq()}")
         width = max((len(c) for c in counts), default=0)
         for c, n in counts.items():
             print(f"  {c:<{width}}  {n}")
     return 0
+
+
+def info_json(p: Project, counts: dict[str, int]) -> dict:
+    """What ``aldesk info --json`` prints; others parse it, so these keys stay."""
+    return {
+        "project": str(p.path),
+        "kind": p.kind,
+        "items": p.n_items,
+        "labeled": sum(counts.values()),
+        "missing": len(p.missing()),
+        "skipped": len(p.skipped()),
+        "classes": list(counts),
+        "counts": counts,
+        "sources": [{"root": str(s.root), "prefix": s.prefix} for s in p.sources()],
+        "model": p.model_id,
+        "actions": p.next_seq(),
+    }
 
 
 def fraction(text: str) -> float:

@@ -62,6 +62,18 @@ def resolve_under_root(root: Path | str, key: str) -> Path:
     return real
 
 
+SOURCE_SEP = "//"
+"""Between a source's prefix and the path of its item, in the keys of the sources added after the first one
+(``aldesk add-source``): a folder listing joins path parts with single slashes, so no key of the first source
+contains it and no two sources' keys can meet."""
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """(source prefix, path in that source) of an image key; the prefix is "" for the project's first source."""
+    prefix, sep, rel = key.partition(SOURCE_SEP)
+    return (prefix, rel) if sep else ("", key)
+
+
 _PATH_MEMO = 65_536  # resolved image paths a Dataset remembers (a few MB)
 
 
@@ -85,6 +97,10 @@ class Dataset:
         Keys are unique within a dataset; exports and imports use them as the ``item`` column.
     known_labels : one per item (None where unknown), from an ImageFolder layout or a CSV label column
     problems : items that were skipped, with the reason
+    sources : prefix -> folder (or CSV) of every source added after the first (``root``); an image key
+        ``prefix//path`` is read from ``sources[prefix] / path``
+    missing : items whose file (or CSV row) was gone at the last rescan; their labels are kept
+    columns, text_column, label_column : a CSV's header and the columns read (empty for a folder)
     """
 
     kind: Kind
@@ -93,6 +109,11 @@ class Dataset:
     known_labels: list[str | None] | None = None
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sources: dict[str, Path] = field(default_factory=dict)
+    missing: frozenset[int] = frozenset()
+    columns: tuple[str, ...] = ()
+    text_column: str | None = None
+    label_column: str | None = None
     _paths: dict[int, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -124,7 +145,17 @@ class Dataset:
         """The real file of an image item, checked by :func:`resolve_under_root` (raises :class:`UnsafeItem`)."""
         if self.kind != "image":
             raise TypeError("only image items have a path")
-        return resolve_under_root(self.root, self.keys[index])
+        return self.resolve(self.keys[index])
+
+    def resolve(self, key: str) -> Path:
+        """:func:`resolve_under_root` of an image key, in the folder of the source it belongs to."""
+        prefix, rel = split_key(key)
+        if not prefix:
+            return resolve_under_root(self.root, key)
+        root = self.sources.get(prefix)
+        if root is None:
+            raise UnsafeItem(key, f"belongs to no source of this project ({prefix!r})")
+        return resolve_under_root(root, rel)
 
     def text(self, index: int) -> str:
         """The text of a text item."""

@@ -201,7 +201,7 @@ def test_migration_1_to_2_keeps_data_and_adds_origin_and_settings(tmp_path):
     path = tmp_path / "old.aldesk"
     write_v1(path)
     p = Project.open(path)
-    assert p.migrated_from == [1]
+    assert p.migrated_from == [1, 2]  # v1 -> v2 -> v3
     assert p.meta["schema_version"] == str(SCHEMA_VERSION)
     assert p.labels() == {0: "a", 1: "b", 2: "b"}
     assert {r.item: r.origin for r in p.label_rows()} == {0: "user", 1: "batch", 2: "batch"}

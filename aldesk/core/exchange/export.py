@@ -38,7 +38,7 @@ import numpy as np
 
 from aldesk.core.atomic import atomic_file, fsync_dir, tmp_name
 from aldesk.core.atomic import clean_stale as _clean_stale
-from aldesk.core.dataset import Dataset, UnsafeItem, resolve_under_root
+from aldesk.core.dataset import Dataset, UnsafeItem, split_key
 from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
 from aldesk.core.project import Project, companion_paths
 
@@ -160,11 +160,18 @@ def export_project(
     """
     ds = project.dataset()
     check_output(fmt, Path(out), ds, protected=companions(project.path))
+    for prefix, root in ds.sources.items():  # every added folder or CSV is a source to protect too
+        rels = [split_key(k)[1] for k in ds.keys if split_key(k)[0] == prefix] if ds.kind == "image" else []
+        check_output(fmt, Path(out), Dataset(ds.kind, root, rels), protected=companions(project.path))
     labels = {r.item: (r.cls, r.origin) for r in project.label_rows()}
     rows = export_rows(
         ds, labels, predicted, confidence, include_predicted=include_predicted, min_confidence=min_confidence
     )
-    return write_export(
+    gone = 0
+    if ds.kind == "image" and ds.missing:  # a rescan found their files gone: labels kept, never exported
+        kept = [r for r in rows if r.index not in ds.missing]
+        gone, rows = len(rows) - len(kept), kept
+    report = write_export(
         rows,
         ds,
         project.classes,
@@ -177,6 +184,11 @@ def export_project(
         cancel=cancel,
         protected=companions(project.path),
     )
+    if gone:
+        report.notes.append(
+            f"{gone:,} labeled items are missing (files gone at the last rescan); not exported."
+        )
+    return report
 
 
 def write_export(
@@ -483,7 +495,7 @@ def _present_images(rows, dataset, report, progress, cancel):
             if progress:
                 progress(n / max(1, len(rows)), "exporting images")
         try:
-            src = resolve_under_root(dataset.root, r.item)
+            src = dataset.resolve(r.item)
         except UnsafeItem as exc:
             report.refused.append(str(exc))
             continue
@@ -546,7 +558,7 @@ def _write_labelstudio(rows, dataset, classes, out, model_id, image_url_prefix, 
     for r in rows:
         if dataset.kind == "image":
             try:
-                src = resolve_under_root(dataset.root, r.item)
+                src = dataset.resolve(r.item)
             except UnsafeItem as exc:
                 report.refused.append(str(exc))
                 continue

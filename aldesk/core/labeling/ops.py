@@ -204,7 +204,27 @@ class RenameClass(Op):
         return {}
 
 
-OPS: dict[str, Op] = {o.name: o for o in (Label(), Skip(), Unskip(), Undo(), AddClass(), RenameClass())}
+@dataclass(frozen=True)
+class Rescan(Op):
+    """The item list changed (``aldesk rescan``, ``aldesk add-source``): new items joined, items whose file is gone
+    were marked missing or came back, renamed files were followed. ``items`` are the new items' ids.
+
+    The item table is changed by :mod:`aldesk.core.project.rescan` in the same transaction as this record
+    (``Project.commit_items``); a session never sees it happen (the workspace is reopened over the new list),
+    so replaying it changes nothing in memory. Not undoable: labels and their undo history are untouched by it."""
+
+    name: ClassVar[str] = "rescan"
+
+    def apply(self, s: Any, a: Action) -> None:
+        return None
+
+    def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
+        return {}
+
+
+OPS: dict[str, Op] = {
+    o.name: o for o in (Label(), Skip(), Unskip(), Undo(), AddClass(), RenameClass(), Rescan())
+}
 UNDOABLE = tuple(name for name, o in OPS.items() if o.undoable)
 
 

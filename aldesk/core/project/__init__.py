@@ -10,6 +10,7 @@ Where each job lives:
 - :mod:`.recover` — replace a damaged project by a good backup, keeping what it replaces.
 - :mod:`.checks` — integrity and schema checks; the one-line reasons why a file cannot be used.
 - :mod:`.migrations` — the schema of each file format version and the steps between them.
+- :mod:`.rescan`, :mod:`.rescan_plan` — data that grows: new items join, gone ones are marked missing, sources added.
 - :mod:`.errors` — :class:`ProjectError`, :class:`ProjectLocked`, and the constants the others share.
 """
 

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from functools import cache
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Version 1: the first release. No settings table, labels without origin.
 SCHEMA_V1 = """
@@ -46,8 +46,33 @@ CREATE TABLE skipped (item INTEGER PRIMARY KEY REFERENCES items(id));
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-CURRENT_SCHEMA = SCHEMA_V2
-SCHEMAS = {1: SCHEMA_V1, 2: SCHEMA_V2}  # what `Project.create` wrote at each version
+# Version 3 (current): data that grows. ``items.missing`` marks an item whose file (or CSV row) was gone at the
+# last rescan: it keeps its id, label and history and comes back when the file does. ``sources`` lists the folders
+# or CSVs added to the project after the first (whose root stays ``meta.root``); an item of source ``prefix`` has
+# the key ``prefix//path`` (``//`` never occurs in a key a folder listing makes, so keys stay unambiguous).
+# ``columns`` is the CSV's header as JSON ('' for a folder), to refuse a rescan of a CSV whose columns changed.
+SCHEMA_V3 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, hash TEXT, known_label TEXT,
+    missing INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE classes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE labels (
+    item INTEGER PRIMARY KEY REFERENCES items(id),
+    class INTEGER NOT NULL REFERENCES classes(id),
+    time REAL NOT NULL,
+    origin TEXT NOT NULL DEFAULT 'user'
+);
+CREATE TABLE actions (seq INTEGER PRIMARY KEY, op TEXT NOT NULL, time REAL NOT NULL, data TEXT NOT NULL);
+CREATE TABLE skipped (item INTEGER PRIMARY KEY REFERENCES items(id));
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL UNIQUE, root TEXT NOT NULL,
+    columns TEXT NOT NULL DEFAULT '');
+"""
+
+CURRENT_SCHEMA = SCHEMA_V3
+SCHEMAS = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3}  # what `Project.create` wrote at each version
 
 
 def _migrate_1_to_2(con: sqlite3.Connection) -> None:
@@ -63,7 +88,17 @@ def _migrate_1_to_2(con: sqlite3.Connection) -> None:
     con.executemany("UPDATE labels SET origin = ? WHERE item = ?", [(o, i) for i, o in origin.items()])
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+def _migrate_2_to_3(con: sqlite3.Connection) -> None:
+    # Every item of a v2 file was listed from its one source when the project was made: none is missing, and
+    # there are no other sources. The CSV's columns were not recorded; a rescan checks the texts instead.
+    con.execute("ALTER TABLE items ADD COLUMN missing INTEGER NOT NULL DEFAULT 0")
+    con.execute(
+        "CREATE TABLE sources (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL UNIQUE, root TEXT NOT NULL, "
+        "columns TEXT NOT NULL DEFAULT '')"
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def migrate(con: sqlite3.Connection, version: int) -> list[int]:

@@ -21,7 +21,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +31,7 @@ from typing import Any, Self
 import numpy as np
 
 from aldesk import __version__
-from aldesk.core.dataset import Dataset
+from aldesk.core.dataset import SOURCE_SEP, Dataset
 from aldesk.core.labeling.actions import Action
 from aldesk.core.labeling.ops import op
 from aldesk.core.labeling.session import Session
@@ -74,6 +74,22 @@ class LabelRow:
 
 
 @dataclass(frozen=True)
+class SourceRow:
+    """One source of a project's items: its key prefix ("" for the first), folder or CSV, CSV header (JSON)."""
+
+    prefix: str
+    root: Path
+    columns: str = ""
+
+
+def source_columns(ds: Dataset) -> str:
+    """What is recorded of a CSV source: its header and the text and label columns read (JSON)."""
+    if not ds.columns:
+        return ""
+    return json.dumps({"columns": list(ds.columns), "text": ds.text_column, "label": ds.label_column})
+
+
+@dataclass(frozen=True)
 class RelinkReport:
     found: int
     missing: list[str]
@@ -112,7 +128,10 @@ def _snapshot(path: Path) -> tuple[sqlite3.Connection, bool]:
     mem = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     try:
         with reader_lock(path) as alone:
-            src = sqlite3.connect(_ro_uri(path, immutable=alone and not _wal_has_data(path)), uri=True)
+            if alone and _wal_has_data(path):
+                _read_private_copy(path, mem)
+                return mem, False
+            src = sqlite3.connect(_ro_uri(path, immutable=alone), uri=True)
             try:
                 src.execute("PRAGMA busy_timeout = 5000")
                 src.backup(mem)
@@ -122,6 +141,26 @@ def _snapshot(path: Path) -> tuple[sqlite3.Connection, bool]:
         mem.close()
         raise
     return mem, not alone
+
+
+def _read_private_copy(path: Path, mem: sqlite3.Connection) -> None:
+    """Read a project whose writer crashed (its last commits still in the -wal) without writing beside it.
+
+    SQLite reads a -wal only through the -shm index, which even a read-only connection writes; so the file and its
+    -wal are copied into a private temporary folder (under our shared lock nobody writes them meanwhile) and read
+    there: the project's folder is left exactly as it was, on a read-only medium too."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="aldesk-read-") as tmp:
+        copy = Path(tmp) / "p.aldesk"
+        shutil.copyfile(path, copy)
+        shutil.copyfile(f"{path}-wal", f"{copy}-wal")
+        src = sqlite3.connect(copy, isolation_level=None)
+        try:
+            src.backup(mem)
+        finally:
+            src.close()
 
 
 class Project:
@@ -237,6 +276,10 @@ class Project:
                     "model_id": model_id,
                     "card_path": card_path or "",
                 }
+                if (
+                    dataset.columns
+                ):  # a CSV: what a rescan checks the CSV against (aldesk.core.project.rescan)
+                    meta["columns"] = source_columns(dataset)
                 con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
                 known = dataset.known_labels or [None] * len(dataset)
                 con.executemany(
@@ -492,12 +535,32 @@ class Project:
         return list(self._class_ids)
 
     def dataset(self) -> Dataset:
-        """The items as stored when the project was made (no rescan of the source)."""
+        """The items as the last rescan left them (:mod:`aldesk.core.project.rescan`), every source's folder."""
         rows = self._rows("SELECT key, known_label FROM items ORDER BY id")
         with self._reading():
             keys = [str(k) for k, _ in rows]
             known = [None if lab is None else str(lab) for _, lab in rows]
-        return Dataset(self.kind, self.root, keys, known if any(k is not None for k in known) else None)
+        missing = frozenset(self.missing())  # a scan in SQLite: no third column per row in Python at 1M items
+        sources = {s.prefix: s.root for s in self.sources()[1:]}
+        return Dataset(
+            self.kind,
+            self.root,
+            keys,
+            known if any(k is not None for k in known) else None,
+            sources=sources,
+            missing=missing,
+        )
+
+    def sources(self) -> list[SourceRow]:
+        """Every source of the items: the first (``root``, prefix "") and those added since, in that order."""
+        rows = self._rows("SELECT prefix, root, columns FROM sources ORDER BY id")
+        with self._reading():
+            first = SourceRow("", self.root, self._meta.get("columns", ""))
+            return [first, *(SourceRow(str(p), Path(r), str(c)) for p, r, c in rows)]
+
+    def missing(self) -> list[int]:
+        """Items whose file (or CSV row) was gone at the last rescan, in item order."""
+        return [int(i) for (i,) in self._rows("SELECT id FROM items WHERE missing != 0 ORDER BY id")]
 
     def labels(self) -> dict[int, str]:
         return {r.item: r.cls for r in self.label_rows()}
@@ -623,6 +686,10 @@ class Project:
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_HASHES_DIGEST, digest))
         self._meta[_HASHES_DIGEST] = digest
 
+    def set_scanned(self, fingerprint: str) -> None:
+        """The CSVs' fingerprint at a rescan that found nothing new (:mod:`aldesk.core.project.rescan`)."""
+        self._set_meta({"scanned": fingerprint})
+
     def set_model(self, model_id: str, card_path: str | None = None) -> None:
         self._set_meta({"model_id": model_id, "card_path": card_path or ""})
 
@@ -635,6 +702,8 @@ class Project:
         """Point the project at a moved image folder (or CSV). Refuses a folder holding none of the images."""
         new_root = Path(new_root).absolute()
         keys = self.dataset().keys
+        if self.kind == "image":  # the first source's items; those of added sources stay where they are
+            keys = [k for k in keys if SOURCE_SEP not in k]
         if self.kind == "image":
             if not new_root.is_dir():
                 raise ProjectError(f"{new_root} is not a folder.")
@@ -650,6 +719,26 @@ class Project:
             missing = []  # the texts live in the project; the CSV is only where they came from
         self._set_meta({"root": str(new_root)})
         return RelinkReport(found=len(keys) - len(missing), missing=missing)
+
+    def commit_items(self, action: Action, write: Callable[[sqlite3.Connection], dict]) -> None:
+        """Change the item list (a rescan, a new source) and log it as ``action``, in ONE transaction.
+
+        ``write(con)`` makes the changes inside it and returns what the logged record keeps beyond the action;
+        a kill at any moment leaves the file as it was before or as it is after."""
+        ids = dict(self._class_ids)
+        with self._write() as con:
+            extra = write(con) | op(action.op).project(con, action, ids, _check_classes)
+            data = json.dumps(action.to_dict() | extra)
+            con.execute(
+                "INSERT INTO actions (seq, op, time, data) VALUES (?, ?, ?, ?)",
+                (action.seq, action.op, action.time, data),
+            )
+            (n,) = con.execute("SELECT count(*) FROM items").fetchone()
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        self._class_ids = ids
+        self.n_items = int(n)
+        self._meta = meta
+        self._count_for_backup(1)
 
     def journal(self, action: Action) -> None:
         """Persist one action: append it to the log and update labels/skips/classes, in ONE transaction.

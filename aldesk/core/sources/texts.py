@@ -480,4 +480,7 @@ def load_csv(
         known_labels=known,
         problems=problems,
         notes=notes,
+        columns=tuple(columns),
+        text_column=columns[text_idx],
+        label_column=None if label_idx is None else columns[label_idx],
     )

@@ -52,6 +52,7 @@ class Opener(QObject):
     ready = Signal(object)  # Workspace
     error = Signal(object)  # TaskError
     embed_cancelled = Signal()
+    notice = Signal(str)  # one line for the status bar: what a rescan changed, or why it changed nothing
     progress = Signal(
         float, str, float
     )  # fraction, message, elapsed seconds of the current load/open/embed step
@@ -63,6 +64,8 @@ class Opener(QObject):
         self._pending_classes: list[str] | None = None
         self._pending_project: Path | None = None
         self._loaded: _Loaded | None = None
+        self._rescan: tuple[bool, Path | None] = (False, None)
+        self.prompt: Any = None  # the "data changed" question while it is shown
 
     # --------------------------------------------------------------- entry points
     def open_path(
@@ -88,13 +91,72 @@ class Opener(QObject):
 
         self._start("load", load, self._after_load)
 
-    def open_project(self, path: Path) -> None:
+    def open_project(self, path: Path, *, rescan: bool = False, add_source: Path | None = None) -> None:
+        """Open a project; with ``rescan`` (File › Rescan) or ``add_source`` (File › Add source) its item list is
+        brought up to date first, and ``notice`` says what changed (or why nothing did)."""
         self.stage.emit("loading")
 
         def open_(progress: ProgressFn, cancel: CancelFn) -> _Loaded:
             return app_ws.open_project(path, progress=progress, cancel=cancel)  # a failed open frees it
 
-        self._start("open", open_, self._on_loaded)
+        self._rescan = (rescan, add_source)
+        self._start("open", open_, self._on_opened)
+
+    @Slot(object)
+    def _on_opened(self, loaded: _Loaded) -> None:
+        """A project just opened: rescan it when asked to, else look whether its data changed (the prompt)."""
+        (rescan, add_source), self._rescan = self._rescan, (False, None)
+        self._loaded = loaded
+        if rescan or add_source is not None:
+
+            def rescan_(progress: ProgressFn, cancel: CancelFn) -> tuple[_Loaded, str]:
+                return app_ws.rescan_loaded(loaded, add_source, progress=progress, cancel=cancel)
+
+            self._start("rescan", rescan_, self._after_rescan)
+            return
+
+        def detect(progress: ProgressFn, cancel: CancelFn) -> object:
+            return app_ws.detect_changes(loaded, progress=progress, cancel=cancel)
+
+        self._start("rescan", detect, self._after_detect)
+
+    @Slot(object)
+    def _after_rescan(self, out: tuple[_Loaded, str]) -> None:
+        loaded, message = out
+        self.notice.emit(message)
+        self._on_loaded(loaded)
+
+    @Slot(object)
+    def _after_detect(self, plan: object) -> None:
+        loaded = self._loaded
+        if loaded is None:
+            return
+        if plan is None:
+            self.embed()
+            return
+        from PySide6.QtWidgets import QWidget
+
+        from aldesk.ui.opening.rescan_prompt import ask_to_add
+
+        parent = self.parent()
+        self.prompt = ask_to_add(
+            parent if isinstance(parent, QWidget) else None, plan, lambda yes: self._answered(plan, yes)
+        )
+
+    def _answered(self, plan: object, yes: bool) -> None:
+        self.prompt = None
+        loaded = self._loaded
+        if loaded is None:
+            return
+        if not yes:
+            self.embed()
+            return
+
+        def add(progress: ProgressFn, cancel: CancelFn) -> tuple[_Loaded, str]:
+            new, _ = app_ws.apply_changes(loaded, plan)
+            return new, f"Rescan: {plan.summary()}."  # type: ignore[attr-defined]  # a rescan Plan
+
+        self._start("rescan", add, self._after_rescan)
 
     def create(self, req: SetupRequest, classes: list[str], card_path: Path | None) -> None:
         """Called by the window once the user confirmed the set-up."""

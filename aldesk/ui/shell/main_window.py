@@ -200,6 +200,11 @@ class MainWindow(QMainWindow):
         ):
             file.addAction(text).triggered.connect(slot)
         file.addSeparator()
+        self.rescan_action = file.addAction("Rescan the data (new and missing files)")
+        self.rescan_action.triggered.connect(self.rescan_project)
+        file.addAction("Add a source (a second folder or CSV)…").triggered.connect(self.ask_add_source)
+        self.opener.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        file.addSeparator()
         file.addAction(self.key_actions["quit"])
         classes = bar.addMenu("&Classes")
         classes.addAction(self.key_actions["new_class"])
@@ -316,6 +321,36 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open project", "", "aldesk project (*.aldesk)")
         if path:
             self.open_path(path)
+
+    @Slot()
+    def rescan_project(self) -> None:
+        """File › Rescan: reopen the project with its item list brought up to date (new files join, gone ones are
+        marked missing); the status bar says what changed."""
+        self.add_source(None)
+
+    def add_source(self, add_source: Path | None) -> None:
+        """Reopen the project with ``add_source`` added to its sources (None: rescanned)."""
+        if self.ws is None or self.ws.project is None:
+            self.statusBar().showMessage("Open a project to rescan its data.", 5000)
+            return
+        path = Path(self.ws.project.path)
+        self.close_workspace()
+        self.opener.open_project(path, rescan=add_source is None, add_source=add_source)
+
+    @Slot()
+    def ask_add_source(self) -> None:
+        """File › Add a source: a second folder (image projects) or CSV (text projects) joins the project."""
+        if self.ws is None or self.ws.project is None:
+            self.statusBar().showMessage("Open a project to add a source to it.", 5000)
+            return
+        if self.ws.project.kind == "image":
+            path = QFileDialog.getExistingDirectory(self, "Add a folder of images")
+        else:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Add a CSV of texts", "", "Texts (*.csv *.tsv *.txt);;All files (*)"
+            )
+        if path:
+            self.add_source(Path(path))
 
     @Slot(object)
     def _on_need_setup(self, req: SetupRequest) -> None:
