@@ -31,6 +31,7 @@ from aldesk.cli.args import (  # noqa: F401 - the argument types, re-exported fo
 _COMMAND_MODULES = (
     "aldesk.cli.app_cmds",
     "aldesk.cli.project_cmds",
+    "aldesk.cli.exchange_cmds",
     "aldesk.cli.simulate_cmd",
 )
 
@@ -41,6 +42,8 @@ EPILOG = """examples:
   aldesk simulate reviews.csv --label-column sentiment --out curves.json
   aldesk init photos/ --project photos.aldesk --classes cat,dog
   aldesk export photos.aldesk --format csv --out labels.csv
+  aldesk export photos.aldesk --format imagefolder --split --out for-training/
+  aldesk import-labels photos.aldesk labels.csv
 """
 
 
