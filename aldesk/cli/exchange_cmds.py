@@ -129,7 +129,13 @@ def _print_list(title: str, items: list[str], limit: int = 10) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     from aldesk.cli.project_cmds import _open_to_read
-    from aldesk.core.exchange.export import export_project, needs_model
+    from aldesk.core.exchange.export import (
+        check_options,
+        check_output,
+        companions,
+        export_project,
+        needs_model,
+    )
     from aldesk.core.progress import UserError
 
     # Before the project is opened (and the data embedded): a mistyped folder is said at once, naming --out, not
@@ -140,7 +146,13 @@ def run_export(args: argparse.Namespace) -> int:
     if not parent.is_dir():
         raise UserError(f"--out {args.out}: the folder {parent} does not exist.")
     with _open_to_read(args.project, "exporting") as p:
+        check_options(
+            args.format, p.kind, mode=args.mode, split=args.split, excel=args.excel, vectors=args.vectors
+        )
         outputs = None
+        if needs_model(args.format, predicted=args.predicted, vectors=args.vectors):
+            # the output too, before minutes of embedding: a refused --out is said at once
+            check_output(args.format, args.out, p.dataset(), protected=companions(p.path))
         if needs_model(args.format, predicted=args.predicted, vectors=args.vectors):
             outputs = model_outputs(p)
         report = export_project(

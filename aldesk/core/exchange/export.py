@@ -50,6 +50,7 @@ __all__ = [
     "ExportReport",
     "ExportRow",
     "atomic_folder",
+    "check_options",
     "check_output",
     "clean_stale",
     "companions",
@@ -130,12 +131,22 @@ def check_output(fmt: str, out: Path, dataset: Dataset, *, protected: Sequence[P
     _check_targets(targets, fmt in FOLDER_FORMATS, dataset, protected=protected)
 
 
-def _check_options(fmt: str, dataset: Dataset, mode: str, split: bool, excel: bool, vectors: bool) -> None:
+def check_options(
+    fmt: str,
+    kind: str,
+    *,
+    mode: str = "copy",
+    split: bool = False,
+    excel: bool = False,
+    vectors: bool = False,
+) -> None:
+    """Refuse a format or option that does not fit the data (``kind`` "image" or "text"): one line, before any
+    embedding or writing."""
     if fmt not in FORMATS:
         raise UserError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
     if mode not in LINK_MODES:
         raise UserError(f"Unknown mode {mode!r}; choose one of {', '.join(LINK_MODES)}.")
-    if fmt in IMAGE_FORMATS and dataset.kind != "image":
+    if fmt in IMAGE_FORMATS and kind != "image":
         raise UserError(
             f"The {fmt} format is for images; export texts as csv, jsonl, parquet or labelstudio."
         )
@@ -171,7 +182,7 @@ def write_export(
     protected: Sequence[Path] = (),
 ) -> ExportReport:
     """Write ``rows`` to ``out``; ``protected``: paths (a project and its companions) ``out`` must not touch."""
-    _check_options(fmt, dataset, mode, split, excel, vectors)
+    check_options(fmt, dataset.kind, mode=mode, split=split, excel=excel, vectors=vectors)
     out = Path(out)
     check_output(fmt, out, dataset, protected=protected)
     report = ExportReport(out)
