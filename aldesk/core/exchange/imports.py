@@ -22,7 +22,7 @@ from aldesk.core.dataset import Dataset
 from aldesk.core.exchange.cells import FORMULA_START
 from aldesk.core.exchange.readers import Record, read_csv_records, read_records, read_table
 from aldesk.core.labeling.actions import Action
-from aldesk.core.progress import UserError
+from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
 from aldesk.core.project import Project
 
 SUGGESTIONS_KEY = "exchange/suggestions"
@@ -103,13 +103,18 @@ def import_labels(
     id_column: str | None = None,
     label_column: str | None = None,
     origin: str = "imported",
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
 ) -> ImportReport:
     """Label the project's items from a label file, with ``origin``, in one transaction.
 
     New class names are added. Items already labeled otherwise are kept unless ``overwrite``; the report lists
-    them, and the items that are not in the project.
+    them, and the items that are not in the project. ``cancel`` is honoured until the one write.
     """
+    if progress is not None:
+        progress(0.0, f"Reading {Path(path).name}…")
     records = read_records(path, id_column=id_column, label_column=label_column)
+    check(cancel)
     ds = project.dataset()
     keys = {k: i for i, k in enumerate(ds.keys)}
     ids = _id_index(project, ds, id_column, keys) if id_column else {}
@@ -130,6 +135,9 @@ def import_labels(
             report.empty += 1
             continue
         wanted[i] = rec.label  # a later row wins over an earlier one
+    check(cancel)
+    if progress is not None:
+        progress(0.9, f"Saving {len(wanted)} labels…")
     apply_labels(project, wanted, report, overwrite=overwrite, origin=origin, suggestions=suggested)
     return report
 

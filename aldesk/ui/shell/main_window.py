@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.ui.browse.browse import BrowseView
+from aldesk.ui.exchange.actions import ExchangeActions
 from aldesk.ui.labeling.controller import Controller, Workspace
 from aldesk.ui.labeling.hints import NEVER_SETTING as NEVER_HINTS
 from aldesk.ui.labeling.hints import PROJECT_SETTING, HintsOverlay, should_show
@@ -188,6 +189,10 @@ class MainWindow(QMainWindow):
             ("Start page", self._to_start),
         ):
             file.addAction(text).triggered.connect(slot)
+        file.addSeparator()
+        self.exchange = ExchangeActions(self)  # File › Export… and Import labels… (their dialogs and tasks)
+        file.addAction("Export…").triggered.connect(self.exchange.ask_export)
+        file.addAction("Import labels…").triggered.connect(self.exchange.ask_import)
         file.addSeparator()
         file.addAction(self.key_actions["quit"])
         classes = bar.addMenu("&Classes")
