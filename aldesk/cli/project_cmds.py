@@ -109,6 +109,11 @@ def run_init(args: argparse.Namespace) -> int:
         check_new_project(args.project)
     if args.classes is not None and not [c for c in args.classes.split(",") if c.strip()]:
         raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
+    pre = None
+    if args.labels_from_column:
+        from aldesk.cli.exchange_cmds import read_prelabels
+
+        pre = read_prelabels(args.data, args.text_column, args.labels_from_column)
     ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
     if args.classes:
         from aldesk.core.names import parse_class_list
@@ -124,10 +129,10 @@ def run_init(args: argparse.Namespace) -> int:
     # the app layer's create, as the window's set-up does it (it makes the user's projects folder if needed)
     p = create_project(path, ds, classes, args.model_card).project
     print(f"created {path}: {len(ds)} {ds.kind} items, classes: {', '.join(classes) or '(none yet)'}")
-    if args.labels_from_column:
+    if pre is not None:
         from aldesk.cli.exchange_cmds import apply_prelabels
 
-        apply_prelabels(p, args.data, args.text_column, args.labels_from_column)
+        apply_prelabels(p, pre, args.labels_from_column)
     _print_list("skipped while reading the data", [f"{pr.key}: {pr.reason}" for pr in ds.problems])
     p.close()
     return 0

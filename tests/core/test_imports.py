@@ -152,3 +152,28 @@ def test_id_column_keys_texts_by_the_source_csv(tmp_path):
     with pytest.raises(UserError, match="has no such column"):
         import_labels(p, f, id_column="tag", label_column="UID")
     p.close()
+
+
+def test_prelabels_for_open_and_a_mistyped_column(tmp_path, capsys):
+    from aldesk.cli import main
+    from aldesk.cli.exchange_cmds import create_prelabeled
+
+    data = tmp_path / "r.csv"
+    data.write_text(
+        "text,guess\n" + "".join(f"review {i},{'pos' if i < 3 else ''}\n" for i in range(6)), "utf-8"
+    )
+    proj = tmp_path / "r.aldesk"
+    # init with a column that is not there: one line, and no project left behind
+    assert main(["init", str(data), "--project", str(proj), "--labels-from-column", "gues"]) == 2
+    assert "gues" in capsys.readouterr().err and not proj.exists()
+    # what `aldesk open r.csv --labels-from-column guess` does before the window opens it
+    assert create_prelabeled(data, proj, None, "guess") == proj
+    with Project.open(proj) as p:
+        assert [(r.item, r.cls, r.origin) for r in p.label_rows()] == [
+            (i, "pos", "prelabel") for i in range(3)
+        ]
+        seq = p.next_seq()
+    assert create_prelabeled(data, proj, None, "guess") == proj  # an existing project: opened as it is
+    assert "applies only to a new project" in capsys.readouterr().err
+    with Project.open(proj) as p:
+        assert p.next_seq() == seq
