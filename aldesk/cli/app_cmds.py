@@ -42,7 +42,7 @@ def cmd_open(args: argparse.Namespace) -> int:
     if args.classes is not None and not classes:
         raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
     if getattr(args, "labels_from_column", None):  # the project is made here, headless, then opened
-        from aldesk.cli.exchange_cmds import create_prelabeled
+        from aldesk.cli.prelabels import create_prelabeled
 
         project = create_prelabeled(path, project, classes, args.labels_from_column)
     from aldesk.ui.shell.app import open_and_run

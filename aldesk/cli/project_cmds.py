@@ -111,7 +111,7 @@ def run_init(args: argparse.Namespace) -> int:
         raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
     pre = None
     if args.labels_from_column:
-        from aldesk.cli.exchange_cmds import read_prelabels
+        from aldesk.cli.prelabels import read_prelabels
 
         pre = read_prelabels(args.data, args.text_column, args.labels_from_column)
     ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
@@ -130,7 +130,7 @@ def run_init(args: argparse.Namespace) -> int:
     p = create_project(path, ds, classes, args.model_card).project
     print(f"created {path}: {len(ds)} {ds.kind} items, classes: {', '.join(classes) or '(none yet)'}")
     if pre is not None:
-        from aldesk.cli.exchange_cmds import apply_prelabels
+        from aldesk.cli.prelabels import apply_prelabels
 
         apply_prelabels(p, pre, args.labels_from_column)
     _print_list("skipped while reading the data", [f"{pr.key}: {pr.reason}" for pr in ds.problems])

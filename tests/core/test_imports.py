@@ -156,7 +156,7 @@ def test_id_column_keys_texts_by_the_source_csv(tmp_path):
 
 def test_prelabels_for_open_and_a_mistyped_column(tmp_path, capsys):
     from aldesk.cli import main
-    from aldesk.cli.exchange_cmds import create_prelabeled
+    from aldesk.cli.prelabels import create_prelabeled
 
     data = tmp_path / "r.csv"
     data.write_text(

@@ -48,7 +48,7 @@ def from_session(session: object, reasons: dict[int, str] | None = None) -> Mode
         classes=list(session.classes),  # type: ignore[attr-defined]
         predicted=predicted,
         confidence=confidence,
-        eligible=np.asarray(session.eligible, dtype=bool).copy(),  # type: ignore[attr-defined]
+        eligible=np.array(session.eligible, dtype=np.bool_),  # type: ignore[attr-defined]
         vectors=session.X,  # type: ignore[attr-defined]
         label_index=session.label_index(),  # type: ignore[attr-defined]
         k=int(session.k),  # type: ignore[attr-defined]

@@ -136,6 +136,11 @@ def _choice(results: object) -> str | None:
     return None
 
 
+def _score(prediction: dict) -> float:
+    score = prediction.get("score")
+    return float(score) if isinstance(score, int | float) else -1.0
+
+
 def _task_cells(data: dict, id_column: str | None) -> tuple[str, ...]:
     """What may name a task's item: the id field, aldesk's ``item``, then the image/text value (a local-files
     URL is turned back into its path)."""
@@ -176,9 +181,7 @@ def read_labelstudio_records(path: Path, id_column: str | None = None) -> list[R
         suggestion = None
         preds = [p for p in t.get("predictions") or [] if isinstance(p, dict) and _choice(p.get("result"))]
         if preds:
-            best = max(
-                preds, key=lambda p: p.get("score") if isinstance(p.get("score"), int | float) else -1.0
-            )
+            best = max(preds, key=_score)
             score = best.get("score")
             cls = _label(_choice(best.get("result")), f"task {n}", path.name)
             suggestion = (cls, float(score) if isinstance(score, int | float) else None)

@@ -19,7 +19,6 @@ from aldesk.ui.exchange.export_dialog import ExportDialog
 from aldesk.ui.exchange.import_dialog import ImportDialog
 
 if TYPE_CHECKING:
-    from aldesk.ui.shell.main_window import MainWindow
     from aldesk.ui.shell.tasks import TaskError
 
 
@@ -36,7 +35,7 @@ class ExchangeActions(QObject):
     exported = Signal(object)
     imported = Signal(object)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Any) -> None:  # the MainWindow (not imported: it imports this module)
         super().__init__(window)
         self.win = window
         self.dialog: QDialog | None = None
