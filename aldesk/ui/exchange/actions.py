@@ -37,9 +37,15 @@ class ExchangeActions(QObject):
 
     def __init__(self, window: Any) -> None:  # the MainWindow (not imported: it imports this module)
         super().__init__(window)
-        self.win = window
+        # No Python reference back to the window, and slots are bound methods, never lambdas holding a dialog:
+        # reference cycles through Qt wrappers are left to the garbage collector, which may then destroy a
+        # QObject at an arbitrary moment of the event loop.
         self.dialog: QDialog | None = None
         self.handle: Any = None
+
+    @property
+    def win(self) -> Any:
+        return self.parent()
 
     def _project(self) -> Any:
         ws = self.win.ws
@@ -58,9 +64,23 @@ class ExchangeActions(QObject):
             return
         dlg = ExportDialog(project.kind, project.path, self.win)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # read in its accepted signal, deleted later
-        dlg.accepted.connect(lambda: self.start_export(dlg))
+        dlg.accepted.connect(self._export_accepted)
         self.dialog = dlg
         dlg.open()
+
+    @Slot()
+    def _export_accepted(self) -> None:
+        if isinstance(self.dialog, ExportDialog):
+            self.start_export(self.dialog)
+
+    @Slot()
+    def _import_accepted(self) -> None:
+        if isinstance(self.dialog, ImportDialog):
+            self.start_import(self.dialog)
+
+    @Slot(float, str, float)
+    def _export_progress(self, fraction: float, message: str, _elapsed: float) -> None:
+        self.win.statusBar().showMessage(f"Export: {message} ({fraction:.0%})")
 
     def start_export(self, dlg: ExportDialog) -> None:
         from aldesk.core.exchange.export import export_project
@@ -87,7 +107,7 @@ class ExchangeActions(QObject):
             outputs=outputs,
         )
         self.handle = h = self.win.runner.start("export", fn)
-        h.progress.connect(lambda f, m, _t: self.win.statusBar().showMessage(f"Export: {m} ({f:.0%})"))
+        h.progress.connect(self._export_progress)
         h.finished.connect(self._exported)
         h.failed.connect(self._failed)
 
@@ -117,7 +137,7 @@ class ExchangeActions(QObject):
 
         dlg = ImportDialog(Path(project.path).parent, self.win)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.accepted.connect(lambda: self.start_import(dlg))
+        dlg.accepted.connect(self._import_accepted)
         self.dialog = dlg
         dlg.open()
 

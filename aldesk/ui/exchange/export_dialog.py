@@ -101,10 +101,14 @@ class ExportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self._ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.out.textChanged.connect(lambda text: self._ok.setEnabled(bool(text.strip())))
+        self.out.textChanged.connect(self._out_changed)
         self.format.currentIndexChanged.connect(self._format_changed)
         self.predicted.toggled.connect(self._format_changed)
         self._format_changed()
+
+    @Slot(str)
+    def _out_changed(self, text: str) -> None:
+        self._ok.setEnabled(bool(text.strip()))
 
     def fmt(self) -> str:
         return str(self.format.currentData())

@@ -64,9 +64,13 @@ class ImportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
-        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setEnabled(False)
-        self.path.textChanged.connect(lambda text: ok.setEnabled(bool(text.strip())))
+        self._ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self._ok.setEnabled(False)
+        self.path.textChanged.connect(self._path_changed)
+
+    @Slot(str)
+    def _path_changed(self, text: str) -> None:
+        self._ok.setEnabled(bool(text.strip()))
 
     @Slot()
     def _choose(self) -> None:
