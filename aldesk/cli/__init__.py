@@ -32,6 +32,7 @@ _COMMAND_MODULES = (
     "aldesk.cli.app_cmds",
     "aldesk.cli.project_cmds",
     "aldesk.cli.rescan_cmds",
+    "aldesk.cli.exchange_cmds",
     "aldesk.cli.simulate_cmd",
     "aldesk.cli.scaleout_cmds",
 )
@@ -43,6 +44,8 @@ EPILOG = """examples:
   aldesk simulate reviews.csv --label-column sentiment --out curves.json
   aldesk init photos/ --project photos.aldesk --classes cat,dog
   aldesk export photos.aldesk --format csv --out labels.csv
+  aldesk export photos.aldesk --format imagefolder --split --out for-training/
+  aldesk import-labels photos.aldesk labels.csv
 """
 
 

@@ -41,6 +41,10 @@ def cmd_open(args: argparse.Namespace) -> int:
     classes = _classes(args.classes)
     if args.classes is not None and not classes:
         raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
+    if getattr(args, "labels_from_column", None):  # the project is made here, headless, then opened
+        from aldesk.cli.prelabels import create_prelabeled
+
+        project = create_prelabeled(path, project, classes, args.labels_from_column)
     from aldesk.ui.shell.app import open_and_run
 
     return open_and_run(path, project, classes)
@@ -65,6 +69,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--project", type=_path_text, help="project file to create or open (default: next to the data)"
     )
     p.add_argument("--classes", help="comma-separated class names; skips the set-up dialog")
+    p.add_argument(
+        "--labels-from-column",
+        metavar="COL",
+        help="a new project from a CSV: this column's values become pre-labels (origin 'prelabel')",
+    )
     p.set_defaults(func=cmd_open)
     d = subparsers.add_parser(
         "demo", help="open the bundled demo (Fashion-MNIST images or movie-review texts)"

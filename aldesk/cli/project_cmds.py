@@ -1,4 +1,4 @@
-"""Headless project commands: init, info, export, import-labels, relink, recover."""
+"""Headless project commands: init, info, relink, recover (export and import-labels: exchange_cmds.py)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,7 @@ from typing import TYPE_CHECKING
 from aldesk.cli.args import existing_file, path_arg
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from aldesk.core.project import Project
-
-FORMATS = (
-    "csv",
-    "jsonl",
-    "imagefolder",
-    "labelstudio",
-    "hf-imagefolder",
-)  # export.FORMATS, without importing it
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,6 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text-column", default=None)
     p.add_argument("--label-column", default=None)
     p.add_argument(
+        "--labels-from-column",
+        default=None,
+        metavar="COL",
+        help="a CSV column whose values become labels (origin 'prelabel', one undo), to review in the app",
+    )
+    p.add_argument(
         "--model-card", type=existing_file, default=None, help="a model card JSON for your own ONNX encoder"
     )
     p.set_defaults(func=run_init)
@@ -56,52 +52,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help='one JSON object: {"items", "labeled", "missing", "classes", "sources", ...}',
     )
     p.set_defaults(func=run_info)
-
-    p = sub.add_parser(
-        "export",
-        help="write the labels as csv, jsonl, imagefolder, labelstudio or hf-imagefolder",
-        epilog="examples:\n  aldesk export p.aldesk --format csv --out labels.csv\n"
-        "  aldesk export p.aldesk --format imagefolder --mode hardlink --out sorted/\n"
-        "  aldesk export p.aldesk --format csv --predicted --min-confidence 0.9 --out all.csv",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("project", type=path_arg)
-    p.add_argument("--format", choices=FORMATS, required=True)
-    p.add_argument(
-        "--out",
-        type=path_arg,
-        required=True,
-        help="file (csv, jsonl, labelstudio) or folder: new, empty or an earlier aldesk export",
-    )
-    p.add_argument(
-        "--mode",
-        choices=("copy", "hardlink", "symlink"),
-        default="copy",
-        help="how image exports place files (default copy)",
-    )
-    p.add_argument(
-        "--predicted",
-        action="store_true",
-        help="also export predicted labels of unlabeled items (embeds the data, from the cache if it can)",
-    )
-    p.add_argument(
-        "--min-confidence",
-        type=fraction,
-        default=0.0,
-        help="with --predicted: lowest confidence kept, 0 to 1",
-    )
-    p.add_argument(
-        "--image-url-prefix",
-        default=None,
-        help="labelstudio: URL prefix of the images (default: Label Studio local file serving)",
-    )
-    p.set_defaults(func=run_export)
-
-    p = sub.add_parser("import-labels", help="label items from a CSV with columns item,label")
-    p.add_argument("project", type=path_arg)
-    p.add_argument("csv", type=existing_file)
-    p.add_argument("--overwrite", action="store_true", help="replace labels that differ (default: keep them)")
-    p.set_defaults(func=run_import)
 
     p = sub.add_parser("relink", help="point a project at its moved image folder (or CSV)")
     p.add_argument("project", type=path_arg)
@@ -164,6 +114,11 @@ def run_init(args: argparse.Namespace) -> int:
         check_new_project(args.project)
     if args.classes is not None and not [c for c in args.classes.split(",") if c.strip()]:
         raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
+    pre = None
+    if args.labels_from_column:
+        from aldesk.cli.prelabels import read_prelabels
+
+        pre = read_prelabels(args.data, args.text_column, args.labels_from_column)
     ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
     if args.classes:
         from aldesk.core.names import parse_class_list
@@ -179,6 +134,10 @@ def run_init(args: argparse.Namespace) -> int:
     # the app layer's create, as the window's set-up does it (it makes the user's projects folder if needed)
     p = create_project(path, ds, classes, args.model_card).project
     print(f"created {path}: {len(ds)} {ds.kind} items, classes: {', '.join(classes) or '(none yet)'}")
+    if pre is not None:
+        from aldesk.cli.prelabels import apply_prelabels
+
+        apply_prelabels(p, pre, args.labels_from_column)
     _print_list("skipped while reading the data", [f"{pr.key}: {pr.reason}" for pr in ds.problems])
     p.close()
     return 0
@@ -239,87 +198,6 @@ def info_json(p: Project, counts: dict[str, int]) -> dict:
         "model": p.model_id,
         "actions": p.next_seq(),
     }
-
-
-def fraction(text: str) -> float:
-    """argparse type: a number from 0 to 1 (a confidence)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:  # NaN fails this too
-        raise argparse.ArgumentTypeError(f"must be from 0 to 1 (got {text})")
-    return value
-
-
-def run_export(args: argparse.Namespace) -> int:
-    from aldesk.core.exchange.export import export_project
-    from aldesk.core.progress import UserError
-
-    # Before the project is opened (and, with --predicted, the data embedded): a mistyped folder is said at once,
-    # naming --out, not the temporary file the export would have written first.
-    parent = Path(
-        os.path.normpath(args.out.absolute())
-    ).parent  # "sub/../p.aldesk" is still p.aldesk's folder
-    if not parent.is_dir():
-        raise UserError(f"--out {args.out}: the folder {parent} does not exist.")
-    with _open_to_read(args.project, "exporting") as p:
-        predicted = confidence = None
-        if args.predicted:
-            predicted, confidence = _predictions(p)
-        report = export_project(
-            p,
-            args.format,
-            args.out,
-            mode=args.mode,
-            predicted=predicted,
-            confidence=confidence,
-            include_predicted=args.predicted,
-            min_confidence=args.min_confidence,
-            image_url_prefix=args.image_url_prefix,
-        )
-    print(
-        f"wrote {report.path}: {report.n_labeled} labeled"
-        + (f", {report.n_predicted} predicted" if args.predicted else "")
-    )
-    for note in report.notes:
-        print(note)
-    _print_list("image files not found (run `aldesk relink` if the folder moved)", report.missing)
-    _print_list("refused, not exported (not a regular file inside the data folder)", report.refused)
-    return 0 if not (report.missing or report.refused) else 1
-
-
-def _predictions(p: Project) -> tuple[list[str | None], np.ndarray]:
-    """Predictions of the session the window would open: the project's saved k and strategy (not the defaults),
-    from the app layer's one way of building it. The project is read-only here: nothing is written to it."""
-    from aldesk.app.workspace import Loaded, card_for, embed_workspace
-    from aldesk.core.exchange.export import session_predictions
-
-    card = card_for(p)
-    if card.id != p.model_id:
-        print(f"note: the project was embedded with {p.model_id}; predicting with {card.id}", file=sys.stderr)
-    ws = embed_workspace(Loaded(p, p.dataset()), progress=_progress)
-    return session_predictions(ws.session)
-
-
-def _progress(fraction: float, message: str) -> None:
-    print(f"\r{fraction:6.1%}  {message[:60]:<60}", end="" if fraction < 1 else "\n", file=sys.stderr)
-
-
-def run_import(args: argparse.Namespace) -> int:
-    from aldesk.core.exchange.imports import import_labels
-    from aldesk.core.project import Project
-
-    with Project.open(args.project) as p:
-        r = import_labels(p, args.csv, overwrite=args.overwrite)
-    print(f"{r.rows} rows: {r.labeled} items labeled, {r.unchanged} already so, {r.empty} without a label")
-    if r.new_classes:
-        print(f"new classes: {', '.join(r.new_classes)}")
-    if r.actions:
-        print("one undo in the app reverts this whole import")
-    _print_list("labeled otherwise already, kept (use --overwrite to replace)", r.conflicts)
-    _print_list("not in the project", r.unmatched)
-    return 0
 
 
 def run_relink(args: argparse.Namespace) -> int:

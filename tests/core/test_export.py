@@ -226,7 +226,8 @@ def test_labelstudio(tmp_path):
     out = tmp_path / "ls.json"
     export_project(p, "labelstudio", out, predicted=["cat"] * 5, confidence=[0.9] * 5, include_predicted=True)
     tasks = json.loads(out.read_text(encoding="utf-8"))
-    assert len(tasks) == 5
+    # gone.png's file is missing: an unusable item is in no export (issue 17.1), so 4 of the 5 labeled items
+    assert len(tasks) == 4
     t = tasks[0]
     assert t["data"]["image"].startswith("/data/local-files/?d=") and t["data"]["item"] == "cat/a.png"
     assert t["annotations"][0]["result"][0] == {

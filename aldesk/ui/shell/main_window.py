@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.ui.browse.browse import BrowseView
+from aldesk.ui.exchange.actions import ExchangeActions
 from aldesk.ui.grid.panel import GridPanel
 from aldesk.ui.labeling.controller import Controller, Workspace
 from aldesk.ui.labeling.hints import NEVER_SETTING as NEVER_HINTS
@@ -204,6 +205,9 @@ class MainWindow(QMainWindow):
         self.rescan_action.triggered.connect(self.rescan_project)
         file.addAction("Add a source (a second folder or CSV)…").triggered.connect(self.ask_add_source)
         self.opener.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.exchange = ExchangeActions(self)  # File › Export… and Import labels… (their dialogs and tasks)
+        file.addAction("Export…").triggered.connect(self.exchange.ask_export)
+        file.addAction("Import labels…").triggered.connect(self.exchange.ask_import)
         file.addSeparator()
         file.addAction(self.key_actions["quit"])
         classes = bar.addMenu("&Classes")
