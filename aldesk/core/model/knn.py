@@ -250,6 +250,49 @@ class IncrementalKNN:
         for start in range(0, self.n, CHUNK * 4):
             self._refresh(np.arange(start, min(self.n, start + CHUNK * 4)))
 
+    def remove_many(self, indices: np.ndarray) -> None:
+        """Forget several labels at once (a class deleted): the rows that had any of them are recomputed once,
+        not once per label."""
+        gone = {int(i) for i in indices if self.label[int(i)] >= 0}
+        if not gone:
+            return
+        idx = np.fromiter(gone, dtype=np.int64, count=len(gone))
+        self.label[idx] = -1
+        self._changed[idx] = True
+        self._labeled = [j for j in self._labeled if j not in gone]
+        self._pos = {j: p for p, j in enumerate(self._labeled)}
+        hit = np.zeros(self.n + 1, dtype=bool)  # slot -1 (empty) reads the extra last cell, which stays False
+        hit[idx] = True
+        affected = np.flatnonzero(hit[self.nbr].any(axis=1))
+        if affected.size:
+            self._recompute(affected)
+
+    def restore_many(self, indices: np.ndarray, cls: int) -> None:
+        """Label several unlabeled items with one class (a deleted class restored by undo): one mat-vec each for
+        a few, one block recomputation of the pool for many (cheaper past a few dozen)."""
+        items = [int(i) for i in indices]
+        if len(items) <= 32:
+            for i in items:
+                self.add(i, cls)
+            return
+        self._store_labels(np.asarray(items), np.full(len(items), cls, dtype=np.int32))
+        self.rebuild()
+
+    def drop_class(self, cls: int) -> None:
+        """Class ``cls`` (which no item holds any more) leaves the class list: later classes move down one."""
+        if (self.label == cls).any():
+            raise ValueError(f"class {cls} still has labels")
+        self.label[self.label > cls] -= 1
+        self.votes = np.delete(self.votes, cls, axis=1)
+        self.votes = np.concatenate([self.votes, np.zeros((self.n, 1))], axis=1)  # keep the spare columns
+        self._changed[:] = True
+
+    def insert_class(self, cls: int) -> None:
+        """An empty class enters the list at position ``cls`` (undo of a delete or merge): later classes move up."""
+        self.label[self.label >= cls] += 1
+        self.votes = np.insert(self.votes, cls, 0.0, axis=1)
+        self._changed[:] = True
+
     def take_changed(self) -> np.ndarray:
         """Which rows changed (neighbours, votes or own label) since the last call; resets the record."""
         out = self._changed
