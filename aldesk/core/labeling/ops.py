@@ -299,11 +299,14 @@ class MergeClass(Op):
         dst = _cls(a)
         if dst not in ids:
             raise KeyError(f"unknown class {dst!r}")
-        cid, was = _class_rows(con, ids, a.prev[0])
+        src = a.prev[0] if a.prev else None
+        if src is None:
+            raise ValueError(f"action {a.seq} ({a.op}) names no merged class")
+        cid, was = _class_rows(con, ids, src)
         con.execute("UPDATE labels SET class = ? WHERE class = ?", (ids[dst], cid))
         con.execute("DELETE FROM classes WHERE id = ?", (cid,))
-        del ids[a.prev[0]]
-        return {"class_id": cid, "class_name": a.prev[0], "was": was}
+        del ids[src]
+        return {"class_id": cid, "class_name": src, "was": was}
 
     def unproject(self, con: sqlite3.Connection, seq: int, stored: dict) -> None:
         con.execute(
