@@ -206,7 +206,7 @@ class WhyPanel(QWidget):
             it.setToolTip(key)
             it.setData(Qt.ItemDataRole.UserRole, j)
             if self.ds.kind == "image":
-                pm = self.thumbs.get(self.ds.path(j), NB_THUMB)
+                pm = self.thumbs.get(self.ds.path(j), NB_THUMB, self.devicePixelRatioF())
                 if pm is not None:
                     it.setIcon(pm)
             self.neighbours.addItem(it)
@@ -222,7 +222,7 @@ class WhyPanel(QWidget):
         for r in range(self.neighbours.count()):
             it = self.neighbours.item(r)
             j = int(it.data(Qt.ItemDataRole.UserRole))
-            if self.thumbs.key(self.ds.path(j), NB_THUMB) == key:
-                pm = self.thumbs.get(self.ds.path(j), NB_THUMB)
+            if self.thumbs.key(self.ds.path(j), NB_THUMB, self.devicePixelRatioF()) == key:
+                pm = self.thumbs.get(self.ds.path(j), NB_THUMB, self.devicePixelRatioF())
                 if pm is not None:
                     it.setIcon(pm)

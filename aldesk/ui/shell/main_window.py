@@ -160,6 +160,8 @@ class MainWindow(QMainWindow):
             "accept": lambda: self.ctl and self.ctl.accept(),
             "skip": lambda: self.ctl and self.ctl.skip(),
             "undo": lambda: self.ctl and self.ctl.undo(),
+            "redo": lambda: self.ctl and self.ctl.redo(),
+            "pick_class": self.ask_pick_class,
             "next": lambda: self.ctl and self.ctl.move(1),
             "prev": lambda: self.ctl and self.ctl.move(-1),
             "new_class": self.ask_new_class,
@@ -194,6 +196,15 @@ class MainWindow(QMainWindow):
         classes.addAction(self.key_actions["new_class"])
         self.rename_action = classes.addAction("Rename class…")
         self.rename_action.triggered.connect(self.ask_rename_class)
+        self.merge_action = classes.addAction("Merge class into another…")
+        self.merge_action.triggered.connect(lambda: self.ask_class_op("merge"))
+        self.delete_action = classes.addAction("Delete class…")
+        self.delete_action.triggered.connect(lambda: self.ask_class_op("delete"))
+        classes.addSeparator()
+        classes.addAction(self.key_actions["pick_class"])
+        edit = bar.addMenu("&Edit")
+        edit.addAction(self.key_actions["undo"])
+        edit.addAction(self.key_actions["redo"])
         settings = bar.addMenu("&Settings")
         self.settings_action = settings.addAction("Labeling settings (strategy, k, audit)…")
         self.settings_action.setShortcut("Ctrl+,")
@@ -219,6 +230,57 @@ class MainWindow(QMainWindow):
         if ok and new.strip() and new.strip() != old:
             self.ctl.rename_class(old, new)
 
+    @Slot()
+    def ask_pick_class(self) -> None:
+        """The type-ahead class picker (``/`` or ``C``): Enter labels the item on screen with the chosen class."""
+        from aldesk.ui.labeling.picker import ClassPicker
+
+        if self.ctl is None or not self.ctl.session.classes:
+            return
+        ctl = self.ctl
+        names = [self.label_view.class_key_text(n) for n in range(1, len(ctl.session.classes) + 1)]
+        dlg = ClassPicker(list(ctl.session.classes), names, self)
+        self._dialogs.append(dlg)
+        dlg.chosen.connect(lambda name: ctl is self.ctl and ctl.label_current(name))
+
+        def done(_result: int) -> None:
+            self._dialogs.remove(dlg)
+            dlg.deleteLater()
+
+        dlg.finished.connect(done)
+        dlg.open()
+
+    def ask_class_op(self, kind: str) -> None:
+        """Merge or delete a class, after a dialog that says what happens to its labels (issue 13.3)."""
+        from aldesk.ui.labeling.class_dialog import ClassOpDialog
+
+        if (
+            self.ctl is None
+            or not self.ctl.session.classes
+            or (kind == "merge" and len(self.ctl.session.classes) < 2)
+        ):
+            self.statusBar().showMessage(
+                "A merge needs two classes." if self.ctl else "Open a project first.", 5000
+            )
+            return
+        ctl = self.ctl
+        dlg = ClassOpDialog(ctl.session, kind, self)
+        self._dialogs.append(dlg)
+
+        def done(result: int) -> None:
+            self._dialogs.remove(dlg)
+            dlg.deleteLater()
+            if result != ClassOpDialog.DialogCode.Accepted or ctl is not self.ctl:
+                return
+            cls, into = dlg.choice()
+            if kind == "merge" and into is not None:
+                ctl.merge_class(cls, into)
+            elif kind == "delete":
+                ctl.delete_class(cls)
+
+        dlg.finished.connect(done)
+        dlg.open()
+
     def _class_key(self, n: int, *_: object) -> None:
         if self.ctl is not None:
             self.ctl.label_number(n)
@@ -228,8 +290,10 @@ class MainWindow(QMainWindow):
             self.ctl is not None and self.stack.currentWidget() is self.work and self.tabs.currentIndex() == 0
         )
         for name, act in self.key_actions.items():
-            # Undo works in browse too (relabels there are undoable); quit and help work everywhere.
-            act.setEnabled(name in ("quit", "help") or labeling or (name == "undo" and self.ctl is not None))
+            # Undo/redo work in browse too (relabels there are undoable); quit and help work everywhere.
+            act.setEnabled(
+                name in ("quit", "help") or labeling or (name in ("undo", "redo") and self.ctl is not None)
+            )
 
     # -------------------------------------------------------------------- pages
     @Slot()
@@ -623,7 +687,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(keys.help_text(self.key_bindings))
+        box.setText(keys.help_text(self.key_bindings, self.settings.fileName()))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
