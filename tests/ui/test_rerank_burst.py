@@ -5,7 +5,6 @@ labels gives."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 
 from aldesk.core.labeling.session import Session
 from tests.ui.helpers import class_key, text_workspace

@@ -6,13 +6,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-UNDOABLE = (
-    "label",
-    "skip",
-    "unskip",
-    "merge_class",
-    "delete_class",
-)  # = ops.UNDOABLE (ops.py imports this module, not the reverse)
+UNDOABLE = ("label", "skip", "unskip", "merge_class", "delete_class")  # = ops.UNDOABLE (see ops.py)
 # Origins of labels given one by one in the labeling view (they count towards the audit rhythm).
 INTERACTIVE = ("user", "audit", "suggestion")
 
@@ -22,10 +16,8 @@ class Action:
     """One user action.
 
     op: "label" (items get ``cls``; ``prev`` holds their previous labels, None = unlabeled), "skip", "unskip",
-    "undo" (``target`` = seq of the undone action), "redo" (``targets`` = the seqs applied again, oldest first),
-    "add_class" (``cls`` = new name), "rename_class" (``prev`` = (old name,), ``cls`` = new name),
-    "merge_class" (``prev`` = (merged class,), ``cls`` = the class it went into, ``items`` = its items,
-    ``prev_ids`` = (its position,)), "delete_class" (``cls``, ``items`` = its items, ``prev_ids`` = (its position,)).
+    "undo" (``target`` = seq of the undone action), "add_class" (``cls`` = new name), "rename_class"
+    (``prev`` = (old name,), ``cls`` = new name).
     origin: "user" | "batch" | "imported" | "audit" | "suggestion".
     seq: position in the log, given by the session (0, 1, 2, …).
     """

@@ -38,7 +38,7 @@ from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 THUMB = 96
 LARGE = 360
-BUTTON_NAME_CHARS = 24  # a longer class name is elided on its button (the tooltip has it whole)
+BUTTON_NAME_CHARS = 20  # a longer class name is elided on its button (the tooltip has it whole)
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -144,7 +144,7 @@ class LabelingView(QWidget):
             self.strip.setWordWrap(True)
             self.strip.setSpacing(2)
             self.strip.setAlternatingRowColors(True)
-            self.strip.setMinimumWidth(260)
+            self.strip.setMinimumWidth(220)
             self.strip.setMaximumWidth(340)
             self.strip.setTextElideMode(Qt.TextElideMode.ElideRight)
             line = self.strip.fontMetrics().lineSpacing()

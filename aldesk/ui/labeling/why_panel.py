@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.labeling.labeling_view import snippet
+from aldesk.ui.shell.fit import ElidedLabel
 from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 N_NEIGHBOURS = 8
@@ -77,9 +78,10 @@ class WhyPanel(QWidget):
 
         self.predicted = QLabel()
         self.predicted.setTextFormat(Qt.TextFormat.RichText)
+        self.predicted.setWordWrap(True)  # a long class name wraps instead of widening the window
         self.probs_box = QGroupBox("Class probabilities")
         self.probs_grid = QGridLayout(self.probs_box)
-        self.bars: list[tuple[QLabel, ValueBar]] = []
+        self.bars: list[tuple[ElidedLabel, ValueBar]] = []
 
         self.factors_box = QGroupBox("Why this item")
         form = QFormLayout(self.factors_box)
@@ -125,7 +127,7 @@ class WhyPanel(QWidget):
 
     def _ensure_bars(self, classes: list[str]) -> None:
         while len(self.bars) < len(classes):
-            lab, bar = QLabel(), ValueBar()
+            lab, bar = ElidedLabel(), ValueBar()  # elided: a long class name must not widen the panel
             row = len(self.bars)
             self.probs_grid.addWidget(lab, row, 0)
             self.probs_grid.addWidget(bar, row, 1)

@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -34,10 +34,13 @@ from aldesk.ui.opening.opening import Opener, SetupRequest
 from aldesk.ui.opening.start_page import ProblemsPanel, ProgressPage, StartPage, add_recent
 from aldesk.ui.settings.audit_setting import project_audit_every
 from aldesk.ui.shell import keys
+from aldesk.ui.shell.fit import ElidedLabel, fit_to_screen
 from aldesk.ui.shell.tasks import TaskError, TaskRunner
 from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 STATE_SETTING = "window/state"  # QMainWindow.saveState: the plots dock's size, side and visibility
+GEOMETRY_SETTING = "window/geometry"  # QMainWindow.saveGeometry, clamped to the current screen on restore
+DEFAULT_SIZE = (1280, 800)
 PRELOAD_KIND = "preload-plots"
 PRELOAD_DELAY_MS = 300
 
@@ -91,8 +94,8 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("aldesk")
-        self.resize(1280, 800)
         self.settings = settings or QSettings()
+        self._restore_geometry()
         self.runner = TaskRunner(self)
         self.thumbs = ThumbnailLoader(self)
         self.opener = Opener(self.runner, self)
@@ -125,11 +128,13 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(w)
         self.setCentralWidget(self.stack)
 
-        self.status_counts = QLabel()
+        # Elided: the counts of 30 classes on one line must not set the window's width (issue 13.6).
+        self.status_counts = ElidedLabel()
         self.status_speed = QLabel()
-        self.status_state = QLabel()
-        for w in (self.status_counts, self.status_speed, self.status_state):
-            self.statusBar().addPermanentWidget(w)
+        self.status_state = ElidedLabel()
+        self.statusBar().addPermanentWidget(self.status_counts, 3)
+        self.statusBar().addPermanentWidget(self.status_speed)
+        self.statusBar().addPermanentWidget(self.status_state, 1)
 
         self.start_page.open_images.connect(self.ask_open_images)
         self.start_page.open_texts.connect(self.ask_open_texts)
@@ -153,6 +158,33 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_menus()
         self.show_start()
+
+    # ------------------------------------------------------------------ geometry
+    def _restore_geometry(self) -> None:
+        """The last run's size and place, or the default size, clamped to the screen the window is on now (a
+        geometry saved on a bigger monitor must not come back wider than this one)."""
+        saved = self.settings.value(GEOMETRY_SETTING)
+        if not (saved and self.restoreGeometry(saved)):
+            avail = self.screen().availableGeometry() if self.screen() is not None else None
+            w, h = DEFAULT_SIZE
+            if avail is not None:
+                w, h = min(w, avail.width() - 16), min(h, avail.height() - 48)  # room for a frame and title
+            self.resize(max(640, w), max(400, h))
+        fit_to_screen(self)
+
+    def fit_later(self, *_: object) -> None:
+        """After something that may widen the window (a dock shown, its state restored): clamp, next turn."""
+        QTimer.singleShot(0, lambda: fit_to_screen(self))
+
+    def showEvent(self, ev: QShowEvent) -> None:
+        super().showEvent(ev)
+        self.fit_later()
+
+    def resizeEvent(self, ev: QResizeEvent) -> None:
+        # Qt grows a window to its layout's minimum (a dock shown, a class added): keep it on the screen.
+        super().resizeEvent(ev)
+        if ev.size().width() > ev.oldSize().width() or ev.size().height() > ev.oldSize().height():
+            self.fit_later()
 
     # ------------------------------------------------------------------ actions
     def _make_actions(self) -> None:
@@ -474,6 +506,9 @@ class MainWindow(QMainWindow):
         if first and (state := self.settings.value(STATE_SETTING)):
             # ... unless the user's own dock size and visibility from the last run say otherwise.
             self.restoreState(state)
+        if first:
+            self.plots.visibilityChanged.connect(self.fit_later)
+            self.fit_later()
         self._plots_wanted = False
         return self.plots
 
@@ -707,6 +742,7 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------------- close
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue(GEOMETRY_SETTING, self.saveGeometry())
         if self.plots is not None:
             self.settings.setValue(STATE_SETTING, self.saveState())
         self.close_workspace()
