@@ -141,3 +141,28 @@ def test_merge_and_delete_from_the_classes_menu_say_what_happens_first(qtbot, ma
     assert win.label_view.class_buttons[2].text().startswith("[3]  meh  (2)")
     qtbot.keyClick(win, Qt.Key.Key_Z, CTRL | SHIFT)  # redo the merge
     assert ctl.session.classes == ["pos", "neg"]
+
+
+def test_help_lists_every_key_and_where_the_settings_file_is(qtbot, make_window) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    win = make_window()
+    win.set_workspace(text_workspace(), density=False)
+    qtbot.keyClick(win, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: _visible(QMessageBox) is not None)
+    text = _visible(QMessageBox).text()
+    for needle in (
+        "Ctrl+M",
+        "Ctrl+,",
+        "Shift+drag",
+        "Ctrl+drag",
+        "Shift+1 … Shift+0",
+        "Label as class 11 … 20",
+        "Label as class 21 … 30",
+        "Redo",
+        "Ctrl+Shift+Z",
+        "Pick a class by name",
+        win.settings.fileName(),
+    ):
+        assert needle in text, needle
+    _visible(QMessageBox).close()

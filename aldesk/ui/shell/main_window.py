@@ -181,9 +181,13 @@ class MainWindow(QMainWindow):
         self.fit_later()
 
     def resizeEvent(self, ev: QResizeEvent) -> None:
-        # Qt grows a window to its layout's minimum (a dock shown, a class added): keep it on the screen.
+        # Qt grows a window to its layout's new minimum (a dock shown, a class added): that growth must not push
+        # it past the screen. A size the user or the window system chose is theirs.
         super().resizeEvent(ev)
-        if ev.size().width() > ev.oldSize().width() or ev.size().height() > ev.oldSize().height():
+        new, old = ev.size(), ev.oldSize()
+        forced_w = new.width() > old.width() and new.width() <= self.minimumWidth()
+        forced_h = new.height() > old.height() and new.height() <= self.minimumHeight()
+        if old.isValid() and (forced_w or forced_h):
             self.fit_later()
 
     # ------------------------------------------------------------------ actions
@@ -506,9 +510,7 @@ class MainWindow(QMainWindow):
         if first and (state := self.settings.value(STATE_SETTING)):
             # ... unless the user's own dock size and visibility from the last run say otherwise.
             self.restoreState(state)
-        if first:
-            self.plots.visibilityChanged.connect(self.fit_later)
-            self.fit_later()
+
         self._plots_wanted = False
         return self.plots
 
