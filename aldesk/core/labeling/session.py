@@ -560,6 +560,10 @@ class Session:
         """Neighbours per vote (the project's saved k, or the default)."""
         return self.knn.k
 
+    def labeled_items(self) -> np.ndarray:
+        """The labeled items in the order they were labeled (a reopen keeps the log's order). A copy."""
+        return self.knn.labeled
+
     def label_index(self, items: np.ndarray | None = None) -> np.ndarray:
         """Class index (into :attr:`classes`) of each of ``items`` (indices or a bool mask; all items when None),
         -1 where unlabeled. A copy."""
