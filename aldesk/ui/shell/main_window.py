@@ -282,6 +282,8 @@ class MainWindow(QMainWindow):
         def done(_result: int) -> None:
             self._dialogs.remove(dlg)
             dlg.deleteLater()
+            # The keys go on at once: without a window manager nobody hands the focus back to this window.
+            self.activateWindow()
 
         dlg.finished.connect(done)
         dlg.open()
@@ -306,6 +308,7 @@ class MainWindow(QMainWindow):
         def done(result: int) -> None:
             self._dialogs.remove(dlg)
             dlg.deleteLater()
+            self.activateWindow()
             if result != ClassOpDialog.DialogCode.Accepted or ctl is not self.ctl:
                 return
             cls, into = dlg.choice()
