@@ -72,3 +72,33 @@ def test_a_tiny_image_is_enlarged_smoothly_not_in_hard_blocks(tmp_path: Path, qt
     img.save(str(path))
     pm = ThumbnailLoader().load_now(path, 180, 2.0)
     assert pm is not None and pm.devicePixelRatio() == 2.0 and pm.width() == 360
+
+
+def test_thirty_classes_keep_the_window_short_and_the_strip_whole(qtbot, make_window, tmp_path: Path) -> None:
+    """One probability row per class made the why panel taller than a laptop screen; the window then squeezed the
+    candidate strip to its top ~45 px, captions gone. Now the rows scroll and the strip keeps its height."""
+    from aldesk.core import synthetic
+    from aldesk.core.dataset import Dataset
+    from aldesk.core.labeling.session import Session
+    from aldesk.ui.labeling.controller import Workspace
+
+    keys = []
+    for i in range(40):
+        img = QImage(28, 28, QImage.Format.Format_RGB32)
+        img.fill(QColor.fromHsv(i * 9, 200, 200))
+        img.save(str(tmp_path / f"{i}.png"))
+        keys.append(f"{i}.png")
+    X = synthetic.clustered(40, 16, 3, seed=2)[0]
+    ws = Workspace(
+        Dataset("image", tmp_path, keys), Session(X, [f"class {n}" for n in range(30)]), None, [], "t"
+    )
+    win = make_window()
+    win.set_workspace(ws, density=False)
+    qtbot.waitUntil(lambda: len(win.why.bars) == 30)  # the why panel has a row per class
+    win.resize(780, 560)
+    qtbot.wait(50)
+    assert win.minimumSizeHint().height() <= 600
+    assert win.height() <= 600
+    strip = win.label_view.strip
+    qtbot.waitUntil(lambda: strip.viewport().height() >= strip.gridSize().height())
+    assert len(win.label_view.class_buttons) == 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -80,7 +82,18 @@ class WhyPanel(QWidget):
         self.predicted.setTextFormat(Qt.TextFormat.RichText)
         self.predicted.setWordWrap(True)  # a long class name wraps instead of widening the window
         self.probs_box = QGroupBox("Class probabilities")
-        self.probs_grid = QGridLayout(self.probs_box)
+        # In a scroll area: one row per class made the panel 700 px tall at 30 classes, taller than a laptop
+        # screen (the window then squeezed the candidate strip to a sliver). It shows what fits, and scrolls.
+        rows = QWidget()
+        self.probs_grid = QGridLayout(rows)
+        self.probs_grid.setContentsMargins(0, 0, 0, 0)
+        self.probs_scroll = QScrollArea()
+        self.probs_scroll.setWidget(rows)
+        self.probs_scroll.setWidgetResizable(True)
+        self.probs_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.probs_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.probs_scroll.setMinimumHeight(3 * (self.fontMetrics().height() + 10))
+        QVBoxLayout(self.probs_box).addWidget(self.probs_scroll)
         self.bars: list[tuple[ElidedLabel, ValueBar]] = []
 
         self.factors_box = QGroupBox("Why this item")
@@ -114,7 +127,7 @@ class WhyPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.predicted)
-        lay.addWidget(self.probs_box)
+        lay.addWidget(self.probs_box, 1)
         lay.addWidget(self.factors_box)
         lay.addWidget(self.nb_box, 1)
 
