@@ -74,6 +74,9 @@ def test_picker_labels_by_typed_letters_and_undo_redo_follow(qtbot, make_window)
     assert ctl.session.label_of(second) == "zucchini"
     # Undo twice, redo twice (Ctrl+Shift+Z), then a new label empties the redo stack.
     qtbot.keyClick(win, Qt.Key.Key_Z, CTRL)
+    # 1-based, as the header shows it ("text 158" is item 157 inside).
+    assert win.statusBar().currentMessage() == f"Undid label zucchini of item {second + 1:,}."
+    assert f"text {second + 1:,}" in win.label_view.header.text()
     qtbot.keyClick(win, Qt.Key.Key_Z, CTRL)
     assert ctl.session.labels == {}
     qtbot.keyClick(win, Qt.Key.Key_Z, CTRL | SHIFT)
