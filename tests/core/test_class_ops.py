@@ -163,3 +163,16 @@ def test_merge_refuses_itself_and_unknown_classes(tmp_path: Path) -> None:
         s.delete_class("zzz")
     assert p.classes == ["a", "b", "c", "d"] and p.actions() == []
     p.close()
+
+
+def test_delete_undo_with_fewer_labels_than_k_keeps_later_labels_right(tmp_path: Path) -> None:
+    p, X = _project(tmp_path)
+    s = p.open_session(X, k=10)
+    s.label_many(range(4), "a")
+    s.label(4, "b")
+    s.delete_class("a")
+    s.undo()  # 5 labels, k = 10: the slots must stay in labeling order for the next label's fast path
+    s.label(5, "c")
+    s.label(6, "d")
+    _same_as_scratch(s)
+    p.close()

@@ -283,8 +283,7 @@ class MergeClass(Op):
         src, dst = _position(a), s.class_index(_cls(a))
         if s.classes[src] != a.prev[0]:
             raise ValueError(f"action {a.seq}: class {a.prev[0]!r} is not at position {src}")
-        for i in a.items:
-            s.knn.add(i, dst)  # votes move; no mat-vec
+        s.knn.move_items(list(a.items), dst)  # votes move; no mat-vec
         s.knn.drop_class(src)
         s.classes.pop(src)
 
@@ -292,8 +291,7 @@ class MergeClass(Op):
         src = _position(a)
         s.classes.insert(src, a.prev[0])
         s.knn.insert_class(src)
-        for i in a.items:
-            s.knn.add(i, src)
+        s.knn.move_items(list(a.items), src)
 
     def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
         dst = _cls(a)
