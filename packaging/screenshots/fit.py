@@ -7,7 +7,8 @@ a small screen, with the Map open, 12 classes and after 40 labels typed with xdo
 Starts openbox when it is installed (``apt-get install -y openbox``; without a window manager nothing maximises),
 opens the bundled image demo (10 classes) in a fresh profile with two more classes, one with a long name, shows the
 Map tab, types 40 labels (each item's true class, Shift+1 for class 11), grabs the whole screen with scrot and prints
-the window's frame beside the screen's available area as JSON. Look at the picture.
+the window's frame beside the screen's available area as JSON. Look at the picture. ``--picker sh`` opens the
+class picker and types "sh" before the shot (docs/screenshots/picker.png).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots" / "window-1366x768.png")
     ap.add_argument("--labels", type=int, default=40)
+    ap.add_argument("--picker", default="", help="open the class picker (/) and type this before the shot")
     args = ap.parse_args()
     for tool in ("xdotool", "scrot"):
         if shutil.which(tool) is None:
@@ -88,6 +90,17 @@ def main() -> int:
     ctl.flush()
     win.plots.flush()
     pause(app, 1.5)
+    if args.picker:
+        subprocess.run(["xdotool", "key", "--window", wid, "slash"], check=True)
+        wait(
+            app,
+            lambda: any(w.objectName() == "class_picker" and w.isVisible() for w in app.topLevelWidgets()),
+            10,
+            "the picker",
+        )
+        pause(app, 0.5)
+        subprocess.run(["xdotool", "type", "--delay", "80", args.picker], check=True)
+        pause(app, 1.0)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["scrot", "-o", str(args.out)], check=True)
     avail = win.screen().availableGeometry()

@@ -127,7 +127,9 @@ class WhyPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.predicted)
-        lay.addWidget(self.probs_box, 1)
+        # Most of the spare height goes to the probabilities, never more than their rows need (the maximum is set
+        # per class list); on a short screen they scroll and the neighbours keep a share.
+        lay.addWidget(self.probs_box, 3)
         lay.addWidget(self.factors_box)
         lay.addWidget(self.nb_box, 1)
 
@@ -151,6 +153,13 @@ class WhyPanel(QWidget):
             bar.setVisible(visible)
             if visible:
                 lab.setText(classes[j])
+        rows = self.probs_scroll.widget()
+        rows.adjustSize()
+        content = rows.sizeHint().height() + 2
+        self.probs_scroll.setMaximumHeight(content)
+        # The box too (its title and margins above the rows): else it grows past them, blank.
+        frame = self.probs_box.minimumSizeHint().height() - self.probs_scroll.minimumSizeHint().height()
+        self.probs_box.setMaximumHeight(content + max(0, frame))
 
     @Slot()
     def schedule_refresh(self) -> None:
