@@ -213,47 +213,6 @@ def _new_class_id(con: sqlite3.Connection) -> int:
     return top + 1
 
 
-@dataclass(frozen=True)
-class AddClass(Op):
-    name: ClassVar[str] = "add_class"
-
-    def apply(self, s: Any, a: Action) -> None:
-        s.classes.append(a.cls)
-
-    def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
-        name = _cls(a)
-        check([*ids, name])
-        new_id = _new_class_id(con)
-        con.execute("INSERT INTO classes (id, name) VALUES (?, ?)", (new_id, name))
-        ids[name] = new_id
-        return {}
-
-
-@dataclass(frozen=True)
-class RenameClass(Op):
-    """``prev`` = (old name,), ``cls`` = the new name; the class keeps its id and its position (its key)."""
-
-    name: ClassVar[str] = "rename_class"
-
-    def apply(self, s: Any, a: Action) -> None:
-        s.classes[s.class_index(a.prev[0])] = a.cls
-
-    def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
-        old = a.prev[0]
-        if old not in ids:
-            raise KeyError(f"unknown class {old!r}")
-        new = _cls(a)
-        if new != old:
-            check([*(c for c in ids if c != old), new])
-            con.execute("UPDATE classes SET name = ? WHERE id = ?", (new, ids[old]))
-            # Keep the order of classes (a plain pop/insert would move it to the end); in place: the caller
-            # adopts this dict once the commit succeeded.
-            renamed = {(new if k == old else k): v for k, v in ids.items()}
-            ids.clear()
-            ids.update(renamed)
-        return {}
-
-
 def _position(a: Action) -> int:
     """The class position a merge or delete removed (``prev_ids[0]``): where its undo puts the class back."""
     if len(a.prev_ids) != 1:
@@ -352,6 +311,47 @@ class DeleteClass(Op):
             "INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)",
             [(w[0], cid, w[1], w[2]) for w in stored["was"]],
         )
+
+
+@dataclass(frozen=True)
+class AddClass(Op):
+    name: ClassVar[str] = "add_class"
+
+    def apply(self, s: Any, a: Action) -> None:
+        s.classes.append(a.cls)
+
+    def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
+        name = _cls(a)
+        check([*ids, name])
+        new_id = _new_class_id(con)
+        con.execute("INSERT INTO classes (id, name) VALUES (?, ?)", (new_id, name))
+        ids[name] = new_id
+        return {}
+
+
+@dataclass(frozen=True)
+class RenameClass(Op):
+    """``prev`` = (old name,), ``cls`` = the new name; the class keeps its id and its position (its key)."""
+
+    name: ClassVar[str] = "rename_class"
+
+    def apply(self, s: Any, a: Action) -> None:
+        s.classes[s.class_index(a.prev[0])] = a.cls
+
+    def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
+        old = a.prev[0]
+        if old not in ids:
+            raise KeyError(f"unknown class {old!r}")
+        new = _cls(a)
+        if new != old:
+            check([*(c for c in ids if c != old), new])
+            con.execute("UPDATE classes SET name = ? WHERE id = ?", (new, ids[old]))
+            # Keep the order of classes (a plain pop/insert would move it to the end); in place: the caller
+            # adopts this dict once the commit succeeded.
+            renamed = {(new if k == old else k): v for k, v in ids.items()}
+            ids.clear()
+            ids.update(renamed)
+        return {}
 
 
 OPS: dict[str, Op] = {
