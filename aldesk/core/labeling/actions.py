@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-UNDOABLE = ("label", "skip", "unskip")  # = ops.UNDOABLE (ops.py imports this module, not the reverse)
+UNDOABLE = ("label", "skip", "unskip", "merge_class", "delete_class")  # = ops.UNDOABLE (see ops.py)
 # Origins of labels given one by one in the labeling view (they count towards the audit rhythm).
 INTERACTIVE = ("user", "audit", "suggestion")
 # Every origin a label can have. "grid": a class key or Enter in the grid view labeled a page of items at once
@@ -84,14 +84,32 @@ class Action:
 
 def undo_stack(actions: Iterable[Action]) -> list[Action]:
     """The undoable actions still in force after a log (undo pops the most recent)."""
+    return stacks(actions)[0]
+
+
+def stacks(actions: Iterable[Action]) -> tuple[list[Action], list[tuple[Action, ...]]]:
+    """(undo stack, redo stack) after a log, as the session held them: an undo moves what it reverted to the redo
+    stack (one entry, oldest first), a redo moves that entry back, and any other action empties the redo stack
+    (a redo must meet the state its actions met: a new label, skip or class change would break that)."""
     stack: list[Action] = []
+    redo: list[tuple[Action, ...]] = []
+    by_seq: dict[int, Action] = {}
     for a in actions:
-        if a.op in UNDOABLE:
-            stack.append(a)
-        elif a.op == "undo":
+        by_seq[a.seq] = a
+        if a.op == "undo":
+            reverted = []
             for t in a.undone:
                 for j in range(len(stack) - 1, -1, -1):
                     if stack[j].seq == t:
-                        del stack[j]
+                        reverted.append(stack.pop(j))
                         break
-    return stack
+            redo.append(tuple(reversed(reverted)))
+        elif a.op == "redo":
+            if redo and tuple(r.seq for r in redo[-1]) == a.targets:
+                redo.pop()
+            stack.extend(by_seq[t] for t in a.targets if t in by_seq)
+        else:
+            redo.clear()
+            if a.op in UNDOABLE:
+                stack.append(a)
+    return stack, redo

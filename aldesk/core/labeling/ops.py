@@ -143,24 +143,174 @@ class Unskip(Op):
 
 @dataclass(frozen=True)
 class Undo(Op):
-    """Reverts the actions ``a.undone`` names, newest first (one undo of a grouped import reverts all of it)."""
+    """Reverts the actions ``a.undone`` names, newest first (one undo of a grouped import reverts all of it); they
+    become the top of the redo stack, as one entry."""
 
     name: ClassVar[str] = "undo"
 
     def apply(self, s: Any, a: Action) -> None:
+        reverted = []
         for seq in a.undone:
             target = s.pop_history(seq)
             OPS[target.op].revert(s, target)
+            reverted.append(target)
+        s.push_redo(tuple(reversed(reverted)))
 
     def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
-        import json
-
         for seq in a.undone:
-            row = con.execute("SELECT op, data FROM actions WHERE seq = ?", (seq,)).fetchone()
-            if row is None:
-                raise ValueError(f"cannot undo action {seq}: it is not in the log")
-            op(row[0]).unproject(con, seq, json.loads(row[1]))
+            stored = _stored(con, seq, "undo")
+            op(stored["op"]).unproject(con, seq, stored)
+        _reload_ids(con, ids)  # the undo of a merge or delete brings a class back
         return {}
+
+
+@dataclass(frozen=True)
+class Redo(Op):
+    """Applies again the actions ``a.targets`` names (oldest first): the top entry of the redo stack, i.e. what
+    the most recent undo still in force reverted. The file applies each as the original op, with its original
+    record: the state it meets is the one that op met first (an undo restored it exactly, and any other action
+    in between would have emptied the redo stack)."""
+
+    name: ClassVar[str] = "redo"
+
+    def apply(self, s: Any, a: Action) -> None:
+        for target in s.pop_redo(a.targets):
+            OPS[target.op].apply(s, target)
+            s.history.append(target)
+
+    def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
+        for seq in a.targets:
+            stored = _stored(con, seq, "redo")
+            op(stored["op"]).project(con, Action.from_dict(stored), ids, check)
+        return {}
+
+
+def _stored(con: sqlite3.Connection, seq: int, what: str) -> dict:
+    """The stored record of action ``seq`` (its op and data, with what ``project`` added, such as ``was``)."""
+    import json
+
+    row = con.execute("SELECT op, data FROM actions WHERE seq = ?", (seq,)).fetchone()
+    if row is None:
+        raise ValueError(f"cannot {what} action {seq}: it is not in the log")
+    return json.loads(row[1]) | {"op": row[0]}
+
+
+def _reload_ids(con: sqlite3.Connection, ids: dict[str, int]) -> None:
+    """The name -> id map from the file, in class order (in place: the caller adopts it after the commit)."""
+    rows = con.execute("SELECT name, id FROM classes ORDER BY id").fetchall()
+    ids.clear()
+    ids.update({n: int(i) for n, i in rows})
+
+
+def _new_class_id(con: sqlite3.Connection) -> int:
+    """An id above every class id ever used: a deleted (or merged) class keeps its id for its undo, which puts
+    it back at its place in the class order (the order is by id)."""
+    import json
+
+    top = int(con.execute("SELECT coalesce(max(id), 0) FROM classes").fetchone()[0])
+    for (data,) in con.execute("SELECT data FROM actions WHERE op IN ('merge_class', 'delete_class')"):
+        top = max(top, int(json.loads(data).get("class_id", 0)))
+    return top + 1
+
+
+def _position(a: Action) -> int:
+    """The class position a merge or delete removed (``prev_ids[0]``): where its undo puts the class back."""
+    if len(a.prev_ids) != 1:
+        raise ValueError(f"action {a.seq} ({a.op}) does not say where its class was")
+    return a.prev_ids[0]
+
+
+def _class_rows(con: sqlite3.Connection, ids: dict[str, int], name: str) -> tuple[int, list[list]]:
+    if name not in ids:
+        raise KeyError(f"unknown class {name!r}")
+    cid = ids[name]
+    rows = con.execute(
+        "SELECT item, time, origin FROM labels WHERE class = ? ORDER BY item", (cid,)
+    ).fetchall()
+    return cid, [list(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class MergeClass(Op):
+    """Class ``prev[0]`` goes into class ``cls``: its items (``items``) get ``cls``, keeping their time and origin,
+    and the class leaves the list. ``prev_ids[0]`` is its position; undo puts it back there with its items."""
+
+    name: ClassVar[str] = "merge_class"
+    undoable: ClassVar[bool] = True
+
+    def apply(self, s: Any, a: Action) -> None:
+        src, dst = _position(a), s.class_index(_cls(a))
+        if s.classes[src] != a.prev[0]:
+            raise ValueError(f"action {a.seq}: class {a.prev[0]!r} is not at position {src}")
+        s.knn.move_items(list(a.items), dst)  # votes move; no mat-vec
+        s.knn.drop_class(src)
+        s.classes.pop(src)
+
+    def revert(self, s: Any, a: Action) -> None:
+        src = _position(a)
+        s.classes.insert(src, a.prev[0])
+        s.knn.insert_class(src)
+        s.knn.move_items(list(a.items), src)
+
+    def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
+        dst = _cls(a)
+        if dst not in ids:
+            raise KeyError(f"unknown class {dst!r}")
+        src = a.prev[0] if a.prev else None
+        if src is None:
+            raise ValueError(f"action {a.seq} ({a.op}) names no merged class")
+        cid, was = _class_rows(con, ids, src)
+        con.execute("UPDATE labels SET class = ? WHERE class = ?", (ids[dst], cid))
+        con.execute("DELETE FROM classes WHERE id = ?", (cid,))
+        del ids[src]
+        return {"class_id": cid, "class_name": src, "was": was}
+
+    def unproject(self, con: sqlite3.Connection, seq: int, stored: dict) -> None:
+        con.execute(
+            "INSERT INTO classes (id, name) VALUES (?, ?)", (stored["class_id"], stored["class_name"])
+        )
+        con.executemany(
+            "UPDATE labels SET class = ? WHERE item = ?", [(stored["class_id"], w[0]) for w in stored["was"]]
+        )
+
+
+@dataclass(frozen=True)
+class DeleteClass(Op):
+    """Class ``cls`` leaves the list and its items (``items``) become unlabeled (back in the pool). The file keeps
+    their labels' time and origin in the record, so undo restores them exactly, at the class's old position."""
+
+    name: ClassVar[str] = "delete_class"
+    undoable: ClassVar[bool] = True
+
+    def apply(self, s: Any, a: Action) -> None:
+        pos = _position(a)
+        if s.classes[pos] != a.cls:
+            raise ValueError(f"action {a.seq}: class {a.cls!r} is not at position {pos}")
+        s.knn.remove_many(list(a.items))
+        s.knn.drop_class(pos)
+        s.classes.pop(pos)
+
+    def revert(self, s: Any, a: Action) -> None:
+        pos = _position(a)
+        s.classes.insert(pos, _cls(a))
+        s.knn.insert_class(pos)
+        s.knn.restore_many(list(a.items), pos)
+
+    def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
+        name = _cls(a)
+        cid, was = _class_rows(con, ids, name)
+        con.execute("DELETE FROM labels WHERE class = ?", (cid,))
+        con.execute("DELETE FROM classes WHERE id = ?", (cid,))
+        del ids[name]
+        return {"class_id": cid, "class_name": name, "was": was}
+
+    def unproject(self, con: sqlite3.Connection, seq: int, stored: dict) -> None:
+        cid = stored["class_id"]
+        con.execute("INSERT INTO classes (id, name) VALUES (?, ?)", (cid, stored["class_name"]))
+        con.executemany(
+            "INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)",
+            [(w[0], cid, w[1], w[2]) for w in stored["was"]],
+        )
 
 
 @dataclass(frozen=True)
@@ -173,8 +323,8 @@ class AddClass(Op):
     def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
         name = _cls(a)
         check([*ids, name])
-        new_id = con.execute("INSERT INTO classes (name) VALUES (?)", (name,)).lastrowid
-        assert new_id is not None  # an INSERT into a rowid table always gives one
+        new_id = _new_class_id(con)
+        con.execute("INSERT INTO classes (id, name) VALUES (?, ?)", (new_id, name))
         ids[name] = new_id
         return {}
 
@@ -223,7 +373,19 @@ class Rescan(Op):
 
 
 OPS: dict[str, Op] = {
-    o.name: o for o in (Label(), Skip(), Unskip(), Undo(), AddClass(), RenameClass(), Rescan())
+    o.name: o
+    for o in (
+        Label(),
+        Skip(),
+        Unskip(),
+        Undo(),
+        Redo(),
+        AddClass(),
+        RenameClass(),
+        MergeClass(),
+        DeleteClass(),
+        Rescan(),
+    )
 }
 UNDOABLE = tuple(name for name, o in OPS.items() if o.undoable)
 

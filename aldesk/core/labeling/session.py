@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from aldesk.core.labeling.actions import INTERACTIVE, Action, undo_stack
+from aldesk.core.labeling.actions import INTERACTIVE, Action, stacks
 from aldesk.core.labeling.ops import op
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
@@ -111,6 +111,9 @@ class Session:
         self._ctx: PoolContext | None = None  # see _pool_context
         self._ctx_key: tuple | None = None
         self.history: list[Action] = []  # undo stack
+        self.redo_stack: list[
+            tuple[Action, ...]
+        ] = []  # what undos reverted, newest last (see actions.stacks)
         # Every audit_every-th single label is an audit item drawn uniformly from the pool (0 = no audit).
         self.audit_every = int(audit_every)
         self._audit_item: int | None = None
@@ -424,6 +427,38 @@ class Session:
         )
         return target
 
+    def redo(self) -> tuple[Action, ...] | None:
+        """Apply again what the most recent undo reverted; None when there is nothing to redo (nothing was undone,
+        or an action since then emptied the redo stack)."""
+        if not self.redo_stack:
+            return None
+        entry = self.redo_stack[-1]
+        last = entry[-1]
+        self._commit(
+            Action("redo", last.items, last.cls, last.prev, last.origin, targets=tuple(a.seq for a in entry))
+        )
+        return entry
+
+    def class_items(self, name: str) -> list[int]:
+        """The items labeled ``name``, in labeling order (what a merge or delete of the class touches)."""
+        c = self._class_index(name)
+        return [int(i) for i in self.knn.labeled if self.knn.label[i] == c]
+
+    def merge_class(self, source: str, target: str) -> Action:
+        """Class ``source`` goes into ``target``: its items get ``target`` and it leaves the class list (undoable)."""
+        pos = self._class_index(source)
+        self._class_index(target)
+        if source == target:
+            raise ValueError("a class cannot be merged into itself")
+        items = tuple(self.class_items(source))
+        return self._commit(Action("merge_class", items, target, (source,), prev_ids=(pos,)))
+
+    def delete_class(self, name: str) -> Action:
+        """Class ``name`` leaves the class list; its items become unlabeled, back in the pool (undoable)."""
+        pos = self._class_index(name)
+        items = tuple(self.class_items(name))
+        return self._commit(Action("delete_class", items, name, prev_ids=(pos,)))
+
     def add_class(self, name: str) -> Action:
         self._check_new_class(name)
         return self._commit(Action("add_class", cls=name))
@@ -449,6 +484,8 @@ class Session:
         kind.apply(self, a)
         if log and kind.undoable:
             self.history.append(a)
+        if a.op not in ("undo", "redo"):
+            self.redo_stack.clear()  # a redo must meet the state its actions met (see actions.stacks)
 
     # The surface ops.py applies actions through (besides knn, skipped and classes).
     def class_index(self, name: str) -> int:
@@ -456,6 +493,14 @@ class Session:
 
     def pop_history(self, seq: int | None) -> Action:
         return self._pop(seq)
+
+    def push_redo(self, entry: tuple[Action, ...]) -> None:
+        self.redo_stack.append(entry)
+
+    def pop_redo(self, seqs: tuple[int, ...]) -> tuple[Action, ...]:
+        if not self.redo_stack or tuple(a.seq for a in self.redo_stack[-1]) != tuple(seqs):
+            raise ValueError(f"cannot redo actions {list(seqs)}: they are not the last undone")
+        return self.redo_stack.pop()
 
     def _pop(self, seq: int | None) -> Action:
         for j in range(len(self.history) - 1, -1, -1):
@@ -502,7 +547,7 @@ class Session:
             self.knn.add_many(idx, cls)
         self.skipped[:] = False
         self.skipped[np.fromiter(skipped, dtype=np.int64)] = True
-        self.history = undo_stack(actions)
+        self.history, self.redo_stack = stacks(actions)
         self._next_seq = max((a.seq for a in actions), default=-1) + 1
         self._ranking = None
 
@@ -514,6 +559,10 @@ class Session:
     def k(self) -> int:
         """Neighbours per vote (the project's saved k, or the default)."""
         return self.knn.k
+
+    def labeled_items(self) -> np.ndarray:
+        """The labeled items in the order they were labeled (a reopen keeps the log's order). A copy."""
+        return self.knn.labeled
 
     def label_index(self, items: np.ndarray | None = None) -> np.ndarray:
         """Class index (into :attr:`classes`) of each of ``items`` (indices or a bool mask; all items when None),

@@ -27,15 +27,32 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aldesk.app.settings import STRATEGY_SETTING, VIEW_SETTING  # one name per stored setting
 from aldesk.core.dataset import Dataset, Problem
+from aldesk.core.labeling.actions import Action
 from aldesk.core.labeling.session import Candidate, Session
 from aldesk.core.names import clean_class_name
 from aldesk.core.progress import UserError
 
 RERANK_DELAY_MS = 150
+# A steady stream of keys restarts the debounce timer forever; past this the re-rank runs anyway, so the
+# candidates are never more than about a second behind the labels.
+RERANK_MAX_WAIT_S = 1.0
+CLASS_OPS = ("merge_class", "delete_class")
 log = logging.getLogger(__name__)
 # What a commit that did not happen raises: ProjectError (a UserError naming the cause: disk full, read-only,
 # another program changed the project), or, should a rollback itself fail, the raw sqlite3/OS error.
 _SAVE_ERRORS = (UserError, sqlite3.Error, OSError)
+
+
+def describe(a: Action) -> str:
+    """An action in the status bar's words, with 1-based item numbers (as the header shows them)."""
+    if a.op == "merge_class":
+        return f"the merge of {a.prev[0]} into {a.cls}"
+    if a.op == "delete_class":
+        return f"the delete of class {a.cls}"
+    what = a.op if a.op != "label" or a.cls is None else f"label {a.cls}"
+    if len(a.items) == 1:
+        return f"{what} of item {a.items[0] + 1:,}"
+    return f"{what} of {len(a.items):,} items"
 
 
 def _failure_text(exc: BaseException) -> str:
@@ -80,6 +97,7 @@ class Controller(QObject):
         self._rerank_timer.setInterval(RERANK_DELAY_MS)
         self._rerank_timer.timeout.connect(self._rerank)
         self.rerank_count = 0
+        self._stale_since = 0.0  # when the pending re-rank was first asked for
         self.failure: str | None = None  # why the last action was not saved; None while every commit succeeds
         self._pending: Callable[[], bool] | None = None  # re-attempts that action
 
@@ -209,13 +227,75 @@ class Controller(QObject):
         if target is None:
             self.message.emit("Nothing to undo.")
             return False
+        self.message.emit(f"Undid {describe(target)}.")
+        if target.op in CLASS_OPS:
+            self._classes_moved()
+            return True
         self.labels_changed.emit()
-        self.message.emit(f"Undid {target.op} of item {target.items[0]}.")
         # Show the item again: the user undid it because they want to look at it once more.
         self.cands = [c for c in self.cands if c.index != target.items[0]]
         self.jump(target.items[0])
         self._schedule_rerank()
         return True
+
+    def redo(self) -> bool:
+        """Apply again what the last undo reverted (nothing after a new label: that empties the redo stack)."""
+        if self._refused():
+            return False
+        try:
+            entry = self.session.redo()
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, self.redo)
+        if entry is None:
+            self.message.emit("Nothing to redo.")
+            return False
+        self.message.emit(f"Redid {describe(entry[-1])}.")
+        if any(a.op in CLASS_OPS for a in entry):
+            self._classes_moved()
+            return True
+        self.labels_changed.emit()
+        if (
+            self.current is not None
+            and not self._in_pool(self.current)
+            and any(self.current in a.items for a in entry)
+        ):
+            self._advance_from(self.current)  # the item on screen got its label back: move on, as a key does
+        else:
+            self.cands = [c for c in self.cands if self._in_pool(c.index)]
+            self._schedule_rerank()
+        return True
+
+    def merge_class(self, source: str, target: str) -> bool:
+        """Merge class ``source`` into ``target`` (one undoable action; the dialog said what happens first)."""
+        return self._class_op(
+            lambda: self.session.merge_class(source, target), lambda: self.merge_class(source, target)
+        )
+
+    def delete_class(self, name: str) -> bool:
+        """Delete class ``name``; its items become unlabeled (one undoable action)."""
+        return self._class_op(lambda: self.session.delete_class(name), lambda: self.delete_class(name))
+
+    def _class_op(self, do: Callable[[], Any], again: Callable[[], bool]) -> bool:
+        if self._refused():
+            return False
+        try:
+            a = do()
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, again)
+        except (ValueError, KeyError) as exc:
+            self.message.emit(str(exc.args[0]) if exc.args else str(exc))
+            return False
+        self.message.emit(f"Done: {describe(a)}. Ctrl+Z undoes it.")
+        self._classes_moved()
+        return True
+
+    def _classes_moved(self) -> None:
+        """Classes came or went (merge, delete, or their undo/redo): keys, buttons, labels and the pool changed."""
+        self.classes_changed.emit()
+        self.labels_changed.emit()
+        self.cands = [c for c in self.cands if self._in_pool(c.index)]
+        self.current_changed.emit()  # the suggestion on screen may name the class that went
+        self._schedule_rerank()
 
     # ----------------------------------------------------- failed commits
     def _failed(self, exc: BaseException, again: Callable[[], bool]) -> bool:
@@ -326,7 +406,14 @@ class Controller(QObject):
         return s.label_of(index) is None and not s.skipped[index] and bool(s.eligible[index])
 
     def _schedule_rerank(self) -> None:
-        self._rerank_timer.start()  # restarts: a burst of keys costs one re-rank after the burst
+        """A re-rank after the keys stop (the trailing one), and at the latest RERANK_MAX_WAIT_S after the first
+        key of a burst: a burst costs one re-rank, yet the ranking never falls far behind."""
+        now = time.monotonic()
+        if not self._rerank_timer.isActive():
+            self._stale_since = now
+        elif now - self._stale_since >= RERANK_MAX_WAIT_S:
+            return  # let the running timer fire: the burst has waited long enough
+        self._rerank_timer.start()
 
     def rerank_pending(self) -> bool:
         return self._rerank_timer.isActive()

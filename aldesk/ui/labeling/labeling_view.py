@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
+
 from PySide6.QtCore import (
     QAbstractListModel,
     QEvent,
@@ -18,7 +21,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
     QFrame,
-    QGridLayout,
     QLabel,
     QListView,
     QPushButton,
@@ -30,12 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from aldesk.ui.labeling.controller import Controller
-from aldesk.ui.shell.keys import N_CLASS_KEYS, display
+from aldesk.ui.shell.flow_layout import FlowLayout
+from aldesk.ui.shell.keys import class_key_name, display
 from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 THUMB = 96
 LARGE = 360
-CLASS_COLUMNS = 6
+BUTTON_NAME_CHARS = 20  # a longer class name is elided on its button (the tooltip has it whole)
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -56,6 +59,7 @@ class CandidateModel(QAbstractListModel):
         self.card_size = QSize(280, 64)
         self._placeholder = QPixmap(THUMB, THUMB)
         self._placeholder.fill(Qt.GlobalColor.lightGray)
+        self._dpr: Callable[[], float] | None = None  # the strip's devicePixelRatioF, once the view exists
         thumbs.ready.connect(self._on_thumb)
 
     def refresh(self) -> None:
@@ -84,7 +88,8 @@ class CandidateModel(QAbstractListModel):
             return f"#{index.row() + 1}" if self.ds.kind == "image" else snippet(self.ds.text(item), 140)
         if role == Qt.ItemDataRole.DecorationRole and self.ds.kind == "image":
             # A same-size placeholder until the thumbnail arrives: item sizes stay right from the start.
-            return self.thumbs.get(self.ds.path(item), THUMB) or self._placeholder
+            # At the screen's pixel density: sharp on HiDPI (a 96 px thumbnail is 192 device pixels at 2x).
+            return self.thumbs.get(self.ds.path(item), THUMB, self.dpr()) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.ds.keys[item] if self.ds.kind == "image" else snippet(self.ds.text(item), 600)
         if role == Qt.ItemDataRole.UserRole:
@@ -92,6 +97,9 @@ class CandidateModel(QAbstractListModel):
         if role == Qt.ItemDataRole.SizeHintRole and self.ds.kind == "text":
             return self.card_size  # fixed card height: the view never measures wrapped text per row
         return None
+
+    def dpr(self) -> float:
+        return self._dpr() if self._dpr is not None else 1.0
 
     @Slot(str)
     def _on_thumb(self, key: str) -> None:
@@ -115,9 +123,11 @@ class LabelingView(QWidget):
         self.ds = ctl.ws.dataset
         self.is_image = self.ds.kind == "image"
         self._key_names: dict[str, str] = {}
+        self._bindings: dict[str, list[QKeySequence]] = {}
 
         self.model = CandidateModel(ctl, thumbs)
         self.strip = QListView()
+        self.model._dpr = self.strip.devicePixelRatioF
         self.strip.setModel(self.model)
         self.strip.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the window's shortcuts
         self.strip.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -134,7 +144,7 @@ class LabelingView(QWidget):
             self.strip.setWordWrap(True)
             self.strip.setSpacing(2)
             self.strip.setAlternatingRowColors(True)
-            self.strip.setMinimumWidth(260)
+            self.strip.setMinimumWidth(220)
             self.strip.setMaximumWidth(340)
             self.strip.setTextElideMode(Qt.TextElideMode.ElideRight)
             line = self.strip.fontMetrics().lineSpacing()
@@ -145,6 +155,7 @@ class LabelingView(QWidget):
 
         self.header = QLabel()
         self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)  # a long file name wraps; it never sets the window's width
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumSize(200, 200)
@@ -164,8 +175,10 @@ class LabelingView(QWidget):
         fl.addWidget(self.item_stack)
         self.suggestion = QLabel()
         self.suggestion.setTextFormat(Qt.TextFormat.RichText)
+        self.suggestion.setWordWrap(True)
 
-        self.class_bar = QGridLayout()  # wraps: ten classes must not force a 1500 px wide window
+        # Wraps onto more rows: thirty classes must not force a window wider than the screen.
+        self.class_bar = FlowLayout()
         self.class_buttons: list[QPushButton] = []
         self.new_class_button = QPushButton("New class")
         self.new_class_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -196,6 +209,7 @@ class LabelingView(QWidget):
 
     # ---------------------------------------------------------------- keys
     def set_key_names(self, names: dict[str, list[QKeySequence]]) -> None:
+        self._bindings = names
         self._key_names = {k: display(v) for k, v in names.items()}
         k = self._key_names
         self.hints.setText(
@@ -209,23 +223,30 @@ class LabelingView(QWidget):
 
     @Slot()
     def rebuild_class_bar(self) -> None:
+        """One button per class, every class (its key on it: 1…0, Shift+1…, Shift+Alt+1…, then the picker's)."""
         while self.class_bar.count():
-            w = self.class_bar.takeAt(0).widget()
+            item = self.class_bar.takeAt(0)
+            w = item.widget() if item is not None else None
             if w is not None:
                 w.deleteLater()
         self.class_buttons = []
-        for n, _name in enumerate(self.ctl.session.classes[:N_CLASS_KEYS], start=1):
+        for n, _name in enumerate(self.ctl.session.classes, start=1):
             b = QPushButton()
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(lambda _=False, n=n: self.class_clicked.emit(n))
-            self.class_bar.addWidget(b, (n - 1) // CLASS_COLUMNS, (n - 1) % CLASS_COLUMNS)
+            self.class_bar.addWidget(b)
             self.class_buttons.append(b)
         self.new_class_button = QPushButton(f"[{self._key_names.get('new_class', 'N')}]  New class…")
         self.new_class_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.new_class_button.clicked.connect(self.new_class_clicked)
-        k = len(self.class_buttons)
-        self.class_bar.addWidget(self.new_class_button, k // CLASS_COLUMNS, k % CLASS_COLUMNS)
+        self.class_bar.addWidget(self.new_class_button)
         self._update_class_bar()
+
+    def class_key_text(self, n: int) -> str:
+        """The key of class ``n`` as its button shows it."""
+        if self._bindings:
+            return class_key_name(self._bindings, n)
+        return str(n % 10) if n <= 10 else "/"
 
     @Slot()
     def _update_class_bar(self) -> None:
@@ -233,14 +254,16 @@ class LabelingView(QWidget):
         for n, (b, name) in enumerate(
             zip(self.class_buttons, self.ctl.session.classes, strict=False), start=1
         ):
-            key = self._key_names.get(f"class_{n}", str(n))
-            b.setText(f"[{key}]  {name}  ({counts.get(name, 0)})")
+            short = name if len(name) <= BUTTON_NAME_CHARS else name[: BUTTON_NAME_CHARS - 1] + "…"
+            b.setText(f"[{self.class_key_text(n)}]  {short}  ({counts.get(name, 0)})")
+            b.setToolTip(f"{name}: {counts.get(name, 0):,} labeled")
 
     # --------------------------------------------------------------- views
     @Slot()
     def _on_ranking(self) -> None:
         self.model.refresh()
         self._select_current()
+        self._update_header()  # the count of a fresh ranking (it was the shrunk list of the old one)
 
     def _select_current(self) -> None:
         pos = self.ctl.position()
@@ -266,12 +289,7 @@ class LabelingView(QWidget):
             self.text.clear()
             self.suggestion.clear()
             return
-        pos = ctl.position()
-        where = f"Candidate {pos + 1} of {len(ctl.cands)}" if pos >= 0 else "Chosen item"
-        lab = ctl.session.label_of(i)
-        state = f" · labeled <b>{lab}</b>" if lab else (" · skipped" if ctl.session.skipped[i] else "")
-        name = ds.keys[i] if self.is_image else f"text {i + 1:,}"
-        self.header.setText(f"{where} · <b>{name}</b>{state}")
+        self._update_header()
         if self.is_image:
             self._show_image(i)
         else:
@@ -286,9 +304,25 @@ class LabelingView(QWidget):
         else:
             self.suggestion.setText("No suggestion yet — press a number key to label")
 
+    def _update_header(self) -> None:
+        """Where the item on screen stands; while a re-rank is pending the count is the old ranking's, so the
+        header says so (the trailing re-rank after the keys stop refreshes it)."""
+        ctl = self.ctl
+        i = ctl.current
+        if i is None:
+            return
+        pos = ctl.position()
+        where = f"Candidate {pos + 1} of {len(ctl.cands)}" if pos >= 0 else "Chosen item"
+        if pos >= 0 and ctl.rerank_pending():
+            where += " <i>(re-ranking…)</i>"
+        lab = ctl.session.label_of(i)
+        state = f" · labeled <b>{lab}</b>" if lab else (" · skipped" if ctl.session.skipped[i] else "")
+        name = html.escape(self.ds.keys[i]) if self.is_image else f"text {i + 1:,}"
+        self.header.setText(f"{where} · <b>{name}</b>{state}")
+
     def _show_image(self, i: int) -> None:
         side = max(128, min(LARGE, self.image.width() - 8, self.image.height() - 8))
-        pm = self.thumbs.load_now(self.ds.path(i), side)
+        pm = self.thumbs.load_now(self.ds.path(i), side, self.image.devicePixelRatioF())
         if pm is None:
             self.image.setText(f"Cannot read {self.ds.keys[i]}")
         else:

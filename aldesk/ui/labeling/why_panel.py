@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -12,12 +13,14 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.labeling.labeling_view import snippet
+from aldesk.ui.shell.fit import ElidedLabel
 from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 N_NEIGHBOURS = 8
@@ -77,9 +80,21 @@ class WhyPanel(QWidget):
 
         self.predicted = QLabel()
         self.predicted.setTextFormat(Qt.TextFormat.RichText)
+        self.predicted.setWordWrap(True)  # a long class name wraps instead of widening the window
         self.probs_box = QGroupBox("Class probabilities")
-        self.probs_grid = QGridLayout(self.probs_box)
-        self.bars: list[tuple[QLabel, ValueBar]] = []
+        # In a scroll area: one row per class made the panel 700 px tall at 30 classes, taller than a laptop
+        # screen (the window then squeezed the candidate strip to a sliver). It shows what fits, and scrolls.
+        rows = QWidget()
+        self.probs_grid = QGridLayout(rows)
+        self.probs_grid.setContentsMargins(0, 0, 0, 0)
+        self.probs_scroll = QScrollArea()
+        self.probs_scroll.setWidget(rows)
+        self.probs_scroll.setWidgetResizable(True)
+        self.probs_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.probs_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.probs_scroll.setMinimumHeight(3 * (self.fontMetrics().height() + 10))
+        QVBoxLayout(self.probs_box).addWidget(self.probs_scroll)
+        self.bars: list[tuple[ElidedLabel, ValueBar]] = []
 
         self.factors_box = QGroupBox("Why this item")
         form = QFormLayout(self.factors_box)
@@ -112,7 +127,9 @@ class WhyPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.predicted)
-        lay.addWidget(self.probs_box)
+        # Most of the spare height goes to the probabilities, never more than their rows need (the maximum is set
+        # per class list); on a short screen they scroll and the neighbours keep a share.
+        lay.addWidget(self.probs_box, 3)
         lay.addWidget(self.factors_box)
         lay.addWidget(self.nb_box, 1)
 
@@ -125,7 +142,7 @@ class WhyPanel(QWidget):
 
     def _ensure_bars(self, classes: list[str]) -> None:
         while len(self.bars) < len(classes):
-            lab, bar = QLabel(), ValueBar()
+            lab, bar = ElidedLabel(), ValueBar()  # elided: a long class name must not widen the panel
             row = len(self.bars)
             self.probs_grid.addWidget(lab, row, 0)
             self.probs_grid.addWidget(bar, row, 1)
@@ -136,6 +153,13 @@ class WhyPanel(QWidget):
             bar.setVisible(visible)
             if visible:
                 lab.setText(classes[j])
+        rows = self.probs_scroll.widget()
+        rows.adjustSize()
+        content = rows.sizeHint().height() + 2
+        self.probs_scroll.setMaximumHeight(content)
+        # The box too (its title and margins above the rows): else it grows past them, blank.
+        frame = self.probs_box.minimumSizeHint().height() - self.probs_scroll.minimumSizeHint().height()
+        self.probs_box.setMaximumHeight(content + max(0, frame))
 
     @Slot()
     def schedule_refresh(self) -> None:
@@ -206,7 +230,7 @@ class WhyPanel(QWidget):
             it.setToolTip(key)
             it.setData(Qt.ItemDataRole.UserRole, j)
             if self.ds.kind == "image":
-                pm = self.thumbs.get(self.ds.path(j), NB_THUMB)
+                pm = self.thumbs.get(self.ds.path(j), NB_THUMB, self.devicePixelRatioF())
                 if pm is not None:
                     it.setIcon(pm)
             self.neighbours.addItem(it)
@@ -222,7 +246,7 @@ class WhyPanel(QWidget):
         for r in range(self.neighbours.count()):
             it = self.neighbours.item(r)
             j = int(it.data(Qt.ItemDataRole.UserRole))
-            if self.thumbs.key(self.ds.path(j), NB_THUMB) == key:
-                pm = self.thumbs.get(self.ds.path(j), NB_THUMB)
+            if self.thumbs.key(self.ds.path(j), NB_THUMB, self.devicePixelRatioF()) == key:
+                pm = self.thumbs.get(self.ds.path(j), NB_THUMB, self.devicePixelRatioF())
                 if pm is not None:
                     it.setIcon(pm)

@@ -65,6 +65,7 @@ class AccuracyPanel(QWidget):
         self.ctl = ctl
         self.loo = LooTrace()
         if ctl is not None:
+            self._rebuild_loo(ctl)
             self.audit_spin.blockSignals(True)
             self.audit_spin.setValue(
                 project_audit_every(ctl)
@@ -73,6 +74,17 @@ class AccuracyPanel(QWidget):
             ctl.session.audit_every = self.audit_spin.value()
             ctl.labels_changed.connect(self._schedule)
         self.refresh()
+
+    def _rebuild_loo(self, ctl: Controller) -> None:
+        """A reopened project's leave-one-out curve up to now, rebuilt from its labeling order (else the chart
+        starts with one point: no line)."""
+        from aldesk.core.evaluate.loo_history import loo_history
+
+        s = ctl.session
+        order = s.labeled_items()
+        xs, accs = loo_history(s.X, order, s.label_index(order), s.k)
+        for x, a in zip(xs, accs, strict=True):
+            self.loo.update(x, a)
 
     @Slot()
     def _schedule(self) -> None:

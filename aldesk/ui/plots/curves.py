@@ -6,6 +6,7 @@ every label. Both plots keep pyqtgraph's default context menu, whose "Export…"
 
 from __future__ import annotations
 
+import html
 import os
 import sys
 from pathlib import Path
@@ -104,13 +105,12 @@ def draw_simulation(plot: pg.PlotItem, result: dict) -> None:
             col = style.color(others)
             others += 1
         l90, l95 = s.get("labels_to_90"), s.get("labels_to_95")
-        reach = [
-            f"{pct}: {n} labels" if n is not None else f"{pct}: not reached"
-            for pct, n in (("90 %", l90), ("95 %", l95))
-        ]
+        reach = [f"{pct}: {n if n is not None else '—'}" for pct, n in (("90 %", l90), ("95 %", l95))]
         x = np.arange(1, len(acc) + 1, dtype=float)
         width = 2 if name != "random" else 2.5
-        plot.plot(x, acc, pen=pg.mkPen(col, width=width), name=f"{name} — {reach[0]} · {reach[1]}")
+        # Two short lines per entry: one long line made the legend wider than the plot at the dock's width.
+        entry = f"{html.escape(name)}<br><small>labels to {reach[0]} · {reach[1]}</small>"
+        plot.plot(x, acc, pen=pg.mkPen(col, width=width), name=entry)
         for at, symbol, dash in ((l90, "t1", Qt.PenStyle.DotLine), (l95, "s", Qt.PenStyle.DashLine)):
             y = _marker_y(acc, at)
             if y is None:
@@ -137,7 +137,9 @@ def draw_simulation(plot: pg.PlotItem, result: dict) -> None:
     )
     plot.addItem(fl)
     # Legend entry for the dashed line: InfiniteLine has no legend sample of its own.
-    plot.legend.addItem(pg.PlotDataItem(pen=full_pen), "whole-pool accuracy (▲ 90 %, ■ 95 % of it)")
+    plot.legend.addItem(
+        pg.PlotDataItem(pen=full_pen), "whole-pool accuracy<br><small>▲ 90 %, ■ 95 % of it</small>"
+    )
     top = min(1.0, max(full, *(max(s["accuracy"]) for s in strategies.values() if s["accuracy"])) + 0.04)
     bottom = max(0.0, (min(lows) if lows else 0.0) - 0.03)
     plot.setYRange(bottom, top, padding=0)
@@ -145,11 +147,17 @@ def draw_simulation(plot: pg.PlotItem, result: dict) -> None:
     title = result.get("dataset") or ""
     folds = result.get("folds")
     n_items = result.get("n_items")
+    # Two lines (name, then the figures): one line was clipped at the dock's default width.
     plot.setTitle(
-        f"{Path(str(title)).name} — {n_items} items, {result.get('n_classes')} classes, {folds} folds",
+        f"{html.escape(_short(Path(str(title)).name))}<br>{n_items} items · {result.get('n_classes')} classes · {folds} folds",
         color="#333333",
-        size="10pt",
+        size="9pt",
     )
+
+
+def _short(name: str, n: int = 28) -> str:
+    """A file name cut in the middle (its start and its extension stay) to fit a narrow plot's title."""
+    return name if len(name) <= n else f"{name[: n // 2 - 1]}…{name[-(n // 2) :]}"
 
 
 class SimulationPlot(pg.PlotWidget):

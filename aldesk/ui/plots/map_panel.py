@@ -71,6 +71,7 @@ class MapPanel(QWidget):
         self.umap_button.clicked.connect(self._on_umap_clicked)
         self.note = QLabel()
         self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setWordWrap(True)  # a long status must not widen the window (issue 13.6)
         bar = QHBoxLayout()
         for w in (self.colour, self.lasso, self.umap_button):
             bar.addWidget(w)

@@ -2,6 +2,9 @@
 
 Users change a binding in the settings file (group ``keys``, one entry per action, sequences separated by
 ``;`` in QKeySequence portable text, e.g. ``keys/skip=Space;S``); everything on screen reads from here.
+
+Every class has a key (as Prodigy binds them): 1-9, 0 for classes 1-10, Shift+digit for 11-20, Shift+Alt+digit
+for 21-30; beyond 30, and for any class by name, the class picker (``/`` or ``C``: type a few letters, Enter).
 """
 
 from __future__ import annotations
@@ -19,14 +22,36 @@ class KeyAction:
     default: tuple[str, ...]
 
 
-# Keys 1-9 label classes 1-9 and 0 labels class 10 (the demo has ten classes, like many small sets).
-N_CLASS_KEYS = 10
+# Keys 1-9 label classes 1-9 and 0 labels class 10 (the demo has ten classes, like many small sets); Shift and
+# Shift+Alt give two more rows of ten. Classes past N_CLASS_KEYS are reached with the picker.
+N_DIGIT_KEYS = 10
+N_CLASS_KEYS = 30
+# What Shift+digit types on a US layout: a key event for Shift+1 may arrive as "!" (with Shift held), so both
+# spellings are bound (as "?" and "Shift+?" are for help).
+_SHIFTED = dict(zip("1234567890", "!@#$%^&*()", strict=True))
+_ROWS = ("", "Shift+", "Shift+Alt+")
+
+
+def class_key_defaults(n: int) -> tuple[str, ...]:
+    """Default keys of class ``n`` (1-based): its digit in row (n - 1) // 10 of the scheme above."""
+    row, digit = divmod(n - 1, N_DIGIT_KEYS)
+    d = str((digit + 1) % 10)
+    if row == 0:
+        return (d,)
+    return (f"{_ROWS[row]}{d}", f"{_ROWS[row]}{_SHIFTED[d]}")
+
 
 ACTIONS: tuple[KeyAction, ...] = (
-    *(KeyAction(f"class_{n}", f"Label as class {n}", (str(n % 10),)) for n in range(1, N_CLASS_KEYS + 1)),
+    *(
+        KeyAction(f"class_{n}", f"Label as class {n}", class_key_defaults(n))
+        for n in range(1, N_CLASS_KEYS + 1)
+    ),
+    KeyAction("pick_class", "Pick a class by name (type a few letters, Enter)", ("/", "C")),
     KeyAction("accept", "Accept the suggestion", ("Return", "Enter")),
     KeyAction("skip", "Skip", ("Space", "S")),
     KeyAction("undo", "Undo", ("Ctrl+Z",)),
+    # Ctrl+Shift+Z everywhere; the platform's own Redo (e.g. Ctrl+Y) is added in bindings().
+    KeyAction("redo", "Redo", ("Ctrl+Shift+Z",)),
     KeyAction("next", "Next candidate", ("Right", "J")),
     KeyAction("prev", "Previous candidate", ("Left", "K")),
     KeyAction("new_class", "New class", ("N",)),
@@ -47,8 +72,19 @@ def bindings(settings: QSettings | None = None) -> dict[str, list[QKeySequence]]
         raw = settings.value(f"keys/{a.name}")
         texts = [t.strip() for t in str(raw).split(";")] if raw else list(a.default)
         seqs = [QKeySequence(t) for t in texts if t]
+        if a.name == "redo" and not raw:
+            seqs += [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Redo) if k not in seqs]
         out[a.name] = [s for s in seqs if not s.isEmpty()] or [QKeySequence(t) for t in a.default]
     return out
+
+
+def class_key_name(b: dict[str, list[QKeySequence]], n: int) -> str:
+    """The key of class ``n`` as its button shows it (the first binding: "Shift+1", not "!"); the picker's key
+    past the keyed classes."""
+    seqs = b.get(f"class_{n}")
+    if not seqs:
+        return display(b["pick_class"][:1]) if "pick_class" in b else "/"
+    return display(seqs[:1])
 
 
 def display(seqs: list[QKeySequence]) -> str:
@@ -66,16 +102,32 @@ def display(seqs: list[QKeySequence]) -> str:
     return " / ".join(n.replace("Return", "Enter") for n in names)
 
 
-def help_text(b: dict[str, list[QKeySequence]]) -> str:
-    """The shortcut table shown by the help key (rich text)."""
-    rows = [
-        f"<tr><td><b>{display(b[a.name])}</b></td><td>&nbsp;&nbsp;{a.label}</td></tr>"
-        for a in ACTIONS
-        if not a.name.startswith("class_")
-    ]
-    first, last = display(b["class_1"]), display(b[f"class_{N_CLASS_KEYS}"])
-    rows.insert(0, f"<tr><td><b>{first} … {last}</b></td><td>&nbsp;&nbsp;Label as class 1 … 10</td></tr>")
+# Keys that live outside this table (menus, the map), named in the help so that it lists every key.
+OTHER_KEYS: tuple[tuple[str, str], ...] = (
+    ("Ctrl+M", "Show or hide the Plots dock (View › Plots)"),
+    ("Ctrl+,", "Labeling settings: strategy, k, audit"),
+    ("Shift+drag", "Map: lasso a group of points, then a class key labels them all"),
+    ("Ctrl+drag", "Map: select a rectangle"),
+    ("Click / right-click", "Map: open a point / export the selection"),
+)
+
+
+def help_text(b: dict[str, list[QKeySequence]], settings_file: str = "") -> str:
+    """The shortcut table shown by the help key (rich text); ``settings_file``: where the key overrides live."""
+    import html
+
+    def row(keys: str, what: str) -> str:
+        return f"<tr><td><b>{html.escape(keys)}</b></td><td>&nbsp;&nbsp;{html.escape(what)}</td></tr>"
+
+    rows = [row(display(b[a.name]), a.label) for a in ACTIONS if not a.name.startswith("class_")]
+    for r in range(N_CLASS_KEYS // N_DIGIT_KEYS - 1, -1, -1):
+        lo, hi = r * N_DIGIT_KEYS + 1, (r + 1) * N_DIGIT_KEYS
+        first, last = class_key_name(b, lo), class_key_name(b, hi)
+        rows.insert(0, row(f"{first} … {last}", f"Label as class {lo} … {hi}"))
+    rows += [row(k, what) for k, what in OTHER_KEYS]
+    where = f" It is <code>{html.escape(settings_file)}</code>." if settings_file else ""
     return (
-        "<table>" + "".join(rows) + "</table><p>Change a key in the settings file, group <i>keys</i>: "
-        "for example <code>skip=Space;S</code>.</p>"
+        "<table>" + "".join(rows) + "</table><p>Classes past 30, or any class by name: the picker "
+        f"({html.escape(display(b['pick_class']))}). Change a key in the settings file, group <i>keys</i>: "
+        f"for example <code>skip=Space;S</code>.{where}</p>"
     )

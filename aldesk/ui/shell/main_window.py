@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -36,10 +36,13 @@ from aldesk.ui.opening.opening import Opener, SetupRequest
 from aldesk.ui.opening.start_page import ProblemsPanel, ProgressPage, StartPage, add_recent
 from aldesk.ui.settings.audit_setting import project_audit_every
 from aldesk.ui.shell import keys
+from aldesk.ui.shell.fit import ElidedLabel, fit_to_screen
 from aldesk.ui.shell.tasks import TaskError, TaskRunner
 from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 STATE_SETTING = "window/state"  # QMainWindow.saveState: the plots dock's size, side and visibility
+GEOMETRY_SETTING = "window/geometry"  # QMainWindow.saveGeometry, clamped to the current screen on restore
+DEFAULT_SIZE = (1280, 800)
 PRELOAD_KIND = "preload-plots"
 PRELOAD_DELAY_MS = 300
 
@@ -101,8 +104,8 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("aldesk")
-        self.resize(1280, 800)
         self.settings = settings or QSettings()
+        self._restore_geometry()
         self.runner = TaskRunner(self)
         self.thumbs = ThumbnailLoader(self)
         self.opener = Opener(self.runner, self)
@@ -135,11 +138,13 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(w)
         self.setCentralWidget(self.stack)
 
-        self.status_counts = QLabel()
+        # Elided: the counts of 30 classes on one line must not set the window's width (issue 13.6).
+        self.status_counts = ElidedLabel()
         self.status_speed = QLabel()
-        self.status_state = QLabel()
-        for w in (self.status_counts, self.status_speed, self.status_state):
-            self.statusBar().addPermanentWidget(w)
+        self.status_state = ElidedLabel()
+        self.statusBar().addPermanentWidget(self.status_counts, 3)
+        self.statusBar().addPermanentWidget(self.status_speed)
+        self.statusBar().addPermanentWidget(self.status_state, 1)
 
         self.start_page.open_images.connect(self.ask_open_images)
         self.start_page.open_texts.connect(self.ask_open_texts)
@@ -164,12 +169,45 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self.show_start()
 
+    # ------------------------------------------------------------------ geometry
+    def _restore_geometry(self) -> None:
+        """The last run's size and place, or the default size, clamped to the screen the window is on now (a
+        geometry saved on a bigger monitor must not come back wider than this one)."""
+        saved = self.settings.value(GEOMETRY_SETTING)
+        if not (saved and self.restoreGeometry(saved)):
+            avail = self.screen().availableGeometry() if self.screen() is not None else None
+            w, h = DEFAULT_SIZE
+            if avail is not None:
+                w, h = min(w, avail.width() - 16), min(h, avail.height() - 48)  # room for a frame and title
+            self.resize(max(640, w), max(400, h))
+        fit_to_screen(self)
+
+    def fit_later(self, *_: object) -> None:
+        """After something that may widen the window (a dock shown, its state restored): clamp, next turn."""
+        QTimer.singleShot(0, lambda: fit_to_screen(self))
+
+    def showEvent(self, ev: QShowEvent) -> None:
+        super().showEvent(ev)
+        self.fit_later()
+
+    def resizeEvent(self, ev: QResizeEvent) -> None:
+        # Qt grows a window to its layout's new minimum (a dock shown, a class added): that growth must not push
+        # it past the screen. A size the user or the window system chose is theirs.
+        super().resizeEvent(ev)
+        new, old = ev.size(), ev.oldSize()
+        forced_w = new.width() > old.width() and new.width() <= self.minimumWidth()
+        forced_h = new.height() > old.height() and new.height() <= self.minimumHeight()
+        if old.isValid() and (forced_w or forced_h):
+            self.fit_later()
+
     # ------------------------------------------------------------------ actions
     def _make_actions(self) -> None:
         handlers = {
             "accept": lambda: self.ctl and self.ctl.accept(),
             "skip": lambda: self.ctl and self.ctl.skip(),
             "undo": lambda: self.ctl and self.ctl.undo(),
+            "redo": lambda: self.ctl and self.ctl.redo(),
+            "pick_class": self.ask_pick_class,
             "next": lambda: self.ctl and self.ctl.move(1),
             "prev": lambda: self.ctl and self.ctl.move(-1),
             "new_class": self.ask_new_class,
@@ -214,6 +252,15 @@ class MainWindow(QMainWindow):
         classes.addAction(self.key_actions["new_class"])
         self.rename_action = classes.addAction("Rename class…")
         self.rename_action.triggered.connect(self.ask_rename_class)
+        self.merge_action = classes.addAction("Merge class into another…")
+        self.merge_action.triggered.connect(lambda: self.ask_class_op("merge"))
+        self.delete_action = classes.addAction("Delete class…")
+        self.delete_action.triggered.connect(lambda: self.ask_class_op("delete"))
+        classes.addSeparator()
+        classes.addAction(self.key_actions["pick_class"])
+        edit = bar.addMenu("&Edit")
+        edit.addAction(self.key_actions["undo"])
+        edit.addAction(self.key_actions["redo"])
         settings = bar.addMenu("&Settings")
         self.settings_action = settings.addAction("Labeling settings (strategy, k, audit)…")
         self.settings_action.setShortcut("Ctrl+,")
@@ -239,6 +286,60 @@ class MainWindow(QMainWindow):
         if ok and new.strip() and new.strip() != old:
             self.ctl.rename_class(old, new)
 
+    @Slot()
+    def ask_pick_class(self) -> None:
+        """The type-ahead class picker (``/`` or ``C``): Enter labels the item on screen with the chosen class."""
+        from aldesk.ui.labeling.picker import ClassPicker
+
+        if self.ctl is None or not self.ctl.session.classes:
+            return
+        ctl = self.ctl
+        names = [self.label_view.class_key_text(n) for n in range(1, len(ctl.session.classes) + 1)]
+        dlg = ClassPicker(list(ctl.session.classes), names, self)
+        self._dialogs.append(dlg)
+        dlg.chosen.connect(lambda name: ctl is self.ctl and ctl.label_current(name))
+
+        def done(_result: int) -> None:
+            self._dialogs.remove(dlg)
+            dlg.deleteLater()
+            # The keys go on at once: without a window manager nobody hands the focus back to this window.
+            self.activateWindow()
+
+        dlg.finished.connect(done)
+        dlg.open()
+
+    def ask_class_op(self, kind: str) -> None:
+        """Merge or delete a class, after a dialog that says what happens to its labels (issue 13.3)."""
+        from aldesk.ui.labeling.class_dialog import ClassOpDialog
+
+        if (
+            self.ctl is None
+            or not self.ctl.session.classes
+            or (kind == "merge" and len(self.ctl.session.classes) < 2)
+        ):
+            self.statusBar().showMessage(
+                "A merge needs two classes." if self.ctl else "Open a project first.", 5000
+            )
+            return
+        ctl = self.ctl
+        dlg = ClassOpDialog(ctl.session, kind, self)
+        self._dialogs.append(dlg)
+
+        def done(result: int) -> None:
+            self._dialogs.remove(dlg)
+            dlg.deleteLater()
+            self.activateWindow()
+            if result != ClassOpDialog.DialogCode.Accepted or ctl is not self.ctl:
+                return
+            cls, into = dlg.choice()
+            if kind == "merge" and into is not None:
+                ctl.merge_class(cls, into)
+            elif kind == "delete":
+                ctl.delete_class(cls)
+
+        dlg.finished.connect(done)
+        dlg.open()
+
     def _class_key(self, n: int, *_: object) -> None:
         if self.ctl is not None:
             self.ctl.label_number(n)
@@ -248,8 +349,10 @@ class MainWindow(QMainWindow):
             self.ctl is not None and self.stack.currentWidget() is self.work and self.tabs.currentIndex() == 0
         )
         for name, act in self.key_actions.items():
-            # Undo works in browse too (relabels there are undoable); quit and help work everywhere.
-            act.setEnabled(name in ("quit", "help") or labeling or (name == "undo" and self.ctl is not None))
+            # Undo/redo work in browse too (relabels there are undoable); quit and help work everywhere.
+            act.setEnabled(
+                name in ("quit", "help") or labeling or (name in ("undo", "redo") and self.ctl is not None)
+            )
 
     # -------------------------------------------------------------------- pages
     @Slot()
@@ -464,6 +567,7 @@ class MainWindow(QMainWindow):
         if first and (state := self.settings.value(STATE_SETTING)):
             # ... unless the user's own dock size and visibility from the last run say otherwise.
             self.restoreState(state)
+
         self._plots_wanted = False
         return self.plots
 
@@ -691,7 +795,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(keys.help_text(self.key_bindings))
+        box.setText(keys.help_text(self.key_bindings, self.settings.fileName()))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
@@ -711,6 +815,7 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------------- close
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue(GEOMETRY_SETTING, self.saveGeometry())
         if self.plots is not None:
             self.settings.setValue(STATE_SETTING, self.saveState())
         self.close_workspace()
