@@ -66,8 +66,18 @@ def run(then: Callable[[MainWindow], None] | None = None) -> int:
     return app.exec()
 
 
-def open_and_run(path: Path, project: Path | None, classes: list[str] | None) -> int:
-    return run(lambda w: w.open_path(path, project, classes))
+def open_and_run(
+    path: Path,
+    project: Path | None,
+    classes: list[str] | None,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    model_card: Path | None = None,
+) -> int:
+    """``aldesk open``: the window, then the open of ``path`` with the options of a new project."""
+    source = {"text_column": text_column, "label_column": label_column, "model_card": model_card}
+    return run(lambda w: w.open_path(path, project, classes, **source))
 
 
 def demo_and_run(which: str) -> int:

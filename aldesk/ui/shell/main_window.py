@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
@@ -274,10 +275,15 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- opening
     def open_path(
-        self, path: str | Path, project_file: Path | None = None, classes: list[str] | None = None
+        self,
+        path: str | Path,
+        project_file: Path | None = None,
+        classes: list[str] | None = None,
+        **source: Any,
     ) -> None:
+        """``source``: ``text_column``, ``label_column``, ``model_card`` for a new project (Opener.open_path)."""
         self.close_workspace()
-        self.opener.open_path(Path(path), project_file, classes)
+        self.opener.open_path(Path(path), project_file, classes, **source)
 
     @Slot(str)
     def open_demo(self, which: str = "images") -> None:
@@ -309,6 +315,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_need_setup(self, req: SetupRequest) -> None:
         dlg = NewProjectDialog(req, self)
+        if req.card is not None:  # `aldesk open --model-card`: start with it chosen
+            dlg.custom.setChecked(True)
+            dlg.card.setText(str(req.card))
         self._dialogs.append(dlg)
 
         def done(result: int) -> None:
