@@ -82,7 +82,9 @@ def run_app(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("open", help="open a folder of images, a CSV of texts or a project in the app")
     p.add_argument("path", type=_path_text, help="image folder, CSV/TSV/TXT of texts, or *.aldesk project")
-    add_source_options(p, project_help="project file to create or open (default: next to the data)")
+    add_source_options(
+        p, project_help="project file to create or open (default: next to the data)", project_type=_path_text
+    )
     p.set_defaults(func=cmd_open)
     d = subparsers.add_parser(
         "demo", help="open the bundled demo (Fashion-MNIST images or movie-review texts)"

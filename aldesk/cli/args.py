@@ -64,10 +64,13 @@ def existing_file(text: str) -> Path:
     return path
 
 
-def add_source_options(parser: argparse.ArgumentParser, *, project_help: str) -> None:
+def add_source_options(
+    parser: argparse.ArgumentParser, *, project_help: str, project_type: Callable[[str], object] | None = None
+) -> None:
     """The options that say how to read the data and set up its project, shared by ``init`` and ``open`` (one
-    definition, so the two can never drift apart: the README's ``aldesk open reviews.csv --text-column ...``)."""
-    parser.add_argument("--project", type=path_arg, default=None, help=project_help)
+    definition, so the two can never drift apart: the README's ``aldesk open reviews.csv --text-column ...``).
+    ``project_type``: how ``--project`` is parsed (default :func:`path_arg`; ``open`` keeps the typed text)."""
+    parser.add_argument("--project", type=project_type or path_arg, default=None, help=project_help)
     parser.add_argument(
         "--classes",
         default=None,

@@ -2,6 +2,10 @@
 
 Users change a binding in the settings file (group ``keys``, one entry per action, sequences separated by
 ``;`` in QKeySequence portable text, e.g. ``keys/skip=Space;S``); everything on screen reads from here.
+
+Actions the platform has a convention for (undo, find, help, quit) take its ``QKeySequence.StandardKey``
+first (what this desktop binds: ``Alt+Backspace`` too for undo on some, ``Ctrl+?`` for help on macOS), then the
+keys the app documents; a platform that binds none (Quit on Windows) still has those.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ class KeyAction:
     name: str
     label: str
     default: tuple[str, ...]
+    standard: QKeySequence.StandardKey | None = None  # the platform's convention, bound before ``default``
 
 
 # Keys 1-9 label classes 1-9 and 0 labels class 10 (the demo has ten classes, like many small sets).
@@ -26,13 +31,14 @@ ACTIONS: tuple[KeyAction, ...] = (
     *(KeyAction(f"class_{n}", f"Label as class {n}", (str(n % 10),)) for n in range(1, N_CLASS_KEYS + 1)),
     KeyAction("accept", "Accept the suggestion", ("Return", "Enter")),
     KeyAction("skip", "Skip", ("Space", "S")),
-    KeyAction("undo", "Undo", ("Ctrl+Z",)),
+    KeyAction("undo", "Undo", ("Ctrl+Z",), QKeySequence.StandardKey.Undo),
     KeyAction("next", "Next candidate", ("Right", "J")),
     KeyAction("prev", "Previous candidate", ("Left", "K")),
     KeyAction("new_class", "New class", ("N",)),
     # "?" is Shift+/ on many layouts and the key event then carries Shift: bind both forms.
-    KeyAction("help", "Keyboard shortcuts", ("?", "Shift+?", "F1")),
-    KeyAction("quit", "Quit", ("Ctrl+Q",)),
+    KeyAction("help", "Keyboard shortcuts", ("?", "Shift+?", "F1"), QKeySequence.StandardKey.HelpContents),
+    KeyAction("find", "Find an item (Browse and fix)", ("Ctrl+F",), QKeySequence.StandardKey.Find),
+    KeyAction("quit", "Quit", ("Ctrl+Q",), QKeySequence.StandardKey.Quit),
 )
 BY_NAME = {a.name: a for a in ACTIONS}
 
@@ -43,10 +49,25 @@ def bindings(settings: QSettings | None = None) -> dict[str, list[QKeySequence]]
     out: dict[str, list[QKeySequence]] = {}
     for a in ACTIONS:
         raw = settings.value(f"keys/{a.name}")
-        texts = [t.strip() for t in str(raw).split(";")] if raw else list(a.default)
-        seqs = [QKeySequence(t) for t in texts if t]
-        out[a.name] = [s for s in seqs if not s.isEmpty()] or [QKeySequence(t) for t in a.default]
+        texts = [t.strip() for t in str(raw).split(";")] if raw else []
+        seqs = [s for s in (QKeySequence(t) for t in texts if t) if not s.isEmpty()]
+        out[a.name] = seqs or default_keys(a)
     return out
+
+
+def default_keys(a: KeyAction) -> list[QKeySequence]:
+    """The platform's standard keys for the action (if any), then the documented ones, each once."""
+    return standard_keys(a.standard, a.default)
+
+
+def standard_keys(standard: QKeySequence.StandardKey | None, texts: tuple[str, ...]) -> list[QKeySequence]:
+    """``QKeySequence.keyBindings(standard)`` (this platform's convention), then ``texts``, each once."""
+    seqs = list(QKeySequence.keyBindings(standard)) if standard is not None else []
+    for t in texts:
+        seq = QKeySequence(t)
+        if not seq.isEmpty() and seq not in seqs:
+            seqs.append(seq)
+    return seqs
 
 
 def display(seqs: list[QKeySequence]) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -34,6 +34,7 @@ from aldesk.ui.opening.new_project_dialog import NewProjectDialog
 from aldesk.ui.opening.opening import Opener, SetupRequest
 from aldesk.ui.opening.start_page import ProblemsPanel, ProgressPage, StartPage, add_recent
 from aldesk.ui.settings.audit_setting import project_audit_every
+from aldesk.ui.settings.settings_file import settings_file_line
 from aldesk.ui.shell import keys
 from aldesk.ui.shell.tasks import TaskError, TaskRunner
 from aldesk.ui.shell.thumbs import ThumbnailLoader
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
             "prev": lambda: self.ctl and self.ctl.move(-1),
             "new_class": self.ask_new_class,
             "help": self.show_help,
+            "find": self._find_item,
             "quit": self.close,
         }
         for n in range(1, keys.N_CLASS_KEYS + 1):
@@ -177,7 +179,27 @@ class MainWindow(QMainWindow):
             act.triggered.connect(handlers[a.name])
             self.addAction(act)
             self.key_actions[a.name] = act
+        # Menu actions with the platform's standard keys (QKeySequence.StandardKey), the old ones kept after them.
+        self.open_action = QAction("Open project…", self)
+        self.open_action.setShortcuts(QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.ask_open_project)
+        self.settings_action = QAction("Labeling settings (strategy, k, audit)…", self)
+        self.settings_action.setShortcuts(
+            keys.standard_keys(QKeySequence.StandardKey.Preferences, ("Ctrl+,",))
+        )
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.ask_settings)
         self._update_action_state()
+
+    @Slot()
+    def _find_item(self) -> None:
+        """Find (Ctrl+F): the Browse and fix tab, its search field focused."""
+        browse = getattr(self, "browse", None)  # made with the first workspace
+        if self.ctl is None or browse is None:
+            return
+        self.tabs.setCurrentWidget(browse)
+        browse.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        browse.search.selectAll()
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
@@ -185,10 +207,10 @@ class MainWindow(QMainWindow):
         for text, slot in (
             ("Open image folder…", self.ask_open_images),
             ("Open CSV of texts…", self.ask_open_texts),
-            ("Open project…", self.ask_open_project),
             ("Start page", self._to_start),
         ):
             file.addAction(text).triggered.connect(slot)
+        file.insertAction(file.actions()[-1], self.open_action)
         file.addSeparator()
         file.addAction(self.key_actions["quit"])
         classes = bar.addMenu("&Classes")
@@ -196,9 +218,7 @@ class MainWindow(QMainWindow):
         self.rename_action = classes.addAction("Rename class…")
         self.rename_action.triggered.connect(self.ask_rename_class)
         settings = bar.addMenu("&Settings")
-        self.settings_action = settings.addAction("Labeling settings (strategy, k, audit)…")
-        self.settings_action.setShortcut("Ctrl+,")
-        self.settings_action.triggered.connect(self.ask_settings)
+        settings.addAction(self.settings_action)
         helpm = bar.addMenu("&Help")
         helpm.addAction(self.key_actions["help"])
         helpm.addAction("Show the first-run hints").triggered.connect(self.show_hints)
@@ -230,7 +250,9 @@ class MainWindow(QMainWindow):
         )
         for name, act in self.key_actions.items():
             # Undo works in browse too (relabels there are undoable); quit and help work everywhere.
-            act.setEnabled(name in ("quit", "help") or labeling or (name == "undo" and self.ctl is not None))
+            act.setEnabled(
+                name in ("quit", "help") or labeling or (name in ("undo", "find") and self.ctl is not None)
+            )
 
     # -------------------------------------------------------------------- pages
     @Slot()
@@ -632,7 +654,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(keys.help_text(self.key_bindings))
+        box.setText(keys.help_text(self.key_bindings) + settings_file_line(self.settings))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
