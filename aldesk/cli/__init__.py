@@ -85,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
     except KeyboardInterrupt:
         # Anywhere: while the heavy modules import, in argparse, in a command. One line, never a traceback.
-        print("aldesk: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted()
     except BrokenPipeError:
         # Python's documented way (signal module, "Note on SIGPIPE"): the remaining output goes to /dev/null,
         # so the flush at exit cannot raise again, and the exit is quiet.
@@ -127,8 +126,18 @@ def _main(argv: list[str] | None) -> int:
         print("aldesk: cancelled", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
-        print("aldesk: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted()
+
+
+def _interrupted() -> int:
+    """Ctrl+C: one line. On a terminal it starts on a line of its own (a progress bar and the echoed ``^C`` are
+    on the current one)."""
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    print(("\n" if tty else "") + "aldesk: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def _with_open_for_a_path(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
