@@ -66,6 +66,9 @@ def test_readme_test_command_is_cis() -> None:
     ci_cmd = [line for line in CI.splitlines() if "pytest" in line and not line.lstrip().startswith("#")]
     assert readme_cmd == ci_cmd and len(ci_cmd) == 1
     assert "-m 'not slow'" in ci_cmd[0] and "-k" not in ci_cmd[0]  # nothing deselected beyond the slow ones
+    # CI installs [test,dev] before the checks; the README's command must too, or a test CI runs would skip
+    ci_extras = set(re.findall(r"pip install -q -e '\.\[([\w,]+)\]'", CI)[0].split(","))
+    assert ci_extras <= set(re.findall(r"'\.\[([\w,]+)\]'", readme_cmd[0])[0].split(","))
 
 
 def test_headless_machines_are_told_about_xvfb() -> None:

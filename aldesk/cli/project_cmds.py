@@ -146,12 +146,7 @@ def run_init(args: argparse.Namespace) -> int:
         check_new_project(args.project)
     if args.classes is not None and not [c for c in args.classes.split(",") if c.strip()]:
         raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
-    from aldesk.cli.progress_bar import progress_bar
-
-    with progress_bar() as bar:  # reading a large image folder takes a while
-        ds = load_source(
-            args.data, text_column=args.text_column, label_column=args.label_column, progress=bar
-        )
+    ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
     if args.classes:
         from aldesk.core.names import parse_class_list
 
