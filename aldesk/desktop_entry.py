@@ -2,7 +2,9 @@
 
 Writes ``$XDG_DATA_HOME/applications/io.github.aldesk.Aldesk.desktop`` (default ``~/.local/share``) whose
 ``Exec`` is the absolute path of the ``aldesk`` that ran the command, and copies the icons into
-``$XDG_DATA_HOME/icons/hicolor/``. A pip install cannot do this itself (wheels install no files outside
+``$XDG_DATA_HOME/icons/hicolor/``, and the MIME type of project files (``application/x-aldesk-project``,
+``*.aldesk``) into ``$XDG_DATA_HOME/mime/packages/``: the entry's ``Exec=... %f`` and ``MimeType=`` make a
+double-clicked project open in aldesk. A pip install cannot do this itself (wheels install no files outside
 site-packages and bin), and a per-user entry needs no root. Qt-free, standard library only.
 """
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 APP_ID = "io.github.aldesk.Aldesk"
+MIME_TYPE = "application/x-aldesk-project"
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
 # Characters after which the Desktop Entry spec requires an Exec argument to be quoted.
@@ -95,7 +98,7 @@ Version=1.4
 Name=aldesk
 GenericName=Active learning labeler
 Comment=Label a folder of images or a CSV of texts with as few labels as possible, offline
-Exec={cmd}
+Exec={cmd} %f
 TryExec={try_exec}
 Icon={APP_ID}
 Terminal=false
@@ -103,6 +106,23 @@ Categories=Science;ArtificialIntelligence;
 Keywords=label;annotation;active learning;dataset;images;texts;machine learning;
 StartupNotify=true
 StartupWMClass=aldesk
+MimeType={MIME_TYPE};
+"""
+
+
+def mime_xml_text() -> str:
+    """The shared-mime-info package for project files. ``packaging/linux/io.github.aldesk.Aldesk.xml`` is this
+    text (distro packages install it into /usr/share/mime/packages/). A project is an SQLite file: it is a
+    sub-class of ``application/vnd.sqlite3``, told apart by its name."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<mime-info xmlns="http://www.freedesktop.org/standards/shared-mime-info">
+  <mime-type type="{MIME_TYPE}">
+    <comment>aldesk project</comment>
+    <sub-class-of type="application/vnd.sqlite3"/>
+    <icon name="{APP_ID}"/>
+    <glob pattern="*.aldesk" weight="60"/>
+  </mime-type>
+</mime-info>
 """
 
 
@@ -111,6 +131,7 @@ class Installed:
     desktop_file: Path
     icons: list[Path]
     command: list[str]
+    mime_file: Path
 
 
 def install(target: Path | None = None, command: list[str] | None = None, refresh: bool = True) -> Installed:
@@ -137,15 +158,20 @@ def install(target: Path | None = None, command: list[str] | None = None, refres
     tmp.write_text(desktop_entry_text(command), encoding="utf-8")
     tmp.chmod(0o755)  # some desktops (GNOME) only launch entries they consider trusted/executable
     os.replace(tmp, desktop)  # launchers watch the folder: never let them see half a file
+    mime = base / "mime" / "packages" / f"{APP_ID}.xml"
+    mime.parent.mkdir(parents=True, exist_ok=True)
+    tmp = mime.with_suffix(".xml.tmp")
+    tmp.write_text(mime_xml_text(), encoding="utf-8")
+    os.replace(tmp, mime)
     if refresh:
         _refresh_caches(base)
-    return Installed(desktop, icons, command)
+    return Installed(desktop, icons, command, mime)
 
 
 def uninstall(target: Path | None = None) -> list[Path]:
     """Remove what :func:`install` wrote; returns the removed paths."""
     base = target if target is not None else data_home()
-    paths = [base / "applications" / f"{APP_ID}.desktop"]
+    paths = [base / "applications" / f"{APP_ID}.desktop", base / "mime" / "packages" / f"{APP_ID}.xml"]
     paths += sorted((base / "icons" / "hicolor").glob(f"*/apps/{APP_ID}.*"))
     removed = []
     for path in paths:
@@ -158,6 +184,7 @@ def uninstall(target: Path | None = None) -> list[Path]:
 def _refresh_caches(base: Path) -> None:
     # Best effort: most desktops watch these folders anyway; the tools are absent on minimal systems.
     for tool, args in (
+        ("update-mime-database", [str(base / "mime")]),  # *.aldesk -> application/x-aldesk-project
         ("update-desktop-database", ["-q", str(base / "applications")]),
         ("gtk-update-icon-cache", ["-q", "-t", "-f", str(base / "icons" / "hicolor")]),
     ):
@@ -172,5 +199,6 @@ def main() -> int:
     print(f"Installed {result.desktop_file}")
     print(f"  runs: {' '.join(result.command)}")
     print(f"  icons: {len(result.icons)} files under {result.icons[0].parents[2]}")
+    print(f"  project files (*.aldesk, {MIME_TYPE}): {result.mime_file}")
     print("aldesk should now be in your application menu (log out and in if it does not show yet).")
     return 0

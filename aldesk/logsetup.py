@@ -1,11 +1,14 @@
 """Logging for the app and the CLI: a rotating file in the user log dir, warnings and errors on stderr.
 
 The file is what a user attaches to a bug report, so error dialogs can show its path (``log_path()``).
+A crash that no Python handler sees (a segfault in Qt, onnxruntime or numba) is written into the same file by
+:mod:`faulthandler`, with every thread's Python stack: without it such a crash leaves nothing behind.
 Qt-free and cheap to import: ``aldesk --help`` stays instant.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import logging.handlers
 import os
@@ -19,6 +22,29 @@ BACKUPS = 3  # ... and three old ones: bounded disk use, still hours of history
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
 
 _configured: Path | None = None
+_fault_handler: logging.Handler | None = None  # the file handler faulthandler writes into (None: not ours)
+
+
+class _RotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating file that faulthandler follows: after a rotation it writes into the new file, not the
+    renamed old one."""
+
+    def doRollover(self) -> None:
+        super().doRollover()
+        if _fault_handler is self and self.stream is not None:
+            faulthandler.enable(file=self.stream, all_threads=True)
+
+
+def _enable_faulthandler(handler: logging.handlers.RotatingFileHandler) -> None:
+    """Send fatal-error tracebacks into the log file, unless someone else chose a place already
+    (``PYTHONFAULTHANDLER``, ``python -X faulthandler``, pytest)."""
+    global _fault_handler
+    if faulthandler.is_enabled() and _fault_handler is None:
+        return
+    if handler.stream is None:  # opened at the first record (delay=True): faulthandler needs it now
+        handler.stream = handler._open()
+    faulthandler.enable(file=handler.stream, all_threads=True)
+    _fault_handler = handler
 
 
 class _CurrentStderrHandler(logging.StreamHandler):
@@ -69,7 +95,7 @@ def setup_logging(
     The log file's path, or ``None`` if no file could be opened (read-only or full disk): logging then goes
     to stderr only, because a log must never stop the app from starting.
     """
-    global _configured
+    global _configured, _fault_handler
     if _configured is not None and not force:
         return _configured
 
@@ -77,6 +103,9 @@ def setup_logging(
     # Remove only our own handlers: never one that a host (pytest) added.
     for handler in list(root.handlers):
         if getattr(handler, "_aldesk", False):
+            if handler is _fault_handler:  # its file is about to close: stop writing crashes into it
+                faulthandler.disable()
+                _fault_handler = None
             root.removeHandler(handler)
             handler.close()
     root.setLevel(min(level, stderr_level))
@@ -92,7 +121,7 @@ def setup_logging(
     path: Path | None = directory / LOG_NAME
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
+        file_handler = _RotatingFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
         )
         # delay=True opens the file at the first record; check now that it can be written.
@@ -106,6 +135,10 @@ def setup_logging(
         file_handler.setFormatter(logging.Formatter(FORMAT))
         file_handler._aldesk = True  # type: ignore[attr-defined]
         root.addHandler(file_handler)
+        try:
+            _enable_faulthandler(file_handler)
+        except (OSError, ValueError) as exc:  # never a reason not to start
+            root.warning("crash reports will not reach the log file %s (%s)", path, exc)
 
     # warnings.warn(...) goes to the "py.warnings" logger: route it to the same place.
     logging.captureWarnings(True)

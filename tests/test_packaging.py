@@ -57,7 +57,7 @@ def test_shipped_desktop_file_is_the_generated_one() -> None:
     shipped = (LINUX / f"{APP_ID}.desktop").read_text(encoding="utf-8")
     assert shipped == desktop_entry.desktop_entry_text()
     keys = _parse_desktop(shipped)
-    assert keys["Exec"] == "aldesk" and keys["Icon"] == APP_ID and keys["Type"] == "Application"
+    assert keys["Exec"] == "aldesk %f" and keys["Icon"] == APP_ID and keys["Type"] == "Application"
 
 
 def test_install_desktop_entry_into_xdg_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +73,7 @@ def test_install_desktop_entry_into_xdg_data_home(tmp_path: Path, monkeypatch: p
 
     desktop = data / "applications" / f"{APP_ID}.desktop"
     keys = _parse_desktop(desktop.read_text(encoding="utf-8"))
-    assert keys["Exec"] == f'"{exe}"'
+    assert keys["Exec"] == f'"{exe}" %f'
     assert keys["TryExec"] == str(exe)
     assert keys["Icon"] == APP_ID
     for size in desktop_entry.ICON_SIZES:
@@ -85,7 +85,7 @@ def test_install_desktop_entry_into_xdg_data_home(tmp_path: Path, monkeypatch: p
 
     # Again after the venv moved: rewritten, not duplicated; uninstall removes everything it wrote.
     desktop_entry.install(data, command=["/opt/aldesk/aldesk"], refresh=False)
-    assert _parse_desktop(desktop.read_text(encoding="utf-8"))["Exec"] == "/opt/aldesk/aldesk"
+    assert _parse_desktop(desktop.read_text(encoding="utf-8"))["Exec"] == "/opt/aldesk/aldesk %f"
     assert len(list((data / "applications").glob("*.desktop"))) == 1
     removed = desktop_entry.uninstall(data)
     assert desktop in removed and not desktop.exists()
@@ -316,7 +316,7 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     _run([aldesk, "--install-desktop-entry"], env=env, cwd=tmp_path)
     share = Path(env["XDG_DATA_HOME"])
     keys = _parse_desktop((share / "applications" / f"{APP_ID}.desktop").read_text(encoding="utf-8"))
-    assert keys["Exec"] == aldesk
+    assert keys["Exec"] == f"{aldesk} %f"
     assert (share / "icons" / "hicolor" / "48x48" / "apps" / f"{APP_ID}.png").is_file()
 
     # The app, offscreen: it has no auto-quit switch, so it runs until a timeout kills it. Success is "still

@@ -7,7 +7,9 @@ Only ``argparse`` is imported here, so ``aldesk --help`` is instant.
 Every misuse is one line on stderr and a non-zero exit, found before any long work: argument errors by argparse
 (exit 2; :class:`OneLineParser` keeps them to one line), outputs by :func:`check_output` before the data is read.
 A reader that closes the pipe early (``aldesk info p | head -1``) ends the command quietly, as Python's
-documentation on SIGPIPE advises.
+documentation on SIGPIPE advises; Ctrl+C ends any command with one line and exit code 130 (128 + SIGINT), as a
+shell reports it. ``aldesk PATH.aldesk`` (what a file manager runs for a double-clicked project, the desktop
+entry's ``Exec=aldesk %f``) is ``aldesk open PATH.aldesk``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ EPILOG = """examples:
 
 # 128 + SIGPIPE: what a shell reports for a command whose reader went away (``yes | head`` exits so).
 EXIT_BROKEN_PIPE = 141
+# 128 + SIGINT: what a shell reports for a command ended by Ctrl+C.
+EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             return _main(argv)
         finally:  # also after --help (SystemExit): a reader gone away shows here, not at the interpreter's exit
             sys.stdout.flush()
+    except KeyboardInterrupt:
+        # Anywhere: while the heavy modules import, in argparse, in a command. One line, never a traceback.
+        return _interrupted()
     except BrokenPipeError:
         # Python's documented way (signal module, "Note on SIGPIPE"): the remaining output goes to /dev/null,
         # so the flush at exit cannot raise again, and the exit is quiet.
@@ -102,7 +109,7 @@ def _main(argv: list[str] | None) -> int:
 
     setup_logging()  # a rotating file in the user log dir; the UI shows its path in error dialogs
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_with_open_for_a_path(parser, sys.argv[1:] if argv is None else list(argv)))
     if args.install_desktop_entry:
         from aldesk.desktop_entry import main as install_desktop_entry
 
@@ -114,7 +121,7 @@ def _main(argv: list[str] | None) -> int:
         except ModuleNotFoundError:
             parser.print_help()
             return 0
-        return run_app(args)
+        func = run_app  # the start page: its refusals (no display) are one line too
     try:
         return int(func(args) or 0)
     except UserError as exc:
@@ -124,8 +131,46 @@ def _main(argv: list[str] | None) -> int:
         print("aldesk: cancelled", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
-        print("aldesk: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
+
+
+def _interrupted() -> int:
+    """Ctrl+C: one line. On a terminal it starts on a line of its own (a progress bar and the echoed ``^C`` are
+    on the current one)."""
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    print(("\n" if tty else "") + "aldesk: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _with_open_for_a_path(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``aldesk PATH ...`` -> ``aldesk open PATH ...`` when PATH is no sub-command but a project or an existing
+    path: a file manager starts ``aldesk /home/me/photos.aldesk`` for a double-clicked project. Anything else is
+    left to argparse (a mistyped command is still "invalid choice")."""
+    if not argv or argv[0].startswith("-"):
+        return argv
+    commands: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands.update(action.choices)
+    first = argv[0]
+    if first in commands:
+        return argv
+    if first.endswith(".aldesk") or os.path.exists(first):
+        return ["open", *argv]
+    return argv
+
+
+def gui_main() -> int:
+    """The ``aldesk-gui`` entry point (pyproject ``gui-scripts``): on Windows it starts without a console window,
+    and then ``sys.stdout``/``sys.stderr`` are ``None``; writes go to the null device (the log file keeps what
+    matters) instead of failing."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - for the whole process
+    return main()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,15 +1,17 @@
 """``aldesk`` (start page), ``aldesk open PATH``, ``aldesk demo [images|texts]``: the desktop app.
 
 PySide6 is imported only when one of these runs, so ``aldesk --help`` and the headless commands stay instant.
+Each first checks that a display is there (aldesk/cli/display_check.py): Qt's own failure is an abort.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from aldesk.app.paths import DEMO_KINDS, demo_paths  # noqa: F401 - demo_paths: the old import path
-from aldesk.cli.args import path_arg
+from aldesk.cli.args import add_source_options, path_arg
 
 
 def _classes(text: str | None) -> list[str] | None:
@@ -28,10 +30,12 @@ def _path_text(text: str) -> str:
 
 def cmd_open(args: argparse.Namespace) -> int:
     """Checked here, before Qt starts: a misuse is one line in the terminal, not a window that opens to refuse."""
+    from aldesk.app.paths import PROJECT_SUFFIX, default_project_path
+    from aldesk.cli.display_check import check_display
     from aldesk.core.progress import UserError
 
     path = Path(args.path)
-    if not path.exists() and path.suffix != ".aldesk":
+    if not path.exists() and path.suffix != PROJECT_SUFFIX:
         raise UserError(f"{path} does not exist.")
     project = Path(args.project) if args.project else None
     if project is not None and not project.exists():
@@ -41,22 +45,39 @@ def cmd_open(args: argparse.Namespace) -> int:
     classes = _classes(args.classes)
     if args.classes is not None and not classes:
         raise UserError(f"--classes {args.classes!r} names no class (e.g. --classes cat,dog).")
+    source = {
+        "text_column": args.text_column,
+        "label_column": args.label_column,
+        "model_card": args.model_card,
+    }
+    given = [f"--{k.replace('_', '-')}" for k, v in source.items() if v is not None]
+    target = path if path.suffix == PROJECT_SUFFIX else (project or default_project_path(path))
+    if given and target.exists():
+        # Said, not silently dropped: an existing project keeps the items and model it was made with.
+        print(f"note: {target} exists; {', '.join(given)} only apply to a new project.", file=sys.stderr)
+    check_display()
     if getattr(args, "labels_from_column", None):  # the project is made here, headless, then opened
         from aldesk.cli.prelabels import create_prelabeled
 
-        project = create_prelabeled(path, project, classes, args.labels_from_column)
+        project = create_prelabeled(path, project, classes, args.labels_from_column, args.text_column)
     from aldesk.ui.shell.app import open_and_run
 
-    return open_and_run(path, project, classes)
+    return open_and_run(path, project, classes, **source)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from aldesk.cli.display_check import check_display
+
+    check_display()
     from aldesk.ui.shell.app import demo_and_run
 
     return demo_and_run(args.which)
 
 
 def run_app(args: argparse.Namespace) -> int:
+    from aldesk.cli.display_check import check_display
+
+    check_display()
     from aldesk.ui.shell.app import run
 
     return run()
@@ -65,14 +86,8 @@ def run_app(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("open", help="open a folder of images, a CSV of texts or a project in the app")
     p.add_argument("path", type=_path_text, help="image folder, CSV/TSV/TXT of texts, or *.aldesk project")
-    p.add_argument(
-        "--project", type=_path_text, help="project file to create or open (default: next to the data)"
-    )
-    p.add_argument("--classes", help="comma-separated class names; skips the set-up dialog")
-    p.add_argument(
-        "--labels-from-column",
-        metavar="COL",
-        help="a new project from a CSV: this column's values become pre-labels (origin 'prelabel')",
+    add_source_options(
+        p, project_help="project file to create or open (default: next to the data)", project_type=_path_text
     )
     p.set_defaults(func=cmd_open)
     d = subparsers.add_parser(

@@ -64,6 +64,39 @@ def existing_file(text: str) -> Path:
     return path
 
 
+def add_source_options(
+    parser: argparse.ArgumentParser, *, project_help: str, project_type: Callable[[str], object] | None = None
+) -> None:
+    """The options that say how to read the data and set up its project, shared by ``init`` and ``open`` (one
+    definition, so the two can never drift apart: the README's ``aldesk open reviews.csv --text-column ...``).
+    ``project_type``: how ``--project`` is parsed (default :func:`path_arg`; ``open`` keeps the typed text)."""
+    parser.add_argument("--project", type=project_type or path_arg, default=None, help=project_help)
+    parser.add_argument(
+        "--classes",
+        default=None,
+        help="comma list of class names, e.g. cat,dog (default: the data's known labels; open: skips the "
+        "set-up dialog)",
+    )
+    parser.add_argument(
+        "--text-column", default=None, help="CSV: the column with the texts (default: detected)"
+    )
+    parser.add_argument(
+        "--label-column",
+        default=None,
+        help="CSV: a column of known labels (simulate uses them; init and open take their classes from it)",
+    )
+    parser.add_argument(
+        "--model-card", type=existing_file, default=None, help="a model card JSON for your own ONNX encoder"
+    )
+    parser.add_argument(
+        "--labels-from-column",
+        default=None,
+        metavar="COL",
+        help="a new project from a CSV: this column's values become labels (origin 'prelabel', one undo), "
+        "to review in the app",
+    )
+
+
 def check_output(
     path: Path, what: str, *, suffixes: Iterable[str] = (), not_over: Iterable[Path] = ()
 ) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aldesk.cli.args import existing_file, path_arg
+from aldesk.cli.args import add_source_options, path_arg
 
 if TYPE_CHECKING:
     from aldesk.core.project import Project
@@ -22,26 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "or the user data folder when that folder is not writable.",
     )
     p.add_argument("data", type=path_arg, help="image folder or CSV/TSV/TXT of texts")
-    p.add_argument(
-        "--project",
-        type=path_arg,
-        default=None,
-        help="project file to create (*.aldesk, in an existing folder)",
-    )
-    p.add_argument(
-        "--classes", default=None, help="comma list of class names (default: the data's known labels)"
-    )
-    p.add_argument("--text-column", default=None)
-    p.add_argument("--label-column", default=None)
-    p.add_argument(
-        "--labels-from-column",
-        default=None,
-        metavar="COL",
-        help="a CSV column whose values become labels (origin 'prelabel', one undo), to review in the app",
-    )
-    p.add_argument(
-        "--model-card", type=existing_file, default=None, help="a model card JSON for your own ONNX encoder"
-    )
+    add_source_options(p, project_help="project file to create (*.aldesk, in an existing folder)")
     p.set_defaults(func=run_init)
 
     p = sub.add_parser("info", help="items, classes, label counts and model of a project (writes nothing)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from aldesk.cli.args import check_output, existing_file, int_at_least, path_arg, positive_int
@@ -70,16 +69,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _progress(quiet: bool):
-    last = [0.0]
+    """A bar on a terminal, a few plain lines in a log (aldesk/cli/progress_bar.py); each phase closes itself at
+    100 %, so the table printed after it starts on a line of its own."""
+    from aldesk.cli.progress_bar import progress_bar
 
-    def report(fraction: float, message: str) -> None:
-        now = time.monotonic()
-        if quiet or (now - last[0] < 0.5 and fraction < 1.0):
-            return
-        last[0] = now
-        print(f"\r{fraction:6.1%}  {message[:70]:<70}", end="" if fraction < 1.0 else "\n", file=sys.stderr)
-
-    return report
+    return progress_bar(quiet=quiet)
 
 
 def run(args: argparse.Namespace) -> int:

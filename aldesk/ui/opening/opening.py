@@ -42,6 +42,7 @@ class SetupRequest:
     dataset: Dataset
     project_path: Path
     suggested_classes: list[str]
+    card: Path | None = None  # `aldesk open --model-card`: the dialog starts with it chosen
 
 
 class Opener(QObject):
@@ -63,15 +64,26 @@ class Opener(QObject):
         self.cache_dir: Path | None = None  # tests point this at a temporary folder
         self._pending_classes: list[str] | None = None
         self._pending_project: Path | None = None
+        self._pending_card: Path | None = None
         self._loaded: _Loaded | None = None
         self._rescan: tuple[bool, Path | None] = (False, None)
         self.prompt: Any = None  # the "data changed" question while it is shown
 
     # --------------------------------------------------------------- entry points
     def open_path(
-        self, path: Path, project_file: Path | None = None, classes: list[str] | None = None
+        self,
+        path: Path,
+        project_file: Path | None = None,
+        classes: list[str] | None = None,
+        *,
+        text_column: str | None = None,
+        label_column: str | None = None,
+        model_card: Path | None = None,
     ) -> None:
-        """A data folder, a CSV, or a project file. An existing project for the data is reopened."""
+        """A data folder, a CSV, or a project file. An existing project for the data is reopened.
+
+        ``text_column``, ``label_column``, ``model_card``: how a new project reads its data and embeds it (the
+        options of ``aldesk init``/``aldesk open``); an existing project keeps its own."""
         path = Path(path)
         if path.suffix == PROJECT_SUFFIX and (path.is_file() or not path.exists()):
             self.open_project(path)
@@ -82,12 +94,15 @@ class Opener(QObject):
             return
         self._pending_project = target
         self._pending_classes = classes
+        self._pending_card = model_card
         self.stage.emit("loading")
 
         def load(progress: ProgressFn, cancel: CancelFn) -> Dataset:
             from aldesk.core.sources import load_source
 
-            return load_source(path, progress=progress, cancel=cancel)
+            return load_source(
+                path, text_column=text_column, label_column=label_column, progress=progress, cancel=cancel
+            )
 
         self._start("load", load, self._after_load)
 
@@ -222,10 +237,14 @@ class Opener(QObject):
             return
         known = sorted({lab for lab in (ds.known_labels or []) if lab})
         req = SetupRequest(
-            Path(ds.root), ds, self._pending_project or default_project_path(Path(ds.root)), known
+            Path(ds.root),
+            ds,
+            self._pending_project or default_project_path(Path(ds.root)),
+            known,
+            self._pending_card,
         )
         if self._pending_classes is not None:
-            self.create(req, self._pending_classes, None)
+            self.create(req, self._pending_classes, self._pending_card)
         else:
             self.need_setup.emit(req)
 

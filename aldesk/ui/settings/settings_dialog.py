@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 from aldesk.app.settings import AUDIT_SETTING, K_SETTING, STRATEGY_SETTING  # the keys live in the app layer
 from aldesk.core.labeling.session import DEFAULT_AUDIT_EVERY, DEFAULT_K, DEFAULT_STRATEGY
 from aldesk.core.query.registry import parse_strategy
+from aldesk.ui.settings.settings_file import settings_file_line
 
 __all__ = [
     "AUDIT_SETTING",
@@ -130,6 +132,11 @@ class SettingsDialog(QDialog):
             "next ones.</small>"
         )
         note.setWordWrap(True)
+        # Where the user's own defaults and keys live (the project's settings are in the project file).
+        self.settings_file = QLabel(f"<small>{settings_file_line()}</small>")
+        self.settings_file.setObjectName("settings_file")
+        self.settings_file.setWordWrap(True)
+        self.settings_file.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
             | QDialogButtonBox.StandardButton.Cancel
@@ -142,6 +149,7 @@ class SettingsDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(note)
+        lay.addWidget(self.settings_file)
         lay.addWidget(buttons)
 
     def _defaults(self) -> None:

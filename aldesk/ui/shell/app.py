@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from aldesk import __version__
+from aldesk.ui.settings.settings_file import use_ini_settings
 from aldesk.ui.shell.main_window import MainWindow
 
 # Start-up measurement (benchmarks/cold_start.py, packaging smoke tests): with this set to 1, the app prints
@@ -34,6 +35,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         QCoreApplication.setOrganizationName("aldesk")
         QCoreApplication.setApplicationName("aldesk")
         QCoreApplication.setApplicationVersion(__version__)
+        use_ini_settings()  # one INI file on every platform, not the registry (aldesk/ui/settings/settings_file.py)
         app = QApplication(argv if argv is not None else sys.argv[:1])
         _set_identity(app)
     return app  # type: ignore[return-value]
@@ -66,8 +68,18 @@ def run(then: Callable[[MainWindow], None] | None = None) -> int:
     return app.exec()
 
 
-def open_and_run(path: Path, project: Path | None, classes: list[str] | None) -> int:
-    return run(lambda w: w.open_path(path, project, classes))
+def open_and_run(
+    path: Path,
+    project: Path | None,
+    classes: list[str] | None,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    model_card: Path | None = None,
+) -> int:
+    """``aldesk open``: the window, then the open of ``path`` with the options of a new project."""
+    source = {"text_column": text_column, "label_column": label_column, "model_card": model_card}
+    return run(lambda w: w.open_path(path, project, classes, **source))
 
 
 def demo_and_run(which: str) -> int:

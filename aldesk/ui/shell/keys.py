@@ -5,6 +5,10 @@ Users change a binding in the settings file (group ``keys``, one entry per actio
 
 Every class has a key (as Prodigy binds them): 1-9, 0 for classes 1-10, Shift+digit for 11-20, Shift+Alt+digit
 for 21-30; beyond 30, and for any class by name, the class picker (``/`` or ``C``: type a few letters, Enter).
+
+Actions the platform has a convention for (undo, find, help, quit) take its ``QKeySequence.StandardKey``
+first (what this desktop binds: ``Alt+Backspace`` too for undo on some, ``Ctrl+?`` for help on macOS), then the
+keys the app documents; a platform that binds none (Quit on Windows) still has those.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ class KeyAction:
     name: str
     label: str
     default: tuple[str, ...]
+    standard: QKeySequence.StandardKey | None = None  # the platform's convention, bound before ``default``
 
 
 # Keys 1-9 label classes 1-9 and 0 labels class 10 (the demo has ten classes, like many small sets); Shift and
@@ -49,17 +54,18 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("pick_class", "Pick a class by name (type a few letters, Enter)", ("/", "C")),
     KeyAction("accept", "Accept the suggestion", ("Return", "Enter")),
     KeyAction("skip", "Skip", ("Space", "S")),
-    KeyAction("undo", "Undo", ("Ctrl+Z",)),
-    # Ctrl+Shift+Z everywhere; the platform's own Redo (e.g. Ctrl+Y) is added in bindings().
-    KeyAction("redo", "Redo", ("Ctrl+Shift+Z",)),
+    KeyAction("undo", "Undo", ("Ctrl+Z",), QKeySequence.StandardKey.Undo),
+    # Ctrl+Shift+Z everywhere, after the platform's own Redo (e.g. Ctrl+Y)
+    KeyAction("redo", "Redo", ("Ctrl+Shift+Z",), QKeySequence.StandardKey.Redo),
     KeyAction("next", "Next candidate", ("Right", "J")),
     KeyAction("prev", "Previous candidate", ("Left", "K")),
     KeyAction("new_class", "New class", ("N",)),
     KeyAction("grid", "Grid: label the candidates a page at a time", ("G",)),
     KeyAction("more_like_this", "More like this: the item's nearest unlabeled items in the grid", ("M",)),
     # "?" is Shift+/ on many layouts and the key event then carries Shift: bind both forms.
-    KeyAction("help", "Keyboard shortcuts", ("?", "Shift+?", "F1")),
-    KeyAction("quit", "Quit", ("Ctrl+Q",)),
+    KeyAction("help", "Keyboard shortcuts", ("?", "Shift+?", "F1"), QKeySequence.StandardKey.HelpContents),
+    KeyAction("find", "Find an item (Browse and fix)", ("Ctrl+F",), QKeySequence.StandardKey.Find),
+    KeyAction("quit", "Quit", ("Ctrl+Q",), QKeySequence.StandardKey.Quit),
 )
 BY_NAME = {a.name: a for a in ACTIONS}
 
@@ -70,12 +76,25 @@ def bindings(settings: QSettings | None = None) -> dict[str, list[QKeySequence]]
     out: dict[str, list[QKeySequence]] = {}
     for a in ACTIONS:
         raw = settings.value(f"keys/{a.name}")
-        texts = [t.strip() for t in str(raw).split(";")] if raw else list(a.default)
-        seqs = [QKeySequence(t) for t in texts if t]
-        if a.name == "redo" and not raw:
-            seqs += [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Redo) if k not in seqs]
-        out[a.name] = [s for s in seqs if not s.isEmpty()] or [QKeySequence(t) for t in a.default]
+        texts = [t.strip() for t in str(raw).split(";")] if raw else []
+        seqs = [s for s in (QKeySequence(t) for t in texts if t) if not s.isEmpty()]
+        out[a.name] = seqs or default_keys(a)
     return out
+
+
+def default_keys(a: KeyAction) -> list[QKeySequence]:
+    """The platform's standard keys for the action (if any), then the documented ones, each once."""
+    return standard_keys(a.standard, a.default)
+
+
+def standard_keys(standard: QKeySequence.StandardKey | None, texts: tuple[str, ...]) -> list[QKeySequence]:
+    """``QKeySequence.keyBindings(standard)`` (this platform's convention), then ``texts``, each once."""
+    seqs = list(QKeySequence.keyBindings(standard)) if standard is not None else []
+    for t in texts:
+        seq = QKeySequence(t)
+        if not seq.isEmpty() and seq not in seqs:
+            seqs.append(seq)
+    return seqs
 
 
 def class_key_name(b: dict[str, list[QKeySequence]], n: int) -> str:

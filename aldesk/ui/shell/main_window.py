@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -35,6 +36,7 @@ from aldesk.ui.opening.new_project_dialog import NewProjectDialog
 from aldesk.ui.opening.opening import Opener, SetupRequest
 from aldesk.ui.opening.start_page import ProblemsPanel, ProgressPage, StartPage, add_recent
 from aldesk.ui.settings.audit_setting import project_audit_every
+from aldesk.ui.settings.settings_file import settings_file_line
 from aldesk.ui.shell import keys
 from aldesk.ui.shell.fit import ElidedLabel, fit_to_screen
 from aldesk.ui.shell.tasks import TaskError, TaskRunner
@@ -214,6 +216,7 @@ class MainWindow(QMainWindow):
             "grid": self.show_grid,
             "more_like_this": self.more_like_this,
             "help": self.show_help,
+            "find": self._find_item,
             "quit": self.close,
         }
         for n in range(1, keys.N_CLASS_KEYS + 1):
@@ -226,7 +229,27 @@ class MainWindow(QMainWindow):
             act.triggered.connect(handlers[a.name])
             self.addAction(act)
             self.key_actions[a.name] = act
+        # Menu actions with the platform's standard keys (QKeySequence.StandardKey), the old ones kept after them.
+        self.open_action = QAction("Open project…", self)
+        self.open_action.setShortcuts(QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.ask_open_project)
+        self.settings_action = QAction("Labeling settings (strategy, k, audit)…", self)
+        self.settings_action.setShortcuts(
+            keys.standard_keys(QKeySequence.StandardKey.Preferences, ("Ctrl+,",))
+        )
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.ask_settings)
         self._update_action_state()
+
+    @Slot()
+    def _find_item(self) -> None:
+        """Find (Ctrl+F): the Browse and fix tab, its search field focused."""
+        browse = getattr(self, "browse", None)  # made with the first workspace
+        if self.ctl is None or browse is None:
+            return
+        self.tabs.setCurrentWidget(browse)
+        browse.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        browse.search.selectAll()
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
@@ -234,10 +257,10 @@ class MainWindow(QMainWindow):
         for text, slot in (
             ("Open image folder…", self.ask_open_images),
             ("Open CSV of texts…", self.ask_open_texts),
-            ("Open project…", self.ask_open_project),
             ("Start page", self._to_start),
         ):
             file.addAction(text).triggered.connect(slot)
+        file.insertAction(file.actions()[-1], self.open_action)
         file.addSeparator()
         self.rescan_action = file.addAction("Rescan the data (new and missing files)")
         self.rescan_action.triggered.connect(self.rescan_project)
@@ -262,9 +285,7 @@ class MainWindow(QMainWindow):
         edit.addAction(self.key_actions["undo"])
         edit.addAction(self.key_actions["redo"])
         settings = bar.addMenu("&Settings")
-        self.settings_action = settings.addAction("Labeling settings (strategy, k, audit)…")
-        self.settings_action.setShortcut("Ctrl+,")
-        self.settings_action.triggered.connect(self.ask_settings)
+        settings.addAction(self.settings_action)
         helpm = bar.addMenu("&Help")
         helpm.addAction(self.key_actions["help"])
         helpm.addAction("Show the first-run hints").triggered.connect(self.show_hints)
@@ -351,7 +372,9 @@ class MainWindow(QMainWindow):
         for name, act in self.key_actions.items():
             # Undo/redo work in browse too (relabels there are undoable); quit and help work everywhere.
             act.setEnabled(
-                name in ("quit", "help") or labeling or (name in ("undo", "redo") and self.ctl is not None)
+                name in ("quit", "help")
+                or labeling
+                or (name in ("undo", "redo", "find") and self.ctl is not None)
             )
 
     # -------------------------------------------------------------------- pages
@@ -397,10 +420,15 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- opening
     def open_path(
-        self, path: str | Path, project_file: Path | None = None, classes: list[str] | None = None
+        self,
+        path: str | Path,
+        project_file: Path | None = None,
+        classes: list[str] | None = None,
+        **source: Any,
     ) -> None:
+        """``source``: ``text_column``, ``label_column``, ``model_card`` for a new project (Opener.open_path)."""
         self.close_workspace()
-        self.opener.open_path(Path(path), project_file, classes)
+        self.opener.open_path(Path(path), project_file, classes, **source)
 
     @Slot(str)
     def open_demo(self, which: str = "images") -> None:
@@ -462,6 +490,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_need_setup(self, req: SetupRequest) -> None:
         dlg = NewProjectDialog(req, self)
+        if req.card is not None:  # `aldesk open --model-card`: start with it chosen
+            dlg.custom.setChecked(True)
+            dlg.card.setText(str(req.card))
         self._dialogs.append(dlg)
 
         def done(result: int) -> None:
@@ -795,7 +826,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(keys.help_text(self.key_bindings, self.settings.fileName()))
+        box.setText(keys.help_text(self.key_bindings) + settings_file_line(self.settings))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
