@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-UNDOABLE = ("label", "skip", "unskip")  # = ops.UNDOABLE (ops.py imports this module, not the reverse)
+UNDOABLE = ("label", "skip", "unskip", "keep")  # = ops.UNDOABLE (ops.py imports this module, not the reverse)
 # Origins of labels given one by one in the labeling view (they count towards the audit rhythm).
 INTERACTIVE = ("user", "audit", "suggestion")
 
@@ -17,8 +17,9 @@ class Action:
 
     op: "label" (items get ``cls``; ``prev`` holds their previous labels, None = unlabeled), "skip", "unskip",
     "undo" (``target`` = seq of the undone action), "add_class" (``cls`` = new name), "rename_class"
-    (``prev`` = (old name,), ``cls`` = new name).
-    origin: "user" | "batch" | "imported" | "audit" | "suggestion".
+    (``prev`` = (old name,), ``cls`` = new name), "keep" (the review queue's K: labels kept as they are).
+    origin: "user" | "batch" | "imported" | "audit" | "suggestion" | "review" (a relabel from the review queue;
+    not interactive: it adds no label, so it does not move the audit rhythm).
     seq: position in the log, given by the session (0, 1, 2, …).
     """
 

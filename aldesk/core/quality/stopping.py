@@ -1,0 +1,176 @@
+"""The stopping signal: "the model has stopped changing: N more labels are unlikely to move accuracy by more than X".
+
+Two readings, both honest about what they know:
+
+- **Stability.** The k-NN with all labels and the k-NN without the last ``window`` labels (labeling order) predict
+  a uniform sample of the pool; the share of sampled predictions that differ bounds how far those labels moved
+  the accuracy on the pool: a prediction that did not change cannot have become right or wrong. Both states come
+  from ONE (sample x labels) similarity block, so the signal costs one small mat-mul, not a rebuild, and needs
+  no history: it reads the same after a reopen, in the CLI and in ``simulate``.
+- **The audit estimate** (uniform random audit items, :mod:`aldesk.core.evaluate.curves`): the signal fires only
+  while the estimate has not risen by more than its own 95 % band's half-width over the same ``window`` labels,
+  so a model that is still visibly improving is not called done. Without audits the signal says so.
+
+The change seen over the last ``window`` labels is the X promised for the next ``window``: learning curves of a
+k-NN flatten, so the next labels move predictions less than the last did (``simulate --stopping`` measures how
+close this comes to where the curve flattens).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from aldesk.core.evaluate.curves import DEFAULT_WINDOW, audit_curve
+from aldesk.core.model.knn import weight
+
+if TYPE_CHECKING:
+    from aldesk.core.labeling.session import Session
+
+WINDOW = 50  # the last labels whose effect is measured ("the last 50 labels changed ...")
+MAX_CHANGE = 0.01  # fires when they changed at most this share of the pool's predictions
+SAMPLE = 2000  # pool items compared (a uniform sample: the share's error is about 1 / sqrt(4 x SAMPLE))
+SEED = 0
+
+
+@dataclass(frozen=True)
+class StoppingSignal:
+    n_labeled: int
+    window: int
+    max_change: float
+    changed: (
+        float | None
+    )  # share of sampled pool predictions the last ``window`` labels changed; None: too early
+    sample: int  # pool items compared
+    audit: tuple[float, float, float] | None  # the audit estimate now (accuracy, low, high)
+    audit_rise: float | None  # how much the estimate rose over the last ``window`` labels
+    stopped: bool
+
+    def message(self) -> str:
+        """One line for the Accuracy tab and the CLI."""
+        if self.changed is None:
+            return (
+                f"Stopping signal: from {2 * self.window} labels on (it compares the model with and without "
+                f"the last {self.window}; {self.n_labeled} so far)."
+            )
+        x = _points(self.changed)
+        what = f"the last {self.window} labels changed {self.changed:.1%} of {self.sample:,} pool predictions"
+        if self.audit is None:
+            audit = "no audit estimate: audit items are off"
+        else:
+            acc, lo, hi = self.audit
+            audit = f"audit estimate {acc:.0%}, 95 %: {lo:.0%}–{hi:.0%}"
+        if self.stopped:
+            return (
+                f"The model has stopped changing: {self.window} more labels are unlikely to move accuracy by more "
+                f"than {x} ({what}; {audit})."
+            )
+        why = f"{what}; it stops below {self.max_change:.1%}"
+        if self.changed <= self.max_change and self.audit_rise is not None:
+            why = f"{what}, but the audit estimate rose {self.audit_rise:.0%} meanwhile"
+        return f"Still changing: {why} ({audit})."
+
+
+def _points(share: float) -> str:
+    """A share as accuracy points, rounded UP to 0.1 (a bound must not be rounded down)."""
+    pts = np.ceil(share * 1000.0 - 1e-9) / 10.0
+    return f"{max(pts, 0.1):.1f} points"
+
+
+def prediction_change(
+    X: np.ndarray,
+    labeled: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    pool: np.ndarray,
+    window: int = WINDOW,
+    sample: int = SAMPLE,
+    seed: int = SEED,
+) -> tuple[float, int] | None:
+    """(share of sampled ``pool`` items whose k-NN prediction differs with and without the last ``window`` of
+    ``labeled`` (labeling order), items compared); None with fewer than ``window`` + 1 labels or an empty pool."""
+    labeled = np.asarray(labeled, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    pool = np.asarray(pool, dtype=np.int64)
+    if labeled.size <= window or pool.size == 0:
+        return None
+    if pool.size > sample:
+        pool = np.sort(np.random.default_rng(seed).choice(pool, sample, replace=False))
+    S = np.asarray(X[pool] @ X[labeled].T, dtype=np.float32)
+    n_cls = int(labels.max()) + 1
+    now = _predict(S, labels, k, n_cls)
+    before = _predict(S[:, : labeled.size - window], labels[: labeled.size - window], k, n_cls)
+    return float((now != before).mean()), int(pool.size)
+
+
+def _predict(S: np.ndarray, labels: np.ndarray, k: int, n_cls: int) -> np.ndarray:
+    """The k-NN's class per row of similarities ``S`` (rows x labeled): its kernel over the top-k (the uniform
+    prior moves no argmax)."""
+    kk = min(k, S.shape[1])
+    top = (
+        np.argpartition(-S, kk - 1, axis=1)[:, :kk]
+        if kk < S.shape[1]
+        else np.tile(np.arange(kk), (len(S), 1))
+    )
+    w = weight(np.take_along_axis(S, top, axis=1))
+    votes = np.zeros((S.shape[0], n_cls))
+    rows = np.arange(S.shape[0])
+    cls = labels[top]
+    for j in range(kk):
+        votes[rows, cls[:, j]] += w[:, j]
+    return votes.argmax(axis=1)
+
+
+def stopping_signal(
+    X: np.ndarray,
+    labeled: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    pool: np.ndarray,
+    audit_records: Sequence[tuple[int, bool]],
+    *,
+    window: int = WINDOW,
+    max_change: float = MAX_CHANGE,
+    sample: int = SAMPLE,
+    seed: int = SEED,
+) -> StoppingSignal:
+    """The signal for a k-NN state: ``labeled`` items in labeling order with their class ``labels``, the
+    unlabeled ``pool``, and the audit records (``Session.audit_records()``: (labels before, k-NN right))."""
+    n = int(np.asarray(labeled).size)
+    curve = audit_curve(list(audit_records), DEFAULT_WINDOW)
+    audit = curve.last
+    rise = None
+    if audit is not None:
+        then = np.flatnonzero(curve.labels <= n - window)
+        if then.size:
+            rise = float(audit[0] - curve.accuracy[then[-1]])
+    change = None
+    if n >= 2 * window:
+        change = prediction_change(X, labeled, labels, k, pool, window, sample, seed)
+    if change is None:
+        return StoppingSignal(n, window, max_change, None, 0, audit, rise, False)
+    share, m = change
+    stopped = share <= max_change
+    if stopped and audit is not None and rise is not None:
+        stopped = rise <= (audit[2] - audit[1]) / 2  # not visibly rising beyond the band's own noise
+    return StoppingSignal(n, window, max_change, share, m, audit, rise, stopped)
+
+
+def session_signal(
+    session: Session, *, window: int = WINDOW, max_change: float = MAX_CHANGE
+) -> StoppingSignal:
+    """The signal of a labeling session (the Accuracy tab, ``aldesk review``)."""
+    labeled = session.knn.labeled
+    return stopping_signal(
+        session.X,
+        labeled,
+        session.label_index(labeled),
+        session.k,
+        np.flatnonzero(session.pool_mask(include_skipped=True)),
+        session.audit_records(),
+        window=window,
+        max_change=max_change,
+    )
