@@ -6,7 +6,10 @@ the label it carries. Following confident learning (Northcutt, Jiang & Chuang 20
 class ``j`` has a threshold ``t_j`` = the mean self-confidence of the items labeled ``j``; an item labeled ``i``
 is a suspect when some other class ``j`` reaches its own threshold (``p_j >= t_j``) and is the likeliest such
 class, or when the k-NN predicts another class and ``p_i < t_i``. Per-class thresholds keep a hard class (low probabilities everywhere) from flooding the queue and an easy
-one from hiding its errors. Suspects are ranked by self-confidence, lowest first (cleanlab's default ranking).
+one from hiding its errors. Suspects are ranked by their *normalised margin*, the self-confidence minus the
+likeliest other class's probability, lowest first (one of cleanlab's rankings): a label whose neighbours all
+agree on ONE other class comes before a label in a muddle where no class wins, though both may have the same
+near-zero self-confidence (on weak embeddings many items sit at the prior's floor).
 
 A second kind of suspect needs no model at all: two labeled items that are near-duplicates (cosine similarity at
 least ``duplicate_similarity``) but carry different labels; one of the two labels is wrong, or the classes overlap.
@@ -45,6 +48,7 @@ class Suspect:
     given: str
     suggested: str  # the out-of-sample prediction
     self_confidence: float  # p(given label) from the other labeled items
+    margin: float  # self-confidence minus the likeliest other class's probability: the queue's order
     threshold: float  # the given class's confident-learning threshold
     kind: str
     other: int | None = None
@@ -56,6 +60,7 @@ class Suspect:
             "given": self.given,
             "suggested": self.suggested,
             "self_confidence": round(self.self_confidence, 6),
+            "margin": round(self.margin, 6),
             "threshold": round(self.threshold, 6),
             "kind": self.kind,
             "other": self.other,
@@ -155,6 +160,9 @@ def suspects(
     masked = np.where(above, oos.probs, -1.0)
     joint = np.where(above.any(axis=1), masked.argmax(axis=1), -1)
     suggested = oos.probs.argmax(axis=1)
+    others = oos.probs.copy()
+    others[rows, oos.labels] = -1.0
+    margin = self_conf - others.max(axis=1)
     off_diagonal = (joint >= 0) & (joint != oos.labels)
     # An item whose probabilities reach no class's threshold falls out of the confident joint; when the k-NN
     # predicts another class and the given one is below its own threshold, it is a suspect all the same
@@ -174,13 +182,14 @@ def suspects(
                 given=classes[int(oos.labels[r])],
                 suggested=classes[int(joint[r] if off_diagonal[r] else suggested[r])],
                 self_confidence=float(self_conf[r]),
+                margin=float(margin[r]),
                 threshold=float(t[oos.labels[r]]),
                 kind="duplicate" if is_dup else "label",
                 other=int(oos.other[r]) if is_dup else None,
                 similarity=float(oos.other_sim[r]) if is_dup else None,
             )
         )
-    out.sort(key=lambda s: (s.self_confidence, s.index))
+    out.sort(key=lambda s: (s.margin, s.index))
     return out
 
 
