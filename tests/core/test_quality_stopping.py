@@ -104,3 +104,20 @@ def test_session_signal_reads_a_reopened_project(tmp_path: Path) -> None:
 @pytest.mark.parametrize("share, text", [(0.0, "0.1 points"), (0.0123, "1.3 points"), (0.05, "5.0 points")])
 def test_points_are_rounded_up(share: float, text: str) -> None:
     assert stopping._points(share) == text
+
+
+@pytest.mark.parametrize("strategy", ["eer@10", "margin@10"])
+def test_the_evaluation_replays_simulates_curve_and_fires_once_the_curve_is_flat(strategy: str) -> None:
+    from aldesk.core.evaluate.simulate import simulate
+    from aldesk.core.evaluate.stopping_eval import evaluate_stopping
+
+    X, y = synthetic.clustered(900, 16, 4, spread=0.45, seed=7)
+    labels = [f"c{c}" for c in y]
+    ev = evaluate_stopping(X, labels, strategy=strategy, folds=3, budget=200, k=10, seed=1)
+    sim = simulate(X, labels, strategies=[strategy], folds=3, budget=200, k=10, seed=1)
+    np.testing.assert_allclose(ev.curve, sim.curves[strategy].mean(axis=0))  # the same picks, step for step
+    d = ev.to_dict()
+    assert d["folds_fired"] == 3  # separable clusters: the model stops changing within the budget
+    assert all(f is not None and 100 <= f <= 200 for f in ev.fired)
+    assert d["labels_to_98_of_final"] is not None and d["labels_to_98_of_final"] <= min(ev.fired)
+    assert d["accuracy_at_fire_mean"] >= 0.98 * d["final_accuracy"]
