@@ -27,6 +27,7 @@ from aldesk.core.query import registry
 from aldesk.core.query.baselines import PoolContext
 
 CHECK_EVERY = 10
+THRESHOLDS = (0.01, 0.02, 0.05)  # reported beside the signal's own: where it would fire with each
 
 
 @dataclass
@@ -38,8 +39,14 @@ class StoppingEvaluation:
     max_change: float
     curve: np.ndarray  # fold-mean accuracy after 1..budget labels
     fired: list[int | None]  # per fold: labels when the signal first fired (None: never within the budget)
+    # per fold, every check: (labels, share of predictions changed, whether the audit estimate allows stopping)
+    checks: list[list[tuple[int, float, bool]]]
     accuracy_at_fire: list[float | None]  # per fold: that fold's test accuracy then
     final: list[float]  # per fold: test accuracy after the budget
+
+    def fired_at(self, max_change: float) -> list[int | None]:
+        """Per fold, where the signal would first fire with another threshold (same checks, same audit veto)."""
+        return [next((n for n, share, ok in c if share <= max_change and ok), None) for c in self.checks]
 
     def to_dict(self) -> dict:
         final = float(self.curve[-1])
@@ -55,6 +62,8 @@ class StoppingEvaluation:
             "labels_to_95_of_final": labels_to(self.curve, 0.95 * final),
             "labels_to_98_of_final": labels_to(self.curve, 0.98 * final),
             "fired": self.fired,
+            "fired_by_threshold": {f"{t:g}": self.fired_at(t) for t in THRESHOLDS},
+            "changed_at_end": [round(c[-1][1], 4) if c else None for c in self.checks],
             "fired_median": float(np.median(fired)) if fired else None,
             "folds_fired": len(fired),
             "accuracy_at_fire_mean": round(float(np.mean(at)), 4) if at else None,
@@ -95,11 +104,12 @@ def evaluate_stopping(
     budget = min(budget, X.shape[0] - max(s.size for s in splits))
     curves = np.zeros((folds, budget))
     fired: list[int | None] = []
+    checks: list[list[tuple[int, float, bool]]] = []
     at_fire: list[float | None] = []
     for f, test in enumerate(splits):
         pool = np.setdiff1d(np.arange(X.shape[0]), test, assume_unique=True)
         srng = np.random.default_rng([seed, f, zlib.crc32(strat.name.encode())])
-        curves[f], fire = _fold(
+        curves[f], fire, fold_checks = _fold(
             X,
             y,
             pool,
@@ -116,6 +126,7 @@ def evaluate_stopping(
             cancel,
         )
         fired.append(fire)
+        checks.append(fold_checks)
         at_fire.append(None if fire is None else float(curves[f][fire - 1]))
         if progress is not None:
             progress((f + 1) / folds, f"fold {f + 1}/{folds}: {strat.name} with the stopping signal")
@@ -127,6 +138,7 @@ def evaluate_stopping(
         max_change,
         curves.mean(axis=0),
         fired,
+        checks,
         at_fire,
         list(curves[:, -1]),
     )
@@ -147,8 +159,9 @@ def _fold(
     max_change: float,
     check_every: int,
     cancel: CancelFn | None,
-) -> tuple[np.ndarray, int | None]:
-    """One fold, as ``simulate.run_fold`` picks it; returns (accuracy per step, labels at the first firing)."""
+) -> tuple[np.ndarray, int | None, list[tuple[int, float, bool]]]:
+    """One fold, as ``simulate.run_fold`` picks it; returns (accuracy per step, labels at the first firing, every
+    check: (labels, share changed, whether the audit estimate allows stopping))."""
     sub = np.concatenate([pool, test])
     Xs, ys = X[sub], y[sub]
     n_pool = pool.size
@@ -167,6 +180,7 @@ def _fold(
     acc = np.empty(budget)
     audits: list[tuple[int, bool]] = []
     fire = None
+    checks: list[tuple[int, float, bool]] = []
     for step in range(budget):
         if step % 16 == 0:
             check(cancel)
@@ -195,7 +209,7 @@ def _fold(
         p = knn.probabilities(n_classes, test_rows)
         acc[step] = float((p.argmax(axis=1) == ys[test_rows]).mean())
         n = step + 1
-        if fire is None and n >= 2 * window and n % check_every == 0:
+        if n >= 2 * window and n % check_every == 0:
             lab = knn.labeled
             sig = stopping.stopping_signal(
                 Xs,
@@ -207,9 +221,11 @@ def _fold(
                 window=window,
                 max_change=max_change,
             )
-            if sig.stopped:
+            if sig.changed is not None:
+                checks.append((n, sig.changed, sig.audit_allows))
+            if fire is None and sig.stopped:
                 fire = n
-    return acc, fire
+    return acc, fire, checks
 
 
 def print_stopping(d: dict) -> None:
@@ -219,6 +235,8 @@ def print_stopping(d: dict) -> None:
         f"stopping signal ({d['strategy']}, last {d['window']} labels changed <= {d['max_change']:.1%} of the pool's "
         f"predictions): fired at {fired} labels (median {d['fired_median']}, {d['folds_fired']}/{d['folds']} folds)"
     )
+    others = "; ".join(f"<= {float(t):.0%}: {v}" for t, v in d["fired_by_threshold"].items())
+    print(f"  with other thresholds it fires at: {others}; share changed at the end: {d['changed_at_end']}")
     print(
         f"  the mean curve reaches 95 % of its final accuracy ({d['final_accuracy']:.3f}) at "
         f"{d['labels_to_95_of_final']} labels, 98 % at {d['labels_to_98_of_final']}; accuracy when it fired: "

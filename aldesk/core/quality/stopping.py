@@ -49,6 +49,14 @@ class StoppingSignal:
     audit_rise: float | None  # how much the estimate rose over the last ``window`` labels
     stopped: bool
 
+    @property
+    def audit_allows(self) -> bool:
+        """Whether the audit estimate lets the signal fire: there is none (yet), or it rose over the last
+        ``window`` labels by no more than its own 95 % band's half-width (not visibly still improving)."""
+        if self.audit is None or self.audit_rise is None:
+            return True
+        return self.audit_rise <= (self.audit[2] - self.audit[1]) / 2
+
     def message(self) -> str:
         """One line for the Accuracy tab and the CLI."""
         if self.changed is None:
@@ -153,9 +161,8 @@ def stopping_signal(
     if change is None:
         return StoppingSignal(n, window, max_change, None, 0, audit, rise, False)
     share, m = change
-    stopped = share <= max_change
-    if stopped and audit is not None and rise is not None:
-        stopped = rise <= (audit[2] - audit[1]) / 2  # not visibly rising beyond the band's own noise
+    sig = StoppingSignal(n, window, max_change, share, m, audit, rise, False)
+    stopped = share <= max_change and sig.audit_allows
     return StoppingSignal(n, window, max_change, share, m, audit, rise, stopped)
 
 
