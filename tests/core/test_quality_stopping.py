@@ -121,3 +121,9 @@ def test_the_evaluation_replays_simulates_curve_and_fires_once_the_curve_is_flat
     assert all(f is not None and 100 <= f <= 200 for f in ev.fired)
     assert d["labels_to_98_of_final"] is not None and d["labels_to_98_of_final"] <= min(ev.fired)
     assert d["accuracy_at_fire_mean"] >= 0.98 * d["final_accuracy"]
+
+
+def test_an_empty_pool_says_so() -> None:
+    X, labeled, labels, _pool = _layout(last_near_pool=False)
+    sig = stopping.stopping_signal(X, labeled, labels, 10, np.array([], dtype=np.int64), [])
+    assert not sig.stopped and "every item is labeled" in sig.message()

@@ -59,6 +59,8 @@ class StoppingSignal:
 
     def message(self) -> str:
         """One line for the Accuracy tab and the CLI."""
+        if self.changed is None and self.n_labeled >= 2 * self.window:
+            return "Stopping signal: every item is labeled; there is no pool left to predict."
         if self.changed is None:
             return (
                 f"Stopping signal: from {2 * self.window} labels on (it compares the model with and without "
