@@ -127,3 +127,20 @@ def test_an_empty_pool_says_so() -> None:
     X, labeled, labels, _pool = _layout(last_near_pool=False)
     sig = stopping.stopping_signal(X, labeled, labels, 10, np.array([], dtype=np.int64), [])
     assert not sig.stopped and "every item is labeled" in sig.message()
+
+
+@pytest.mark.parametrize("n_labels", [120, 400])
+def test_the_sessions_fast_reading_equals_the_reference(n_labels: int) -> None:
+    from aldesk.core.labeling.session import Session
+
+    X, y = synthetic.clustered(4000, 16, 5, spread=0.9, seed=8)
+    s = Session(X, [f"c{c}" for c in range(5)], k=10)
+    order = np.random.default_rng(2).permutation(4000)[:n_labels]
+    for i in order:
+        s.label(int(i), f"c{y[i]}")
+    lab = s.knn.labeled
+    ref = stopping.prediction_change(X, lab, s.label_index(lab), 10, np.flatnonzero(s.pool_mask()))
+    fast = stopping.session_prediction_change(s)
+    assert ref is not None and fast is not None
+    assert fast[1] == ref[1] == 2000
+    assert fast[0] == pytest.approx(ref[0], abs=1e-9) and 0 < ref[0] < 1

@@ -18,7 +18,7 @@ close this comes to where the curve flattens).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -146,9 +146,12 @@ def stopping_signal(
     max_change: float = MAX_CHANGE,
     sample: int = SAMPLE,
     seed: int = SEED,
+    change: Callable[[], tuple[float, int] | None] | None = None,
 ) -> StoppingSignal:
     """The signal for a k-NN state: ``labeled`` items in labeling order with their class ``labels``, the
-    unlabeled ``pool``, and the audit records (``Session.audit_records()``: (labels before, k-NN right))."""
+    unlabeled ``pool``, and the audit records (``Session.audit_records()``: (labels before, k-NN right)).
+    ``change``, when given, measures the prediction change instead of :func:`prediction_change` (a session's
+    faster reading of the same figure)."""
     n = int(np.asarray(labeled).size)
     curve = audit_curve(list(audit_records), DEFAULT_WINDOW)
     audit = curve.last
@@ -157,21 +160,53 @@ def stopping_signal(
         then = np.flatnonzero(curve.labels <= n - window)
         if then.size:
             rise = float(audit[0] - curve.accuracy[then[-1]])
-    change = None
+    measured = None
     if n >= 2 * window:
-        change = prediction_change(X, labeled, labels, k, pool, window, sample, seed)
-    if change is None:
+        measured = (
+            change()
+            if change is not None
+            else prediction_change(X, labeled, labels, k, pool, window, sample, seed)
+        )
+    if measured is None:
         return StoppingSignal(n, window, max_change, None, 0, audit, rise, False)
-    share, m = change
+    share, m = measured
     sig = StoppingSignal(n, window, max_change, share, m, audit, rise, False)
     stopped = share <= max_change and sig.audit_allows
     return StoppingSignal(n, window, max_change, share, m, audit, rise, stopped)
 
 
+def session_prediction_change(
+    session: Session, window: int = WINDOW, sample: int = SAMPLE, seed: int = SEED
+) -> tuple[float, int] | None:
+    """:func:`prediction_change` for a live session, from the k-NN's own top-k slots: the state now is its
+    votes (no similarity work), and only the sampled rows whose top-k holds one of the last ``window`` labels
+    differ in the state before (the k best of all labels, none of them recent, are also the k best of the older
+    ones), so only those rows are recomputed, against the older labels. With L labels that is about
+    ``window x k / L`` of the sample: the Accuracy tab runs this on the GUI thread after each pause."""
+    knn = session.knn
+    labeled = knn.labeled
+    pool = np.flatnonzero(session.pool_mask(include_skipped=True))
+    if labeled.size <= window or pool.size == 0:
+        return None
+    if pool.size > sample:
+        pool = np.sort(np.random.default_rng(seed).choice(pool, sample, replace=False))
+    n_cls = max(1, len(session.classes))
+    now = knn.probabilities(n_cls, pool).argmax(axis=1)
+    recent = labeled[labeled.size - window :]
+    hit = np.isin(knn.nbr[pool], recent).any(axis=1)
+    before = now.copy()
+    if hit.any():
+        older = labeled[: labeled.size - window]
+        S = np.asarray(session.X[pool[hit]] @ session.X[older].T, dtype=np.float32)
+        before[hit] = _predict(S, knn.label[older].astype(np.int64), knn.k, n_cls)
+    return float((now != before).mean()), int(pool.size)
+
+
 def session_signal(
     session: Session, *, window: int = WINDOW, max_change: float = MAX_CHANGE
 ) -> StoppingSignal:
-    """The signal of a labeling session (the Accuracy tab, ``aldesk review``)."""
+    """The signal of a labeling session (the Accuracy tab, ``aldesk review``): :func:`stopping_signal` with the
+    prediction change read from the session's k-NN (:func:`session_prediction_change`, the same figure)."""
     labeled = session.knn.labeled
     return stopping_signal(
         session.X,
@@ -182,4 +217,5 @@ def session_signal(
         session.audit_records(),
         window=window,
         max_change=max_change,
+        change=lambda: session_prediction_change(session, window),
     )
