@@ -125,3 +125,8 @@ def test_compare_reports_kappa_and_the_disagreements_and_merges_into_a_new_file(
     r = run("compare", str(a), str(b), "--merge", str(a), cache=HOME)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "exists already" in r.stderr
     assert (root / "a.aldesk").read_bytes() == before["a.aldesk"][1]
+
+
+def test_help_lists_review_and_compare() -> None:
+    r = subprocess.run([sys.executable, "-m", "aldesk", "--help"], capture_output=True, text=True, check=True)
+    assert "review" in r.stdout and "compare" in r.stdout

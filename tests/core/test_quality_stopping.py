@@ -33,7 +33,7 @@ def _layout(last_near_pool: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
 
 def test_labels_far_from_the_pool_change_no_prediction_and_the_signal_fires() -> None:
     X, labeled, labels, pool = _layout(last_near_pool=False)
-    assert stopping.prediction_change(X, labeled, labels, 10, pool) == (0.0, 40)
+    assert stopping.prediction_change(X, labeled, labels, 10, pool) == stopping.Change(0.0, 0.0, 40)
     sig = stopping.stopping_signal(X, labeled, labels, 10, pool, [])
     assert sig.stopped and sig.changed == 0.0 and sig.audit is None
     msg = sig.message()
@@ -45,8 +45,11 @@ def test_labels_far_from_the_pool_change_no_prediction_and_the_signal_fires() ->
 
 def test_labels_on_top_of_the_pool_change_every_prediction() -> None:
     X, labeled, labels, pool = _layout(last_near_pool=True)
-    # By hand: before, every pool item's 10 neighbours are "a" labels; now the 50 "b" labels sit on the pool.
-    assert stopping.prediction_change(X, labeled, labels, 10, pool) == (1.0, 40)
+    # By hand: before, every pool item's 10 neighbours are "a" labels; now the 50 "b" labels sit on the pool, and
+    # the k-NN is sure of b now (all 10 votes): its expected gain per item is p(b) - p(a) = (1 + 0.05 - 0.05) / 1.1.
+    ch = stopping.prediction_change(X, labeled, labels, 10, pool)
+    assert ch is not None and (ch.share, ch.sample) == (1.0, 40)
+    assert ch.expected == pytest.approx(1.0 / 1.1)
     sig = stopping.stopping_signal(X, labeled, labels, 10, pool, [])
     assert not sig.stopped
     assert sig.message().startswith(
@@ -77,9 +80,10 @@ def test_the_sample_bounds_the_work_and_is_reproducible() -> None:
     X, y = synthetic.clustered(3000, 16, 4, spread=0.9, seed=5)
     labeled = np.arange(200)
     pool = np.arange(200, 3000)
-    share, m = stopping.prediction_change(X, labeled, y[labeled], 10, pool, sample=500)
-    assert m == 500 and 0.0 < share < 1.0
-    assert stopping.prediction_change(X, labeled, y[labeled], 10, pool, sample=500) == (share, m)
+    ch = stopping.prediction_change(X, labeled, y[labeled], 10, pool, sample=500)
+    assert ch is not None and ch.sample == 500 and 0.0 < ch.share < 1.0
+    assert 0.0 < ch.expected < ch.share  # each flip is worth less than a full point
+    assert stopping.prediction_change(X, labeled, y[labeled], 10, pool, sample=500) == ch
 
 
 def test_session_signal_reads_a_reopened_project(tmp_path: Path) -> None:
@@ -142,5 +146,6 @@ def test_the_sessions_fast_reading_equals_the_reference(n_labels: int) -> None:
     ref = stopping.prediction_change(X, lab, s.label_index(lab), 10, np.flatnonzero(s.pool_mask()))
     fast = stopping.session_prediction_change(s)
     assert ref is not None and fast is not None
-    assert fast[1] == ref[1] == 2000
-    assert fast[0] == pytest.approx(ref[0], abs=1e-9) and 0 < ref[0] < 1
+    assert fast.sample == ref.sample == 2000
+    assert fast.share == pytest.approx(ref.share, abs=1e-9) and 0 < ref.share < 1
+    assert fast.expected == pytest.approx(ref.expected, abs=1e-6)

@@ -39,14 +39,17 @@ class StoppingEvaluation:
     max_change: float
     curve: np.ndarray  # fold-mean accuracy after 1..budget labels
     fired: list[int | None]  # per fold: labels when the signal first fired (None: never within the budget)
-    # per fold, every check: (labels, share of predictions changed, whether the audit estimate allows stopping)
-    checks: list[list[tuple[int, float, bool]]]
+    # per fold, every check: (labels, share of predictions changed, expected gain, whether the audit allows)
+    checks: list[list[tuple[int, float, float, bool]]]
     accuracy_at_fire: list[float | None]  # per fold: that fold's test accuracy then
     final: list[float]  # per fold: test accuracy after the budget
+    moved_at_end: list[float]  # per fold: |accuracy after the budget - accuracy ``window`` labels before|
 
-    def fired_at(self, max_change: float) -> list[int | None]:
-        """Per fold, where the signal would first fire with another threshold (same checks, same audit veto)."""
-        return [next((n for n, share, ok in c if share <= max_change and ok), None) for c in self.checks]
+    def fired_at(self, max_change: float, on: str = "expected") -> list[int | None]:
+        """Per fold, where the signal would first fire with another threshold (same checks, same audit veto),
+        on the expected gain (the signal's own reading) or on the share of changed predictions (the bound)."""
+        col = 2 if on == "expected" else 1
+        return [next((c[0] for c in fold if c[col] <= max_change and c[3]), None) for fold in self.checks]
 
     def to_dict(self) -> dict:
         final = float(self.curve[-1])
@@ -63,7 +66,10 @@ class StoppingEvaluation:
             "labels_to_98_of_final": labels_to(self.curve, 0.98 * final),
             "fired": self.fired,
             "fired_by_threshold": {f"{t:g}": self.fired_at(t) for t in THRESHOLDS},
+            "fired_by_share_threshold": {f"{t:g}": self.fired_at(t, on="share") for t in THRESHOLDS},
             "changed_at_end": [round(c[-1][1], 4) if c else None for c in self.checks],
+            "expected_gain_at_end": [round(c[-1][2], 4) if c else None for c in self.checks],
+            "accuracy_moved_at_end": [round(m, 4) for m in self.moved_at_end],
             "fired_median": float(np.median(fired)) if fired else None,
             "folds_fired": len(fired),
             "accuracy_at_fire_mean": round(float(np.mean(at)), 4) if at else None,
@@ -104,7 +110,7 @@ def evaluate_stopping(
     budget = min(budget, X.shape[0] - max(s.size for s in splits))
     curves = np.zeros((folds, budget))
     fired: list[int | None] = []
-    checks: list[list[tuple[int, float, bool]]] = []
+    checks: list[list[tuple[int, float, float, bool]]] = []
     at_fire: list[float | None] = []
     for f, test in enumerate(splits):
         pool = np.setdiff1d(np.arange(X.shape[0]), test, assume_unique=True)
@@ -141,6 +147,7 @@ def evaluate_stopping(
         checks,
         at_fire,
         list(curves[:, -1]),
+        [float(abs(c[-1] - c[-1 - window])) if budget > window else 0.0 for c in curves],
     )
 
 
@@ -159,7 +166,7 @@ def _fold(
     max_change: float,
     check_every: int,
     cancel: CancelFn | None,
-) -> tuple[np.ndarray, int | None, list[tuple[int, float, bool]]]:
+) -> tuple[np.ndarray, int | None, list[tuple[int, float, float, bool]]]:
     """One fold, as ``simulate.run_fold`` picks it; returns (accuracy per step, labels at the first firing, every
     check: (labels, share changed, whether the audit estimate allows stopping))."""
     sub = np.concatenate([pool, test])
@@ -180,7 +187,7 @@ def _fold(
     acc = np.empty(budget)
     audits: list[tuple[int, bool]] = []
     fire = None
-    checks: list[tuple[int, float, bool]] = []
+    checks: list[tuple[int, float, float, bool]] = []
     for step in range(budget):
         if step % 16 == 0:
             check(cancel)
@@ -221,8 +228,8 @@ def _fold(
                 window=window,
                 max_change=max_change,
             )
-            if sig.changed is not None:
-                checks.append((n, sig.changed, sig.audit_allows))
+            if sig.changed is not None and sig.expected is not None:
+                checks.append((n, sig.changed, sig.expected, sig.audit_allows))
             if fire is None and sig.stopped:
                 fire = n
     return acc, fire, checks
@@ -232,11 +239,16 @@ def print_stopping(d: dict) -> None:
     """The evaluation as two lines under ``simulate``'s table."""
     fired = ", ".join("-" if f is None else str(f) for f in d["fired"])
     print(
-        f"stopping signal ({d['strategy']}, last {d['window']} labels changed <= {d['max_change']:.1%} of the pool's "
-        f"predictions): fired at {fired} labels (median {d['fired_median']}, {d['folds_fired']}/{d['folds']} folds)"
+        f"stopping signal ({d['strategy']}, expected gain of the last {d['window']} labels <= "
+        f"{d['max_change']:.1%}): fired at {fired} labels (median {d['fired_median']}, {d['folds_fired']}/{d['folds']} folds)"
     )
     others = "; ".join(f"<= {float(t):.0%}: {v}" for t, v in d["fired_by_threshold"].items())
-    print(f"  with other thresholds it fires at: {others}; share changed at the end: {d['changed_at_end']}")
+    shares = "; ".join(f"<= {float(t):.0%}: {v}" for t, v in d["fired_by_share_threshold"].items())
+    print(f"  with other thresholds it fires at: {others}; on the changed share instead: {shares}")
+    print(
+        f"  at the end, the last {d['window']} labels changed {d['changed_at_end']} of the pool's predictions "
+        f"(expected gain {d['expected_gain_at_end']}) and moved the test accuracy by {d['accuracy_moved_at_end']}"
+    )
     print(
         f"  the mean curve reaches 95 % of its final accuracy ({d['final_accuracy']:.3f}) at "
         f"{d['labels_to_95_of_final']} labels, 98 % at {d['labels_to_98_of_final']}; accuracy when it fired: "
