@@ -35,7 +35,11 @@ if TYPE_CHECKING:
     from aldesk.core.labeling.session import Session
 
 WINDOW = 50  # the last labels whose effect is measured ("the last 50 labels changed ...")
-MAX_CHANGE = 0.01  # fires when the expected accuracy gain of the last WINDOW labels is at most this
+MAX_CHANGE = (
+    0.02  # fires when the expected accuracy gain of the last WINDOW labels is at most this (2 points:
+)
+# where `simulate --stopping` found it firing near 95-98 % of the final accuracy on Rotten Tomatoes and Fashion-MNIST,
+# README "When to stop"; 1 point fired late on one and not within 300 labels on the other)
 SAMPLE = 2000  # pool items compared (a uniform sample: the share's error is about 1 / sqrt(4 x SAMPLE))
 SEED = 0
 
