@@ -130,3 +130,19 @@ def test_compare_reports_kappa_and_the_disagreements_and_merges_into_a_new_file(
 def test_help_lists_review_and_compare() -> None:
     r = subprocess.run([sys.executable, "-m", "aldesk", "--help"], capture_output=True, text=True, check=True)
     assert "review" in r.stdout and "compare" in r.stdout
+
+
+def test_simulate_stopping_reports_where_the_signal_fires(tmp_path: Path) -> None:
+    demo_texts = DEMO.parent / "texts.csv"
+    out = tmp_path / "stop.json"
+    r = run(
+        "simulate", str(demo_texts), "--label-column", "label", "--folds", "2", "--budget", "120",
+        "--strategies", "eer@10", "--stopping", "--quiet", "--out", str(out), cache=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())["stopping"]
+    assert d["strategy"] == "eer@10" and d["folds"] == 2 and d["budget"] == 120 and len(d["fired"]) == 2
+    assert set(d["fired_by_threshold"]) == {"0.01", "0.02", "0.05"}
+    assert all(f is None or 100 <= f <= 120 for f in d["fired"])  # checked from 2 x 50 labels on
+    assert d["labels_to_95_of_final"] is not None and len(d["changed_at_end"]) == 2
+    assert "stopping signal (eer@10" in r.stdout and "95 % of its final accuracy" in r.stdout
