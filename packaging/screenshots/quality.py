@@ -89,13 +89,13 @@ def main() -> int:
     QTest.keyClick(win, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     wait(
         app,
-        lambda: getattr(win, "review_view", None) is not None and win.tabs.currentIndex() == 2,
+        lambda: win.quality.review_view is not None and win.tabs.currentIndex() == 2,
         120,
         "review",
     )
     pause(app, 0.5)
     win.grab().save(str(args.out / "review-queue.png"))
-    QTest.keyClick(win.review_view, Qt.Key.Key_Escape)
+    QTest.keyClick(win.quality.review_view, Qt.Key.Key_Escape)
 
     # 2. The stopping line in the Accuracy tab.
     plots = win.ensure_plots()
@@ -120,9 +120,9 @@ def main() -> int:
             acts.append(Action("label", items, c, (None,) * len(items), "user", seq=len(acts)))
     b.journal_many(acts)
     b.close()
-    win.compare_with(second)
-    wait(app, lambda: getattr(win, "compare_dialog", None) is not None, 60, "the comparison")
-    dlg = win.compare_dialog
+    win.quality.compare_with(second)
+    wait(app, lambda: win.quality.compare_dialog is not None, 60, "the comparison")
+    dlg = win.quality.compare_dialog
     dlg.resize(760, 620)
     pause(app, 0.5)
     dlg.grab().save(str(args.out / "compare.png"))

@@ -31,16 +31,16 @@ def _open_demo_with_labels(qtbot, win, n: int = 90, wrong: int = 3) -> list[int]
 
 def _review(qtbot, win):
     """Review › Review suspicious labels (its shortcut), and wait for the freshly computed queue on its tab."""
-    old = getattr(getattr(win, "review_view", None), "queue", None)
+    old = getattr(win.quality.review_view, "queue", None)
     qtbot.keyClick(win, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(
         lambda: (
-            getattr(win, "review_view", None) is not None
-            and win.review_view.queue is not old
-            and win.tabs.currentWidget() is win.review_view
+            win.quality.review_view is not None
+            and win.quality.review_view.queue is not old
+            and win.tabs.currentWidget() is win.quality.review_view
         )
     )
-    return win.review_view
+    return win.quality.review_view
 
 
 def test_review_queue_keeps_and_relabels_on_keys_logged_and_undoable(qtbot, make_window) -> None:
@@ -124,11 +124,9 @@ def test_compare_with_another_project_shows_kappa_classes_and_the_disagreements(
     b.journal_many(acts)
     b.close()
     before = other.read_bytes()
-    win.compare_with(other)
-    qtbot.waitUntil(
-        lambda: getattr(win, "compare_dialog", None) is not None and win.compare_dialog.isVisible()
-    )
-    dlg = win.compare_dialog
+    win.quality.compare_with(other)
+    qtbot.waitUntil(lambda: win.quality.compare_dialog is not None and win.quality.compare_dialog.isVisible())
+    dlg = win.quality.compare_dialog
     assert "Cohen's kappa: 0.9" in dlg.summary.text()
     assert dlg.queue.rowCount() == 5 and dlg.classes.rowCount() == len(s.classes)
     assert other.read_bytes() == before

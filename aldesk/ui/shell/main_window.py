@@ -32,8 +32,7 @@ from aldesk.ui.labeling.why_panel import WhyPanel
 from aldesk.ui.opening.new_project_dialog import NewProjectDialog
 from aldesk.ui.opening.opening import Opener, SetupRequest
 from aldesk.ui.opening.start_page import ProblemsPanel, ProgressPage, StartPage, add_recent
-from aldesk.ui.quality.compare_dialog import CompareDialog
-from aldesk.ui.quality.review_view import ReviewView, compute_queue
+from aldesk.ui.quality.menu import QualityMenu
 from aldesk.ui.settings.audit_setting import project_audit_every
 from aldesk.ui.shell import keys
 from aldesk.ui.shell.tasks import TaskError, TaskRunner
@@ -152,6 +151,7 @@ class MainWindow(QMainWindow):
 
         self.key_bindings = keys.bindings(self.settings)
         self.key_actions: dict[str, QAction] = {}
+        self.quality = QualityMenu(self)  # Review › Review suspicious labels, File › Compare with…
         self._make_actions()
         self._make_menus()
         self.show_start()
@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
             ("Open image folder…", self.ask_open_images),
             ("Open CSV of texts…", self.ask_open_texts),
             ("Open project…", self.ask_open_project),
-            ("Compare with…", self.ask_compare),
+            ("Compare with…", self.quality.ask_compare),
             ("Start page", self._to_start),
         ):
             file.addAction(text).triggered.connect(slot)
@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         review = bar.addMenu("&Review")
         self.review_action = review.addAction("Review suspicious labels")
         self.review_action.setShortcut("Ctrl+R")
-        self.review_action.triggered.connect(self.review_labels)
+        self.review_action.triggered.connect(self.quality.review_labels)
         settings = bar.addMenu("&Settings")
         self.settings_action = settings.addAction("Labeling settings (strategy, k, audit)…")
         self.settings_action.setShortcut("Ctrl+,")
@@ -494,77 +494,6 @@ class MainWindow(QMainWindow):
             self.ctl.deleteLater()
         self.ctl = None
         self._update_action_state()
-
-    # ----------------------------------------------------------------- label quality
-    @Slot()
-    def review_labels(self) -> None:
-        """Review › Review suspicious labels: the queue is computed in the runner, then shown as its own tab."""
-        if self.ctl is None:
-            self.statusBar().showMessage("Open a project first: the review looks at its labels.", 5000)
-            return
-        self._review_session = self.ctl.session
-        task = self.runner.start("review", compute_queue(self.ctl.session))
-        task.finished.connect(self._on_review_ready)
-        task.failed.connect(self.show_error)
-        self.statusBar().showMessage("Looking for labels the model disagrees with…", 5000)
-
-    @Slot(object)
-    def _on_review_ready(self, queue: object) -> None:
-        if self.ctl is None or self.ctl.session is not getattr(self, "_review_session", None):
-            return  # computed for a project (or a k) that is gone
-        view = getattr(self, "review_view", None)
-        if view is None or view.ctl is not self.ctl or self.tabs.indexOf(view) < 0:
-            view = self.review_view = ReviewView(self.ctl, self.thumbs)
-            view.finished.connect(self._leave_review)
-            self.tabs.addTab(view, "Review")
-        view.show_queue(queue)  # type: ignore[arg-type]
-        self.tabs.setCurrentWidget(view)
-        view.setFocus()
-
-    @Slot()
-    def _leave_review(self) -> None:
-        self.tabs.setCurrentIndex(0)
-
-    @Slot()
-    def ask_compare(self) -> None:
-        """File › Compare with…: another project's labels beside this one's (read-only, both)."""
-        if self.ws is None or self.ws.project is None:
-            self.statusBar().showMessage(
-                "Open a project first: Compare puts another one's labels beside it.", 5000
-            )
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Compare with another project",
-            str(Path(self.ws.project.path).parent),
-            "aldesk projects (*.aldesk)",
-        )
-        if path:
-            self.compare_with(Path(path))
-
-    def compare_with(self, other: Path) -> None:
-        from aldesk.core.quality.compare import compare_files
-
-        if self.ws is None or self.ws.project is None:
-            return
-        mine = Path(self.ws.project.path)
-
-        def task(progress: object = None, cancel: object = None) -> object:
-            return compare_files(mine, Path(other))
-
-        handle = self.runner.start("compare", task)
-        handle.finished.connect(self._on_compare_ready)
-        handle.failed.connect(self.show_error)
-
-    @Slot(object)
-    def _on_compare_ready(self, cmp: object) -> None:
-        if self.ctl is None:
-            return
-        dlg = CompareDialog(cmp, self)  # type: ignore[arg-type]
-        dlg.open_item.connect(self._open_from_browse)
-        self._dialogs.append(dlg)
-        self.compare_dialog = dlg
-        dlg.show()
 
     @Slot(int)
     def _open_from_browse(self, index: int) -> None:
