@@ -37,6 +37,7 @@ _COMMAND_MODULES = (
     "aldesk.cli.exchange_cmds",
     "aldesk.cli.simulate_cmd",
     "aldesk.cli.scaleout_cmds",
+    "aldesk.cli.quality_cmds",
 )
 
 EPILOG = """examples:

@@ -64,6 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="write the learning curves as PNG here (*.png; its folder must exist)",
     )
+    p.add_argument(
+        "--stopping",
+        action="store_true",
+        help="also evaluate the stopping signal on the first strategy: where it fires vs where the curve reaches "
+        "95 / 98 %% of its final accuracy (in the table and the JSON)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
 
@@ -130,6 +136,20 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     out = result.to_dict()
     print_table(out)
+    if args.stopping:
+        from aldesk.core.evaluate.stopping_eval import evaluate_stopping, print_stopping
+
+        out["stopping"] = evaluate_stopping(
+            res.vectors[ok],
+            labels,
+            strategy=strategies[0],
+            folds=args.folds,
+            budget=args.budget,
+            k=DEFAULT_K if args.k is None else args.k,
+            seed=args.seed,
+            progress=_progress(args.quiet),
+        ).to_dict()
+        print_stopping(out["stopping"])
     if args.out:
         _write_json(out, args.out)
     if args.plot:

@@ -19,7 +19,7 @@ from aldesk.core.project import Project
 def test_every_op_has_one_class_and_the_undoable_ones_agree() -> None:
     assert set(ops.OPS) == {
         *("label", "skip", "unskip", "undo", "redo"),
-        *("add_class", "rename_class", "merge_class", "delete_class", "rescan"),
+        *("add_class", "rename_class", "merge_class", "delete_class", "rescan", "keep"),
     }
     assert ops.UNDOABLE == actions.UNDOABLE
     with pytest.raises(ValueError, match="unknown action 'merge'"):

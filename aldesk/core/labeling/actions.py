@@ -6,13 +6,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-UNDOABLE = ("label", "skip", "unskip", "merge_class", "delete_class")  # = ops.UNDOABLE (see ops.py)
+UNDOABLE = ("label", "skip", "unskip", "merge_class", "delete_class", "keep")  # = ops.UNDOABLE (see ops.py)
 # Origins of labels given one by one in the labeling view (they count towards the audit rhythm).
 INTERACTIVE = ("user", "audit", "suggestion")
 # Every origin a label can have. "grid": a class key or Enter in the grid view labeled a page of items at once
 # (a batch, so it does not count towards the audit rhythm), kept apart from "batch" (browse, the map's lasso) so
 # exports and the audit can tell a confirmed page of predictions from a hand-picked selection.
-ORIGINS = ("user", "batch", "imported", "audit", "suggestion", "grid")
+# Where a label came from; "merge:<project>" (aldesk compare --merge) names the project whose label won.
+ORIGINS = ("user", "batch", "imported", "prelabel", "audit", "suggestion", "grid", "review")
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,10 @@ class Action:
 
     op: "label" (items get ``cls``; ``prev`` holds their previous labels, None = unlabeled), "skip", "unskip",
     "undo" (``target`` = seq of the undone action), "add_class" (``cls`` = new name), "rename_class"
-    (``prev`` = (old name,), ``cls`` = new name).
-    origin: one of ``ORIGINS`` ("user" | "batch" | "imported" | "audit" | "suggestion" | "grid").
+    (``prev`` = (old name,), ``cls`` = new name), "keep" (the review queue's K: labels kept as they are).
+    origin: one of ``ORIGINS`` ("user" | "batch" | "imported" | "prelabel" | "audit" | "suggestion" | "grid" |
+    "review": a relabel from the review queue; not interactive: it adds no label, so it does not move the audit
+    rhythm), or "merge:<project>".
     seq: position in the log, given by the session (0, 1, 2, …).
     """
 

@@ -372,6 +372,30 @@ class Rescan(Op):
         return {}
 
 
+class Keep(Op):
+    """The reviewer looked at labeled items in the review queue (:mod:`aldesk.core.quality.review`) and kept
+    their labels. Nothing changes in memory or in the tables: the logged action itself is the record, which the
+    queue reads so that it does not ask again. Undoable, so that Ctrl+Z after a hasty K brings the item back."""
+
+    name: ClassVar[str] = "keep"
+    undoable: ClassVar[bool] = True
+
+    def apply(self, s: Any, a: Action) -> None:
+        if not a.items:
+            raise ValueError(f"action {a.seq} (keep) names no item")
+
+    def revert(self, s: Any, a: Action) -> None:
+        return None
+
+    def project(self, con: sqlite3.Connection, a: Action, ids: dict[str, int], check: CheckClasses) -> dict:
+        if not a.items:
+            raise ValueError(f"action {a.seq} (keep) names no item")
+        return {}
+
+    def unproject(self, con: sqlite3.Connection, seq: int, stored: dict) -> None:
+        return None
+
+
 OPS: dict[str, Op] = {
     o.name: o
     for o in (
@@ -385,6 +409,7 @@ OPS: dict[str, Op] = {
         MergeClass(),
         DeleteClass(),
         Rescan(),
+        Keep(),
     )
 }
 UNDOABLE = tuple(name for name, o in OPS.items() if o.undoable)

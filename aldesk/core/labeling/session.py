@@ -401,6 +401,13 @@ class Session:
     def unskip(self, index: int) -> Action:
         return self._commit(Action("unskip", (int(index),)))
 
+    def keep(self, index: int) -> Action:
+        """The review queue's K: the label of labeled item ``index`` stays; logged so the queue does not ask again
+        (:func:`aldesk.core.quality.review.reviewed_items`). Undoable like a skip."""
+        if self.knn.label[index] < 0:
+            raise ValueError(f"item {index} has no label to keep")
+        return self._commit(Action("keep", (int(index),), cls=self.label_of(index), origin="review"))
+
     def undo(self) -> Action | None:
         """Revert the most recent label/skip still in force; None when there is nothing to undo."""
         if not self.history:

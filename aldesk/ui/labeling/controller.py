@@ -203,6 +203,21 @@ class Controller(QObject):
         self._schedule_rerank()
         return True
 
+    def keep(self, index: int) -> bool:
+        """The review queue's K (aldesk/ui/quality/review_view.py): the label of ``index`` stays, logged so that
+        the queue does not ask again; undoable."""
+        if self._refused():
+            return False
+        try:
+            self.session.keep(index)
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, lambda: self.keep(index))
+        except ValueError as exc:
+            self.message.emit(str(exc))
+            return False
+        self.labels_changed.emit()
+        return True
+
     def skip(self) -> bool:
         if self.current is None or self._refused():
             return False

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, QTimer, Slot
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from aldesk.core.evaluate.curves import DEFAULT_WINDOW, LooTrace, audit_curve
+from aldesk.core.quality.stopping import session_signal
 from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.plots.curves import LiveAccuracyPlot
 from aldesk.ui.settings.audit_setting import (
@@ -31,6 +32,12 @@ class AccuracyPanel(QWidget):
         self.curve = audit_curve([])
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        # The stopping signal (aldesk/core/quality/stopping.py): one wrapped line, so a long sentence grows the
+        # tab downwards, never the window sideways.
+        self.stopping = QLabel()
+        self.stopping.setWordWrap(True)
+        self.stopping.setObjectName("stopping_signal")
+        self.stopping.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.audit_spin = QSpinBox()
         self.audit_spin.setRange(0, 200)
         self.audit_spin.setSpecialValueText("off")
@@ -50,6 +57,7 @@ class AccuracyPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.summary)
+        lay.addWidget(self.stopping)
         lay.addWidget(self.plot, 1)
         self._stale = False  # figures computed while hidden: the chart is drawn when it shows again
         self._timer = QTimer(self)
@@ -119,6 +127,7 @@ class AccuracyPanel(QWidget):
         ctl = self.ctl
         if ctl is None:
             self.summary.setText("Open a project to see how well the model does.")
+            self.stopping.clear()
             self.plot.set_curves(audit_curve([]), LooTrace(), 0)
             return
         s = ctl.session
@@ -146,3 +155,5 @@ class AccuracyPanel(QWidget):
                 f"leave-one-out: {loo:.0%} <i>(optimistic: the labels are the items the strategy chose)</i>"
             )
         self.summary.setText(" · ".join(parts))
+        # One (sample x labels) mat-mul, after the pause that redraws the chart anyway (not per key press).
+        self.stopping.setText(session_signal(s).message())

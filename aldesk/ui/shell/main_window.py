@@ -35,6 +35,7 @@ from aldesk.ui.labeling.why_panel import WhyPanel
 from aldesk.ui.opening.new_project_dialog import NewProjectDialog
 from aldesk.ui.opening.opening import Opener, SetupRequest
 from aldesk.ui.opening.start_page import ProblemsPanel, ProgressPage, StartPage, add_recent
+from aldesk.ui.quality.menu import QualityMenu
 from aldesk.ui.settings.audit_setting import project_audit_every
 from aldesk.ui.settings.settings_file import settings_file_line
 from aldesk.ui.shell import keys
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
 
         self.key_bindings = keys.bindings(self.settings)
         self.key_actions: dict[str, QAction] = {}
+        self.quality = QualityMenu(self)  # Review › Review suspicious labels, File › Compare with…
         self._make_actions()
         self._make_menus()
         self.show_start()
@@ -257,6 +259,7 @@ class MainWindow(QMainWindow):
         for text, slot in (
             ("Open image folder…", self.ask_open_images),
             ("Open CSV of texts…", self.ask_open_texts),
+            ("Compare with…", self.quality.ask_compare),
             ("Start page", self._to_start),
         ):
             file.addAction(text).triggered.connect(slot)
@@ -284,6 +287,10 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         edit.addAction(self.key_actions["undo"])
         edit.addAction(self.key_actions["redo"])
+        review = bar.addMenu("&Review")
+        self.review_action = review.addAction("Review suspicious labels")
+        self.review_action.setShortcut("Ctrl+R")
+        self.review_action.triggered.connect(self.quality.review_labels)
         settings = bar.addMenu("&Settings")
         settings.addAction(self.settings_action)
         helpm = bar.addMenu("&Help")

@@ -1,0 +1,1 @@
+"""The label-quality views: the review queue on keys, and compare with another project."""
