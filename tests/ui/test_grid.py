@@ -205,3 +205,28 @@ def test_a_page_labeled_in_the_grid_is_queried_once(qtbot, make_window) -> None:
     qtbot.keyClick(grid.view, class_key(1))
     qtbot.wait(100)  # the event loop turns: a second, redundant refresh would run here
     assert len(calls) == 1
+
+
+def test_shift_digits_label_a_grid_page_with_classes_11_to_30(qtbot, make_window) -> None:
+    """The grid takes the same class keys as the labeling view: Shift+1 is class 11 (also when the key arrives as
+    "!", as on a US layout), Shift+Alt+2 class 22; Ctrl+digit is no class key."""
+    classes = tuple(f"c{n:02d}" for n in range(1, 23))
+    win = make_window()
+    win.set_workspace(text_workspace(classes=classes), density=False)
+    _seed_labels(qtbot, win)
+    s = win.ctl.session
+    qtbot.keyClick(win, Qt.Key.Key_G)
+    grid = win.grid
+    grid.page_size.setValue(5)
+    grid.refresh()
+    page = grid.view.grid_model.items()
+    qtbot.keyClick(grid.view, Qt.Key.Key_Exclam, Qt.KeyboardModifier.ShiftModifier)
+    assert all(s.label_of(i) == "c11" for i in page) and len(page) == 5
+    grid.refresh()
+    page = grid.view.grid_model.items()
+    qtbot.keyClick(grid.view, Qt.Key.Key_2, Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier)
+    assert all(s.label_of(i) == "c22" for i in page)
+    grid.refresh()
+    page = grid.view.grid_model.items()
+    qtbot.keyClick(grid.view, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert all(s.label_of(i) is None for i in page)

@@ -216,7 +216,7 @@ def test_click_opens_item_and_hover_names_it(qtbot, make_dock) -> None:
         qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=p)
     assert blocker.args == [target]
     html = plot.tooltip_for(target)
-    assert f"#{target}" in html and "synthetic text number" in html
+    assert f"#{target + 1}" in html and "synthetic text number" in html  # 1-based, as the header counts
 
 
 def test_map_colours_and_overlays_follow_the_session(qtbot, make_dock) -> None:
@@ -396,7 +396,7 @@ def test_map_tooltip_uses_cached_thumbnails(qtbot, make_dock, tmp_path: Path) ->
     b64 = html.split("data:image/png;base64,")[1].split('"')[0]
     thumb = QImage.fromData(base64.b64decode(b64))
     assert max(thumb.width(), thumb.height()) <= 112  # the thumbnail, not the 640 px file
-    assert f"img{target:02d}.png" in html and f"#{target}" in html
+    assert f"img{target:02d}.png" in html and f"#{target + 1}" in html
     # Re-shown with the thumbnail once it arrived (offscreen, the tooltip then hides: no cursor over the plot).
     assert len(shown) == 1 and "data:image/png" in shown[0] and "data:image/png" in QToolTip.text()
     QToolTip.hideText()

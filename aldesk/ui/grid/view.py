@@ -21,6 +21,7 @@ from aldesk.core.dataset import Dataset
 from aldesk.core.labeling.session import Session
 from aldesk.ui.grid.delegate import GridDelegate
 from aldesk.ui.grid.model import THUMB_PX, GridModel
+from aldesk.ui.shell import keys
 from aldesk.ui.shell.thumbs import ThumbnailLoader
 
 _OWN_KEYS = {
@@ -39,16 +40,9 @@ _OWN_KEYS = {
 
 
 def class_number(ev: QKeyEvent) -> int | None:
-    """Digit 1-9 -> class 1-9, 0 -> class 10 (the labeling view's keys), without Ctrl/Alt."""
-    mods = ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-    if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
-        return None
-    key = ev.key()
-    if Qt.Key.Key_1.value <= key <= Qt.Key.Key_9.value:
-        return key - Qt.Key.Key_0.value
-    if key == Qt.Key.Key_0.value:
-        return 10
-    return None
+    """The class a key press names: 1-9, 0 (classes 1-10), Shift+digit (11-20), Shift+Alt+digit (21-30), as in
+    the labeling view (:func:`aldesk.ui.shell.keys.class_number`)."""
+    return keys.class_number(ev.key(), ev.modifiers())
 
 
 class GridView(QListView):

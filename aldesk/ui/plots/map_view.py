@@ -25,6 +25,7 @@ from aldesk.core.maps.projection import points_in_polygon
 from aldesk.ui.plots import style
 from aldesk.ui.plots.fast_scatter import UniformScatter
 from aldesk.ui.plots.lasso import SelectViewBox
+from aldesk.ui.shell import keys
 
 ALPHA_LEVELS = (70, 120, 175, 235)  # unlabeled points: faint when the k-NN is unsure, solid when it is sure
 PICK_TRAIL = 30
@@ -143,7 +144,11 @@ class MapPlot(pg.PlotWidget):
         self.cands.setData(*self._xy(np.array(candidates, np.int64)))
         self.current.setData(*self._xy(np.array([] if current is None else [current], np.int64)))
         tx, ty = self._xy(np.array(trail, np.int64))
-        self.trail.setData(tx, ty)
+        # Join only steps that are short next to the map: a jump across the plot is two picks far apart, and a
+        # line between them only hides the points under it.
+        extent = float(np.ptp(self.pos, axis=0).max()) if len(self.pos) else 0.0
+        steps = np.hypot(np.diff(tx), np.diff(ty)) if tx.size > 1 else np.zeros(0)
+        self.trail.setData(tx, ty, connect=np.append(steps < 0.1 * extent, False) if tx.size else "all")
         self.trail_pts.setData(tx, ty)
         self.sel.setData(*self._xy(self.selection))
 
@@ -204,7 +209,7 @@ class MapPlot(pg.PlotWidget):
         # here, claim those keys for the map: accepting ShortcutOverride delivers them as key presses instead.
         if ev.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and self.selection.size:
             key = ev.key()  # type: ignore[attr-defined]
-            n = _class_number(key)
+            n = keys.class_number(key, ev.modifiers())  # type: ignore[attr-defined]
             handled = n is not None or key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
             if handled and ev.type() == QEvent.Type.ShortcutOverride:
                 ev.accept()
@@ -218,15 +223,6 @@ class MapPlot(pg.PlotWidget):
                     self.confirm_key.emit()
                 return True
         return super().eventFilter(obj, ev)
-
-
-def _class_number(key: int) -> int | None:
-    """Key 1-9 -> class 1-9, key 0 -> class 10 (as in the labeling view)."""
-    if Qt.Key.Key_1.value <= key <= Qt.Key.Key_9.value:
-        return key - Qt.Key.Key_0.value
-    if key == Qt.Key.Key_0.value:
-        return 10
-    return None
 
 
 @dataclass(frozen=True)
@@ -327,7 +323,7 @@ def tooltip_html(session: Session, dataset: object, item: int, image_src: str | 
         text = dataset.text(item)  # type: ignore[attr-defined]
         text = text if len(text) <= 240 else text[:239] + "…"
         body = f'<div style="max-width: 320px">{html.escape(text)}</div>'
-    return f"{body}<br>#{item} · {state}<br><i>click to open</i>"
+    return f"{body}<br>#{item + 1} · {state}<br><i>click to open</i>"
 
 
 def pixmap_data_uri(pm: object) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QKeySequence
 
 
@@ -44,6 +44,46 @@ def class_key_defaults(n: int) -> tuple[str, ...]:
     if row == 0:
         return (d,)
     return (f"{_ROWS[row]}{d}", f"{_ROWS[row]}{_SHIFTED[d]}")
+
+
+_DIGIT_OF_KEY = {
+    **{int(Qt.Key.Key_0) + d: d for d in range(10)},
+    **{
+        int(getattr(Qt.Key, f"Key_{name}")): int(d)
+        for d, name in zip(
+            "1234567890",
+            (
+                "Exclam",
+                "At",
+                "NumberSign",
+                "Dollar",
+                "Percent",
+                "AsciiCircum",
+                "Ampersand",
+                "Asterisk",
+                "ParenLeft",
+                "ParenRight",
+            ),
+            strict=True,
+        )
+    },
+}
+
+
+def class_number(key: int, modifiers: Qt.KeyboardModifier) -> int | None:
+    """The class (1-30) a key press names in the default scheme, for views that take class keys themselves
+    (the grid, Browse, a map selection): a digit, Shift+digit (11-20; the key may arrive as "!"), Shift+Alt+digit
+    (21-30). Ctrl, or Alt without Shift, is no class key."""
+    mods = modifiers & ~Qt.KeyboardModifier.KeypadModifier
+    shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+    alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+    if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier) or (alt and not shift):
+        return None
+    digit = _DIGIT_OF_KEY.get(int(key))
+    if digit is None:
+        return None
+    row = 2 if alt else 1 if shift else 0
+    return row * N_DIGIT_KEYS + (digit or 10)
 
 
 ACTIONS: tuple[KeyAction, ...] = (
