@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aldesk.cli.args import existing_file, path_arg
+from aldesk.cli.progress_bar import progress_bar as _progress_bar
 
 if TYPE_CHECKING:
     from aldesk.core.exchange.model_outputs import ModelOutputs
@@ -196,7 +197,7 @@ def model_outputs(p: Project) -> ModelOutputs:
     if card.id != p.model_id:
         print(f"note: the project was embedded with {p.model_id}; predicting with {card.id}", file=sys.stderr)
     ds = p.dataset()
-    ws = embed_workspace(Loaded(p, ds), progress=_progress)
+    ws = embed_workspace(Loaded(p, ds), progress=_progress_bar())
     index = {k: i for i, k in enumerate(ds.keys)}
     reasons = {index[pr.key]: pr.reason for pr in ws.problems if pr.key in index}
     return from_session(ws.session, reasons)
@@ -206,10 +207,6 @@ def _predictions(p: Project) -> tuple[list[str | None], object]:
     """(predicted, confidence) per item: :func:`model_outputs`, for callers that only need those."""
     out = model_outputs(p)
     return out.predicted, out.confidence
-
-
-def _progress(fraction: float, message: str) -> None:
-    print(f"\r{fraction:6.1%}  {message[:60]:<60}", end="" if fraction < 1 else "\n", file=sys.stderr)
 
 
 def run_import(args: argparse.Namespace) -> int:

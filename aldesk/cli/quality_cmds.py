@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from aldesk.cli.args import path_arg, positive_int
+from aldesk.cli.progress_bar import progress_bar as _progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,11 +57,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_compare)
 
 
-def _progress(fraction: float, message: str) -> None:
-    if sys.stderr.isatty():  # a log file gets no \r lines
-        print(f"\r{fraction:6.1%}  {message[:60]:<60}", end="" if fraction < 1 else "\n", file=sys.stderr)
-
-
 def _cell(text: str, width: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
@@ -74,7 +69,7 @@ def run_review(args: argparse.Namespace) -> int:
     from aldesk.core.quality.stopping import session_signal
 
     with _open_to_read(args.project, "reviewing") as p:
-        ws = embed_workspace(Loaded(p, p.dataset()), progress=_progress)
+        ws = embed_workspace(Loaded(p, p.dataset()), progress=_progress_bar())
         s = ws.session
         queue = session_queue(s)
         signal = session_signal(s)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from aldesk.cli.args import existing_file, path_arg, positive_int
@@ -63,13 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _progress(quiet: bool):
-    if quiet:
-        return None
+    """A bar on a terminal, a few plain lines in a log (aldesk/cli/progress_bar.py); nothing with --json."""
+    from aldesk.cli.progress_bar import progress_bar
 
-    def show(fraction: float, message: str) -> None:
-        print(f"{message} ({fraction:.0%})", file=sys.stderr, flush=True)
-
-    return show
+    return progress_bar(quiet=quiet)
 
 
 def _report(args: argparse.Namespace, report: dict, lines: list[str]) -> int:

@@ -224,7 +224,9 @@ def test_shift_digits_label_a_grid_page_with_classes_11_to_30(qtbot, make_window
     assert all(s.label_of(i) == "c11" for i in page) and len(page) == 5
     grid.refresh()
     page = grid.view.grid_model.items()
-    qtbot.keyClick(grid.view, Qt.Key.Key_2, Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(
+        grid.view, Qt.Key.Key_2, Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier
+    )
     assert all(s.label_of(i) == "c22" for i in page)
     grid.refresh()
     page = grid.view.grid_model.items()
