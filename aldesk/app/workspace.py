@@ -84,7 +84,13 @@ def card_for(project: Any, kind: str | None = None) -> Any:
 
     if project.card_path:
         return load_card(project.card_path)
-    return default_card(kind or project.kind)  # type: ignore[arg-type]  # "image" or "text"
+    # The bundled card the project was made with, by the id it stores: a project embedded with an earlier
+    # default (MiniLM for texts) reopens with its own vectors instead of being re-embedded by today's default.
+    from aldesk.core.embed.cards import bundled_card_by_id
+
+    kind = kind or project.kind
+    own = bundled_card_by_id(getattr(project, "model_id", "") or "", kind)  # type: ignore[arg-type]
+    return own if own is not None else default_card(kind)  # type: ignore[arg-type]  # "image" or "text"
 
 
 def create_project(path: Path, dataset: Dataset, classes: list[str], card_path: Path | None = None) -> Loaded:
