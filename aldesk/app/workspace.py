@@ -217,3 +217,30 @@ def open_workspace(
     except BaseException:
         loaded.project.close()
         raise
+
+
+def reembed_project(
+    loaded: Loaded,
+    card: Any,
+    *,
+    cache_dir: Path | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> Any:
+    """Embed the project's items with ``card`` and make it the project's model; every label stays.
+
+    The explicit "re-embed with the new model" action: opening never changes a project's model. Labels, skips
+    and the journal are keyed by item, not by vector, so they carry over; the stored k-NN and neighbour graph
+    are keyed by the model id (:func:`vectors_key`) and are rebuilt on the next open. The project's model is
+    switched only after every vector is computed, so a cancelled or failed run leaves the project as it was
+    (the vectors computed so far stay cached: a rerun resumes).
+    """
+    from aldesk.core.embed import embed_dataset
+    from aldesk.core.embed.cards import bundled_card_by_id
+
+    p = loaded.project
+    result = embed_dataset(loaded.dataset, card, cache_dir=cache_dir, progress=progress, cancel=cancel)
+    bundled = bundled_card_by_id(card.id, card.kind) is not None
+    p.set_model(card.id, None if bundled else str(Path(card.source).absolute()))
+    p.set_hashes(result.hashes)
+    return result

@@ -32,6 +32,7 @@ _COMMAND_MODULES = (
     "aldesk.cli.app_cmds",
     "aldesk.cli.project_cmds",
     "aldesk.cli.simulate_cmd",
+    "aldesk.cli.embed_cmds",
 )
 
 EPILOG = """examples:
