@@ -12,6 +12,16 @@ import sys
 from aldesk.cli.args import existing_file
 
 
+def card_arg(text: str) -> str:
+    """argparse type for ``--model-card``: a bundled card's name (``e5_small_q4``) or id, or an existing file."""
+    from aldesk.core.embed.cards import BUNDLED_CARDS
+
+    stems = {n.removesuffix(".card.json") for names in BUNDLED_CARDS.values() for n in names}
+    if text in stems:
+        return text
+    return str(existing_file(text))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "reembed",
@@ -27,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project", type=existing_file, help="the .aldesk project file")
     p.add_argument(
         "--model-card",
+        type=card_arg,
         default=None,
         help="a bundled card (e5_small_q4, minilm_l6_int8, efficientnet_lite0) or a card JSON file "
         "(default: the bundled default of the project's kind)",
