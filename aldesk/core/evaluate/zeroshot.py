@@ -46,8 +46,11 @@ def _zero_shot_fold(
     counts = np.zeros(n_classes, dtype=np.int64)
     acc = np.empty(budget + 1)
 
+    def weight() -> float:
+        return zeroshot.prior_weight(zsub[knn.labeled], ys[knn.labeled])
+
     def accuracy() -> float:
-        p = zeroshot.blend(knn.probabilities(n_classes, test_rows), zsub[test_rows], knn.n_labeled)
+        p = zeroshot.blend(knn.probabilities(n_classes, test_rows), zsub[test_rows], knn.n_labeled, weight())
         return float((p.argmax(axis=1) == ys[test_rows]).mean())
 
     acc[0] = accuracy()
@@ -60,7 +63,7 @@ def _zero_shot_fold(
         elif active.is_random or (strategy.every and (step + 1) % strategy.every == 0):
             pick = cand[rng.integers(cand.size)]
         else:
-            probs = zeroshot.blend(knn.probabilities(n_classes, cand), zsub[cand], knn.n_labeled)
+            probs = zeroshot.blend(knn.probabilities(n_classes, cand), zsub[cand], knn.n_labeled, weight())
             meas = registry.measure_values(active, knn, n_classes, cand, probs, graph)
             ms = knn.max_similarity(cand) if active.diversity else None
             idx, _ = registry.select(active, 1, rng, probs, density[cand], ms, measure=meas)

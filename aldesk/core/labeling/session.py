@@ -200,7 +200,7 @@ class Session:
         zs = self._zero_shot()
         seeds = None
         if zs is not None:  # zero-shot: the prior blended in; the first picks seed each class without a label
-            probs = zeroshot.blend(probs, zs[pool], self.knn.n_labeled)
+            probs = zeroshot.blend(probs, zs[pool], self.knn.n_labeled, self._zs_weight(zs))
             counts = np.array([self.counts()[c] for c in self.classes])
             seeds = None if strat.is_random else zeroshot.seed_order(zs, pool, counts, n)
         if seeds is not None:
@@ -306,7 +306,7 @@ class Session:
             return None, 0.0
         p = self.knn.probabilities(len(self.classes), np.array([index]))[0]
         if zs is not None:
-            p = zeroshot.blend(p[None], zs[[index]], self.knn.n_labeled)[0]
+            p = zeroshot.blend(p[None], zs[[index]], self.knn.n_labeled, self._zs_weight(zs))[0]
         best = int(p.argmax())
         return self.classes[best], float(p[best])
 
@@ -358,7 +358,7 @@ class Session:
         p = self.knn.probabilities(n_cls, exclude_self=True)
         zs = self._zero_shot()
         if zs is not None:
-            p = zeroshot.blend(p, zs, self.knn.n_labeled)
+            p = zeroshot.blend(p, zs, self.knn.n_labeled, self._zs_weight(zs))
         pred = p.argmax(axis=1).astype(np.int32)
         conf = p.max(axis=1)
         if self.knn.n_labeled == 0 and zs is None:
@@ -377,6 +377,10 @@ class Session:
             raise ValueError(f"the zero-shot prior has {zs_prior.shape[0]} rows for {self.n} items")
         self.zero_shot = None if zs_prior is None else np.asarray(zs_prior, dtype=np.float32)
         self._ranking = None
+
+    def _zs_weight(self, zs: np.ndarray) -> float:
+        labeled = self.knn.labeled
+        return zeroshot.prior_weight(zs[labeled], self.knn.label[labeled])
 
     def _zero_shot(self) -> np.ndarray | None:
         zs = self.zero_shot

@@ -5,7 +5,8 @@ Why: with no label the k-NN knows nothing, so the first picks are blind and ever
 encoder trained for similarity (e5) puts "a negative movie review" near negative reviews, so the similarity of
 an item to each class's description is a usable prior: it orders the first candidates (the item most like each
 class that has no label yet, so every class gets an example early) and it is blended into the k-NN's
-probabilities with a weight that shrinks as labels arrive (``weight / (weight + labels)``).
+probabilities with a weight that shrinks as labels arrive (``weight / (weight + labels)``), the weight itself
+set by how often the prior agreed with those labels.
 
 Pure numpy over vectors; :func:`prototypes` embeds the descriptions with the same card and batch function as the
 items (:func:`aldesk.core.embed.batch.embed_texts`), imported lazily (no onnxruntime at import).
@@ -20,8 +21,12 @@ import numpy as np
 # Softmax temperature over cosine similarities: e5 was trained with 0.01; its cosines crowd into 0.7-0.9, so
 # differences of a few hundredths must become clear preferences.
 TEMPERATURE = 0.02
-# The prior counts as this many labels: after 3 labels it has half the say, after 30 a tenth.
-PRIOR_WEIGHT = 3.0
+# The prior counts as up to this many labels, scaled by how often it agreed with the labels given so far
+# (:func:`prior_weight`): class names that describe the classes well keep a strong prior, poor ones fade fast.
+# Measured on Rotten Tomatoes (3,000 items, 4 folds): a fixed weight of 10 was best with good descriptions and
+# worst with the bare names "fresh"/"rotten", and 1 the other way round.
+MAX_PRIOR_WEIGHT = 10.0
+PRIOR_WEIGHT = 3.0  # before any label, and when no label tells how good the prior is
 
 
 def parse_descriptions(spec: str, classes: list[str]) -> list[str]:
@@ -62,10 +67,21 @@ def prior(X: np.ndarray, protos: np.ndarray, temperature: float = TEMPERATURE) -
     return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
+def prior_weight(zs_labeled: np.ndarray, classes: np.ndarray) -> float:
+    """How many labels the prior is worth, from its agreement with the labels so far (rows of the prior for the
+    labeled items, their class indices): its smoothed accuracy above chance, times :data:`MAX_PRIOR_WEIGHT`."""
+    n, n_cls = zs_labeled.shape
+    if n == 0:
+        return PRIOR_WEIGHT
+    agree = (int((zs_labeled.argmax(axis=1) == classes).sum()) + 1) / (n + 2)
+    chance = 1.0 / n_cls
+    return MAX_PRIOR_WEIGHT * float(np.clip((agree - chance) / (1.0 - chance), 0.0, 1.0))
+
+
 def blend(
     knn_probs: np.ndarray, zs_prior: np.ndarray, n_labeled: int, weight: float = PRIOR_WEIGHT
 ) -> np.ndarray:
-    """The k-NN's probabilities with the prior mixed in; with no label, the prior alone."""
+    """The k-NN's probabilities with the prior mixed in (worth ``weight`` labels); with no label, the prior alone."""
     if n_labeled <= 0:
         return zs_prior.astype(np.float32, copy=True)
     lam = weight / (weight + n_labeled)
