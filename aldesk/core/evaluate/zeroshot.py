@@ -56,7 +56,7 @@ def _zero_shot_fold(
     acc[0] = accuracy()
     for step in range(budget):
         cand = np.flatnonzero(available)
-        seeds = zeroshot.seed_order(zsub, cand, counts, 1)
+        seeds = zeroshot.seed_order(zsub, cand, counts, 1) if weight() > 0 else None
         active = strategy.active(knn.n_labeled)
         if seeds is not None:
             pick = cand[seeds[0]]

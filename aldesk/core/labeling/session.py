@@ -202,7 +202,9 @@ class Session:
         if zs is not None:  # zero-shot: the prior blended in; the first picks seed each class without a label
             probs = zeroshot.blend(probs, zs[pool], self.knn.n_labeled, self._zs_weight(zs))
             counts = np.array([self.counts()[c] for c in self.classes])
-            seeds = None if strat.is_random else zeroshot.seed_order(zs, pool, counts, n)
+            # Seeding stops as soon as the labels show the prior is no better than chance (its weight is 0).
+            seeding = not strat.is_random and self._zs_weight(zs) > 0
+            seeds = zeroshot.seed_order(zs, pool, counts, n) if seeding else None
         if seeds is not None:
             order, parts = seeds, {"S": np.zeros(pool.size, np.float32)}
         elif strat.is_random:

@@ -4,7 +4,8 @@ the first label; labeled items take over as they come.
 Why: with no label the k-NN knows nothing, so the first picks are blind and every prediction is a guess. A text
 encoder trained for similarity (e5) puts "a negative movie review" near negative reviews, so the similarity of
 an item to each class's description is a usable prior: it orders the first candidates (the item most like each
-class that has no label yet, so every class gets an example early) and it is blended into the k-NN's
+class that has no label yet, so every class gets an example early, while the labels show it is better than
+chance) and it is blended into the k-NN's
 probabilities with a weight that shrinks as labels arrive (``weight / (weight + labels)``), the weight itself
 set by how often the prior agreed with those labels.
 
