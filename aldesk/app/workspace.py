@@ -84,7 +84,13 @@ def card_for(project: Any, kind: str | None = None) -> Any:
 
     if project.card_path:
         return load_card(project.card_path)
-    return default_card(kind or project.kind)  # type: ignore[arg-type]  # "image" or "text"
+    # The bundled card the project was made with, by the id it stores: a project embedded with an earlier
+    # default (MiniLM for texts) reopens with its own vectors instead of being re-embedded by today's default.
+    from aldesk.core.embed.cards import bundled_card_by_id
+
+    kind = kind or project.kind
+    own = bundled_card_by_id(getattr(project, "model_id", "") or "", kind)  # type: ignore[arg-type]
+    return own if own is not None else default_card(kind)  # type: ignore[arg-type]  # "image" or "text"
 
 
 def create_project(path: Path, dataset: Dataset, classes: list[str], card_path: Path | None = None) -> Loaded:
@@ -293,3 +299,30 @@ def open_workspace(
     except BaseException:
         loaded.project.close()
         raise
+
+
+def reembed_project(
+    loaded: Loaded,
+    card: Any,
+    *,
+    cache_dir: Path | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> Any:
+    """Embed the project's items with ``card`` and make it the project's model; every label stays.
+
+    The explicit "re-embed with the new model" action: opening never changes a project's model. Labels, skips
+    and the journal are keyed by item, not by vector, so they carry over; the stored k-NN and neighbour graph
+    are keyed by the model id (:func:`vectors_key`) and are rebuilt on the next open. The project's model is
+    switched only after every vector is computed, so a cancelled or failed run leaves the project as it was
+    (the vectors computed so far stay cached: a rerun resumes).
+    """
+    from aldesk.core.embed import embed_dataset
+    from aldesk.core.embed.cards import bundled_card_by_id
+
+    p = loaded.project
+    result = embed_dataset(loaded.dataset, card, cache_dir=cache_dir, progress=progress, cancel=cancel)
+    bundled = bundled_card_by_id(card.id, card.kind) is not None
+    p.set_model(card.id, None if bundled else str(Path(card.source).absolute()))
+    p.set_hashes(result.hashes)
+    return result

@@ -38,6 +38,7 @@ _COMMAND_MODULES = (
     "aldesk.cli.simulate_cmd",
     "aldesk.cli.scaleout_cmds",
     "aldesk.cli.quality_cmds",
+    "aldesk.cli.embed_cmds",
 )
 
 EPILOG = """examples:

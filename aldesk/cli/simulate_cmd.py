@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from aldesk.cli.args import check_output, existing_file, int_at_least, path_arg, positive_int
+from aldesk.cli.args import check_output, int_at_least, path_arg, positive_int
+from aldesk.cli.embed_cmds import card_arg
 from aldesk.core.progress import UserError
 
 PLOT_SUFFIXES = (
@@ -53,7 +54,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text-column", default=None)
     p.add_argument("--label-column", default=None)
     p.add_argument(
-        "--model-card", type=existing_file, default=None, help="a model card JSON for your own ONNX encoder"
+        "--model-card",
+        type=card_arg,
+        default=None,
+        help="a bundled card (e5_small_q4, minilm_l6_int8, efficientnet_lite0) or a model card JSON file",
+    )
+    p.add_argument(
+        "--zero-shot",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DESCRIPTIONS",
+        help="texts only: accuracy after 0, 5 and 10 labels with the zero-shot prior vs without, instead of the "
+        "curves; the class names, or 'class=a short description;...' (e.g. 'fresh=a positive movie review')",
     )
     p.add_argument(
         "--out", type=path_arg, default=None, help="write the results as JSON here (its folder must exist)"
@@ -83,7 +96,8 @@ def _progress(quiet: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from aldesk.core.embed import embed_dataset, load_card
+    from aldesk.core.embed import default_card, embed_dataset
+    from aldesk.core.embed.cards import resolve_card
     from aldesk.core.evaluate.simulate import simulate
     from aldesk.core.labeling.session import DEFAULT_K, DEFAULT_SIMULATION_STRATEGY
     from aldesk.core.query.registry import parse_strategy
@@ -112,7 +126,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"{args.data} has no known labels: simulate needs them (an ImageFolder layout, or --label-column)"
         )
-    card = load_card(args.model_card) if args.model_card else None
+    card = resolve_card(args.model_card, ds.kind) if args.model_card else None
+    if args.zero_shot is not None and ds.kind != "text":
+        raise UserError(
+            "--zero-shot needs texts: no bundled image encoder has a text tower (docs/architecture.md)."
+        )
     res = embed_dataset(ds, card, progress=_progress(args.quiet))
     for prob in res.failed[:10]:
         print(f"skipped {prob.key}: {prob.reason}", file=sys.stderr)
@@ -120,6 +138,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"… and {len(res.failed) - 10} more skipped items", file=sys.stderr)
     ok = res.ok
     labels = [lab for lab, good in zip(ds.known_labels, ok, strict=True) if good]
+    if args.zero_shot is not None:
+        from aldesk.cli.zeroshot_report import run_zero_shot
+
+        return run_zero_shot(
+            args,
+            res.vectors[ok],
+            labels,
+            card or default_card("text"),
+            strategies[0],
+            _progress(args.quiet),
+            _write_json,
+        )
     try:
         result = simulate(
             res.vectors[ok],

@@ -32,7 +32,14 @@ from typing import Any
 from aldesk.core.dataset import Kind
 from aldesk.core.progress import UserError
 
-_BUNDLED = {"image": "efficientnet_lite0.card.json", "text": "minilm_l6_int8.card.json"}
+_BUNDLED = {"image": "efficientnet_lite0.card.json", "text": "e5_small_q4.card.json"}
+# Every card shipped with aldesk, the default of each kind first. A project remembers its card's id, so one made
+# with an earlier default (MiniLM for texts) keeps embedding with that card (:func:`bundled_card_by_id`).
+BUNDLED_CARDS = {
+    "image": ("efficientnet_lite0.card.json",),
+    "text": ("e5_small_q4.card.json", "minilm_l6_int8.card.json"),
+}
+PREFIX_MAX = 100  # "query: ", "passage: ", an instruction: a short line put before every text
 _POOLINGS = {"image": ("none", "mean"), "text": ("mean", "cls", "none")}
 _INPUT_ROLES = {"image": ("image",), "text": ("input_ids", "attention_mask", "token_type_ids")}
 _REQUIRED_ROLES = {"image": ("image",), "text": ("input_ids", "attention_mask")}
@@ -64,6 +71,7 @@ class ModelCard:
     # text
     tokenizer: Path | None = None
     max_length: int = 256
+    prefix: str = ""  # put before every text (e5 models read "query: ..."); part of the fingerprint when set
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -90,6 +98,10 @@ class ModelCard:
             }
         else:
             parts |= {"max_length": self.max_length, "tokenizer_bytes": _size(self.tokenizer)}
+            if (
+                self.prefix
+            ):  # only when set: the digests of cards without one (MiniLM's cache) stay as they were
+                parts["prefix"] = self.prefix
         return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -366,7 +378,10 @@ def load_card(path: str | Path) -> ModelCard:
             f"'max_length' {max_length} x 'dim' {dim} values of token states per text is more than "
             f"{TOKEN_STATES_MAX:,} ({TOKEN_STATES_MAX * 4 >> 20} MB for ONE text); lower either.",
         )
-    return ModelCard(**common, tokenizer=tokenizer, max_length=max_length)
+    prefix = _typed(data.get("prefix", ""), "prefix", str, card_path)
+    if len(prefix) > PREFIX_MAX or not prefix.isprintable():
+        raise _fail(card_path, f"'prefix' must be one line of at most {PREFIX_MAX} printable characters.")
+    return ModelCard(**common, tokenizer=tokenizer, max_length=max_length, prefix=prefix)
 
 
 def bundled_models_dir() -> Path:
@@ -375,7 +390,47 @@ def bundled_models_dir() -> Path:
 
 
 def default_card(kind: Kind) -> ModelCard:
-    """The bundled encoder for ``kind``: EfficientNet-Lite0 for images, all-MiniLM-L6-v2 (int8) for texts."""
+    """The bundled encoder for ``kind``: EfficientNet-Lite0 for images, multilingual-e5-small (4-bit) for texts."""
     if kind not in _BUNDLED:
         raise ValueError(f"kind must be 'image' or 'text', not {kind!r}")
     return load_card(bundled_models_dir() / _BUNDLED[kind])
+
+
+def bundled_cards(kind: Kind) -> list[ModelCard]:
+    """Every card shipped with aldesk for ``kind``, the default first."""
+    return [load_card(bundled_models_dir() / name) for name in BUNDLED_CARDS[kind]]
+
+
+def bundled_card_by_id(card_id: str, kind: Kind | None = None) -> ModelCard | None:
+    """The bundled card whose id is ``card_id`` (the id a project stores), or None.
+
+    Why: a project made with an earlier default card must keep its vectors (the cache is keyed by the id) and
+    its k-NN state, so opening it looks its card up by id instead of taking today's default.
+    """
+    kinds = [kind] if kind is not None else list(BUNDLED_CARDS)
+    for k in kinds:
+        for name in BUNDLED_CARDS[k]:
+            card = load_card(bundled_models_dir() / name)
+            if card.id == card_id:
+                return card
+    return None
+
+
+def resolve_card(spec: str | Path, kind: Kind | None = None) -> ModelCard:
+    """A card named by the user: a bundled card's id or file stem (``e5_small_q4``, ``minilm_l6_int8``), or a path.
+
+    Raises UserError naming the bundled choices when it is neither.
+    """
+    text = str(spec)
+    kinds = [kind] if kind is not None else list(BUNDLED_CARDS)
+    for k in kinds:
+        for name in BUNDLED_CARDS[k]:
+            if text in (name, name.removesuffix(".card.json")):
+                return load_card(bundled_models_dir() / name)
+    found = bundled_card_by_id(text, kind)
+    if found is not None:
+        return found
+    if Path(text).expanduser().exists():
+        return load_card(text)
+    choices = ", ".join(n.removesuffix(".card.json") for k in kinds for n in BUNDLED_CARDS[k])
+    raise UserError(f"No model card {text!r}: give a card file or a bundled card ({choices}).")

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from aldesk.core.dataset import Dataset, Problem, UnsafeItem
+from aldesk.core.embed import batch as batch_io
 from aldesk.core.embed import image as image_io
 from aldesk.core.embed import runtime
 from aldesk.core.embed import text as text_io
@@ -128,15 +129,7 @@ class _Run:
             )
 
     def infer(self, feeds: dict[str, np.ndarray], mask: np.ndarray | None = None) -> np.ndarray:
-        sess = self.session
-        try:
-            out = sess.run([self.card.output], feeds)[0]
-        except Exception as exc:  # noqa: BLE001 - ORT's errors are untyped; the model passed its probe
-            raise UserError(
-                f"The model {self.card.name or self.card.id} failed on a batch of "
-                f"{len(next(iter(feeds.values())))} items: {' '.join(str(exc).split())[:300]}"
-            ) from None
-        return runtime.pool(self.card, out, mask)
+        return batch_io.infer(self.card, self.session, feeds, mask)
 
     def store(self, rows_per_item: list[list[int]], digests: list[str], vecs: np.ndarray) -> None:
         """Keep and cache the finite vectors; an item whose vector holds NaN/inf is reported, never used."""

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import mmap
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from aldesk.core.embed import providers
 from aldesk.core.embed.cards import ModelCard
 from aldesk.core.progress import UserError
 
-_sessions: dict[tuple[str, int, int], Any] = {}
-_verified: set[tuple[tuple[str, int, int], str, str]] = set()  # (session key, card id, card fingerprint)
+_SessionKey = tuple[str, int, int, tuple[str, ...]]  # (model path, size, mtime, providers asked for)
+_sessions: dict[_SessionKey, Any] = {}
+_verified: set[tuple[_SessionKey, str, str]] = set()  # (session key, card id, card fingerprint)
 _lock = threading.Lock()
 
 # Operators that repeat a sub-graph a number of times read from the graph or its data, not bounded by the size
@@ -33,39 +36,79 @@ _MAX_GRAPH_DEPTH = 32  # sub-graphs nested in If/Loop attributes; real models ne
 
 
 def session(card: ModelCard) -> Any:
-    """A CPU InferenceSession for the card's model, reused across calls (creation costs ~0.1-0.5 s).
+    """An InferenceSession for the card's model, reused across calls (creation costs ~0.1-0.5 s).
 
+    It runs on the execution providers the user allows (:mod:`aldesk.core.embed.providers`; CPU by default) and
+    falls back to the CPU, with one logged line, when an accelerator fails to start or fails the probe.
     The first time a card meets a model file, the file's graph, its declared tensors and one probe inference
     are checked against the card (see the module docstring); a failure is a :class:`UserError`.
     """
     path = Path(card.onnx)
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    wanted = tuple(providers.requested())
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, wanted)
     with _lock:
         sess = _sessions.get(key)
         if sess is None:
-            import onnxruntime as ort
-
             check_graph(path)
-            opts = ort.SessionOptions()
-            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            # Idle ORT threads otherwise busy-wait between kernels, taking the cores that image decoding
-            # (overlapped with inference) needs; measured neutral for model-only speed on 2 cores.
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            try:
-                sess = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-            except Exception as exc:  # noqa: BLE001 - ORT raises its own untyped errors for bad files
-                raise UserError(
-                    f"The model {path} cannot be loaded by ONNX Runtime: {_one_line(exc)}"
-                ) from None
+            sess = _create(path, wanted)
             _sessions[key] = sess
         checked = (key, card.id, card.fingerprint)
         if checked not in _verified:
             # Per card, not per file: two cards may describe one file differently, and only one may be right.
             _check_signature(card, sess)
-            _probe(card, sess)
+            try:
+                _probe(card, sess)
+            except UserError as exc:
+                if sess.get_providers()[0] == providers.CPU:
+                    raise
+                providers.log.warning(
+                    "The model %s fails its probe on %s (%s); running it on the CPU.",
+                    path.name,
+                    sess.get_providers()[0],
+                    exc,
+                )
+                sess = _sessions[key] = _create(path, (providers.CPU,))
+                _probe(card, sess)
             _verified.add(checked)
     return sess
+
+
+def _create(path: Path, wanted: tuple[str, ...]) -> Any:
+    """A session on ``wanted`` (ending with CPU); on any failure of an accelerator, a CPU one and one log line."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle ORT threads otherwise busy-wait between kernels, taking the cores that image decoding
+    # (overlapped with inference) needs; measured neutral for model-only speed on 2 cores.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Errors only: ORT's own warnings (shape-merge notes of fused graphs, a provider that is not usable) would
+    # print several lines per session; a fallback is logged once below, in words.
+    opts.log_severity_level = 3
+    if wanted[0] != providers.CPU:
+        try:
+            with warnings.catch_warnings():  # onnxruntime also warns in Python about a provider it lacks
+                warnings.simplefilter("ignore", UserWarning)
+                sess = ort.InferenceSession(str(path), sess_options=opts, providers=list(wanted))
+        except Exception as exc:  # noqa: BLE001 - any accelerator failure means: run on the CPU
+            providers.log.warning(
+                "The model %s cannot start on %s (%s); running it on the CPU.",
+                path.name,
+                ", ".join(wanted[:-1]),
+                _one_line(exc),
+            )
+        else:
+            used = sess.get_providers()
+            if used[0] == providers.CPU:
+                providers.log.warning(
+                    "The model %s runs on the CPU: %s did not start here.", path.name, ", ".join(wanted[:-1])
+                )
+            return sess
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=[providers.CPU])
+    except Exception as exc:  # noqa: BLE001 - ORT raises its own untyped errors for bad files
+        raise UserError(f"The model {path} cannot be loaded by ONNX Runtime: {_one_line(exc)}") from None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -26,11 +26,19 @@ def _tokenizer(path: str, max_length: int, mtime_ns: int) -> Any:  # mtime_ns: a
         tok = Tokenizer.from_file(path)
     except Exception as exc:  # noqa: BLE001 - tokenizers raises plain Exception
         raise UserError(f"The tokenizer {path} cannot be read: {exc}") from None
+    # The pad token: the one the file declares (XLM-R's "<pad>" is id 1, where id 0 is "<s>"), else BERT's
+    # "[PAD]", else id 0. Shipped files often fix the length (128 for MiniLM); pad to each batch's longest.
+    declared = tok.padding
+    pad_id, pad_token = None, None
+    if declared:
+        pad_id, pad_token = declared.get("pad_id"), declared.get("pad_token")
+    for name in ("[PAD]", "<pad>"):
+        if pad_id is None and tok.token_to_id(name) is not None:
+            pad_id, pad_token = tok.token_to_id(name), name
+    if pad_id is None:
+        pad_id, pad_token = 0, tok.id_to_token(0) or "[PAD]"
     tok.enable_truncation(max_length=max_length)
-    # Shipped tokenizer.json files often fix the length (128 for MiniLM); pad to the batch's longest instead.
-    pad_id = tok.token_to_id("[PAD]")
-    pad_token = "[PAD]" if pad_id is not None else (tok.id_to_token(0) or "[PAD]")
-    tok.enable_padding(pad_id=pad_id or 0, pad_token=pad_token, length=None)
+    tok.enable_padding(pad_id=pad_id, pad_token=pad_token, length=None)
     return tok
 
 
@@ -87,9 +95,10 @@ def encode(card: ModelCard, texts: list[str]) -> dict[str, np.ndarray]:
     """A batch of texts -> the feed dict for the card's model (int64 arrays, padded to the longest).
 
     Each text is first cut to what the model reads (:func:`fit`), so memory is bounded by the card, not by the
-    longest cell of a CSV.
+    longest cell of a CSV; then the card's ``prefix`` is put before it.
     """
-    encodings = tokenizer(card).encode_batch([fit(card, t) for t in texts])
+    # The card's prefix ("query: " for e5) goes before the cut text: fit() keeps far more than the window.
+    encodings = tokenizer(card).encode_batch([card.prefix + fit(card, t) for t in texts])
     feeds: dict[str, np.ndarray] = {}
     feeds[card.inputs["input_ids"]] = np.array([e.ids for e in encodings], dtype=np.int64)
     feeds[card.inputs["attention_mask"]] = np.array([e.attention_mask for e in encodings], dtype=np.int64)

@@ -16,7 +16,7 @@ from aldesk.core.labeling.actions import INTERACTIVE, Action, stacks
 from aldesk.core.labeling.ops import op
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
-from aldesk.core.query import measures, registry
+from aldesk.core.query import measures, registry, zeroshot
 from aldesk.core.query.baselines import PoolContext
 from aldesk.core.query.eer import expected_error_reduction
 from aldesk.core.query.registry import DEFAULT_STRATEGY  # the app's default strategy, named with the others
@@ -119,6 +119,7 @@ class Session:
         self._audit_item: int | None = None
         self._next_seq = 0
         self._ranking: list[Candidate] | None = None
+        self.zero_shot: np.ndarray | None = None  # (N, classes) prior from class descriptions: set_zero_shot
 
     # ------------------------------------------------------------ read state
     @property
@@ -199,7 +200,17 @@ class Session:
         n_cls = max(1, len(self.classes))
         probs = self.knn.probabilities(n_cls, pool)
         strat = self.strategy.active(self.knn.n_labeled)  # a cold start's first strategy, then the strategy
-        if strat.is_random:
+        zs = self._zero_shot()
+        seeds = None
+        if zs is not None:  # zero-shot: the prior blended in; the first picks seed each class without a label
+            probs = zeroshot.blend(probs, zs[pool], self.knn.n_labeled, self._zs_weight(zs))
+            counts = np.array([self.counts()[c] for c in self.classes])
+            # Seeding stops as soon as the labels show the prior is no better than chance (its weight is 0).
+            seeding = not strat.is_random and self._zs_weight(zs) > 0
+            seeds = zeroshot.seed_order(zs, pool, counts, n) if seeding else None
+        if seeds is not None:
+            order, parts = seeds, {"S": np.zeros(pool.size, np.float32)}
+        elif strat.is_random:
             # Stable order between actions: random picks are drawn once per re-rank.
             order, _ = registry.select(strat, n, self.rng, pool_size=pool.size)
             parts = {"S": np.zeros(pool.size, np.float32)}
@@ -220,7 +231,7 @@ class Session:
             meas = self._measure(pool, probs, n_cls, strat)
             parts = registry.score(strat, probs, dens, self.knn.max_similarity(pool), dcdf, meas)
             order = registry.top_n(parts["S"], n)
-        has_labels = self.knn.n_labeled > 0 and len(self.classes) > 0
+        has_labels = (self.knn.n_labeled > 0 or zs is not None) and len(self.classes) > 0
         out = []
         for o in order:
             p = probs[o]
@@ -295,9 +306,12 @@ class Session:
         return Candidate(index=i, S=0.0, U=None, I=None, D=None, predicted=pred, confidence=conf, audit=True)
 
     def _predict_row(self, index: int) -> tuple[str | None, float]:
-        if self.knn.n_labeled == 0 or not self.classes:
+        zs = self._zero_shot()
+        if (self.knn.n_labeled == 0 and zs is None) or not self.classes:
             return None, 0.0
         p = self.knn.probabilities(len(self.classes), np.array([index]))[0]
+        if zs is not None:
+            p = zeroshot.blend(p[None], zs[[index]], self.knn.n_labeled, self._zs_weight(zs))[0]
         best = int(p.argmax())
         return self.classes[best], float(p[best])
 
@@ -347,11 +361,35 @@ class Session:
         """
         n_cls = max(1, len(self.classes))
         p = self.knn.probabilities(n_cls, exclude_self=True)
+        zs = self._zero_shot()
+        if zs is not None:
+            p = zeroshot.blend(p, zs, self.knn.n_labeled, self._zs_weight(zs))
         pred = p.argmax(axis=1).astype(np.int32)
         conf = p.max(axis=1)
-        if self.knn.n_labeled == 0:
+        if self.knn.n_labeled == 0 and zs is None:
             pred[:] = -1
         return pred, conf
+
+    # ------------------------------------------------------------- zero-shot
+    def set_zero_shot(self, zs_prior: np.ndarray | None) -> None:
+        """Class probabilities before any label (:mod:`aldesk.core.query.zeroshot`), one column per class, or None.
+
+        They order the first candidates (an item most like each class without a label) and are blended into
+        every prediction with a weight that shrinks as labels arrive. A class added later has no column: the
+        prior is then ignored (the k-NN alone predicts), never mis-assigned.
+        """
+        if zs_prior is not None and zs_prior.shape[0] != self.n:
+            raise ValueError(f"the zero-shot prior has {zs_prior.shape[0]} rows for {self.n} items")
+        self.zero_shot = None if zs_prior is None else np.asarray(zs_prior, dtype=np.float32)
+        self._ranking = None
+
+    def _zs_weight(self, zs: np.ndarray) -> float:
+        labeled = self.knn.labeled
+        return zeroshot.prior_weight(zs[labeled], self.knn.label[labeled])
+
+    def _zero_shot(self) -> np.ndarray | None:
+        zs = self.zero_shot
+        return zs if zs is not None and zs.shape[1] == len(self.classes) and len(self.classes) > 1 else None
 
     # --------------------------------------------------------------- actions
     def _commit(self, action: Action) -> Action:
