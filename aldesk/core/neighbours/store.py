@@ -117,6 +117,11 @@ def knn_graph_cached(
         graph = builder.knn_graph(sub, k, progress=progress, cancel=cancel)
         if key:  # a read-only cache only costs a recompute next time
             _save_pair((root or default_root()) / key, "", graph[0], graph[1])
+    return _expand(graph, idx, n)
+
+
+def _expand(graph: tuple[np.ndarray, np.ndarray], idx: np.ndarray, n: int) -> DensityGraph:
+    """A compact graph over the eligible items ``idx`` as a DensityGraph in item numbering (n items)."""
     g_idx, g_sim = graph
     density = np.zeros(n, dtype=np.float32)
     density[idx] = g_sim.mean(axis=1)
@@ -127,6 +132,40 @@ def knn_graph_cached(
     indices[idx] = idx[g_idx]
     sims[idx] = g_sim
     return DensityGraph(density, indices, sims)
+
+
+def grow_graph_cached(
+    vectors: np.ndarray,
+    eligible: np.ndarray,
+    n_old: int,
+    old_key: str | None,
+    new_key: str | None,
+    *,
+    k: int = builder.DENSITY_K,
+    root: Path | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> DensityGraph:
+    """The graph of all items after new ones were appended (items n_old.. are new), grown from the graph
+    stored under ``old_key`` (:mod:`.grow`) and stored under ``new_key`` (the same key scheme, :func:`graph_key`
+    over the grown item list). Without a usable old graph it is built as :func:`knn_graph_cached` would.
+    """
+    from aldesk.core.neighbours.grow import grow_knn_graph
+
+    n = vectors.shape[0]
+    idx = np.flatnonzero(eligible)
+    n_old_elig = int(np.count_nonzero(eligible[:n_old]))
+    old = load_graph(old_key, root) if old_key else None
+    usable = old is not None and old[0].shape[0] == n_old_elig and n_old_elig > old[0].shape[1]
+    if not usable:
+        return knn_graph_cached(vectors, eligible, new_key, k=k, root=root, progress=progress, cancel=cancel)
+    assert old is not None
+    old_rows, new_rows = idx[:n_old_elig], idx[n_old_elig:]
+    X_old = vectors[:n_old] if old_rows.size == n_old else vectors[old_rows]
+    graph = grow_knn_graph(X_old, old[0], old[1], vectors[new_rows], progress=progress, cancel=cancel)
+    if new_key:
+        _save_pair((root or default_root()) / new_key, "", graph[0], graph[1])
+    return _expand(graph, idx, n)
 
 
 def knn_density_cached(vectors: np.ndarray, eligible: np.ndarray, key: str | None, **kwargs) -> np.ndarray:
