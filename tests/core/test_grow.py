@@ -9,7 +9,8 @@ from aldesk.core import synthetic
 from aldesk.core.maps.projection import pca_2d, place_new
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder, store
-from aldesk.core.neighbours.grow import PoolState, grow_knn_graph, recall, take_in
+from aldesk.core.neighbours.grow import grow_knn_graph, recall
+from aldesk.core.neighbours.pool import PoolState, take_in
 
 
 def _sets_equal(a: np.ndarray, b: np.ndarray) -> bool:
@@ -170,3 +171,19 @@ def test_take_in_grows_every_part_in_one_call(tmp_path):
             fresh.add(i, int(y[i]))
         np.testing.assert_allclose(knn.probabilities(4), fresh.probabilities(4), atol=1e-6)
     assert store.load_graph(key_new, tmp_path) is not None
+
+
+def test_probe_growth_is_close_to_exact_and_its_similarities_are_true():
+    """The approximate growth (above EXACT_DENSITY_MAX_N items) on clustered data: recall of the new rows and of
+    the old rows' new entries against the exact growth; every stored similarity is the real dot product."""
+    X, _ = synthetic.clustered(8000, 32, 20, seed=9)
+    n_old = 7000
+    idx0, sim0 = builder.knn_graph(X[:n_old], 10, method="exact")
+    exact, _ = grow_knn_graph(X[:n_old], idx0, sim0, X[n_old:], method="exact")
+    probe, psims = grow_knn_graph(X[:n_old], idx0, sim0, X[n_old:], method="probe")
+    r_new = recall(probe[n_old:], exact[n_old:])
+    r_all = recall(probe, exact)
+    assert r_new >= 0.9 and r_all >= 0.95, (r_new, r_all)
+    np.testing.assert_allclose(psims, np.einsum("ij,ikj->ik", X, X[probe]), atol=1e-5)
+    assert (probe != np.arange(8000)[:, None]).all()  # nobody is its own neighbour
+    assert (probe[:n_old] >= n_old).any()  # old rows took new items in

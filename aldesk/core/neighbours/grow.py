@@ -1,10 +1,14 @@
 """New items join the whole-pool k-NN graph without a rebuild from scratch.
 
-A rebuild of N + M items costs (N + M)^2 d (exact) or pynndescent's JIT and build; taking in M new items costs
-M (N + M) d: each new item's neighbours are computed exactly against the whole pool, and the same blocks of
-similarities tell which OLD rows a new item enters (its similarity beats the row's weakest neighbour), so those rows
-are merged with their new candidates, never recomputed. An exact old graph stays exact (tests compare it with a
-rebuild); an approximate one (pynndescent) stays as good as it was in its old rows, with exact new rows.
+A rebuild of N + M items costs (N + M)^2 d (exact) or pynndescent's JIT and build. Taking in M new items:
+
+- ``exact`` (the builder's choice up to ``EXACT_DENSITY_MAX_N`` items): each new item's neighbours computed against
+  the whole pool, M (N + M) d; the same blocks of similarities tell which OLD rows a new item enters (it beats the
+  row's weakest neighbour), and only those rows are merged with their new candidates. An exact graph stays exact.
+- ``probe`` (above it, where the old graph is pynndescent's and approximate anyway): the pool is split into
+  ~sqrt(N) cells around random items (one assignment pass, N sqrt(N) d), and each new item is compared only with
+  the items of its ``n_probe`` nearest cells: about M N n_probe / sqrt(N) d, tens of times less than exact at
+  100k. Old rows are updated from the same blocks. Recall against an exact graph: benchmarks/grow.py.
 
 Rows are in "compact" numbering (eligible items only, old ones first, then the new ones), the numbering
 :func:`aldesk.core.neighbours.builder.knn_graph` and the store use.
@@ -12,21 +16,14 @@ Rows are in "compact" numbering (eligible items only, old ones first, then the n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from aldesk.core.neighbours.builder import _top_k_rows
+from aldesk.core.neighbours.builder import EXACT_DENSITY_MAX_N, _top_k_rows
 from aldesk.core.progress import CancelFn, ProgressFn, check
-
-if TYPE_CHECKING:
-    from aldesk.core.model.knn import IncrementalKNN
-    from aldesk.core.neighbours.store import DensityGraph
 
 # New rows per block: the block of similarities is CHUNK x (N + M) float32 (1024 x 110k = 450 MB at most).
 CHUNK = 1024
+N_PROBE = 12
 
 
 def grow_knn_graph(
@@ -35,12 +32,16 @@ def grow_knn_graph(
     sims_old: np.ndarray,
     X_new: np.ndarray,
     *,
+    method: str = "auto",
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     chunk: int = CHUNK,
+    n_probe: int = N_PROBE,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k-NN graph of ``[X_old; X_new]`` from the graph (idx_old, sims_old) of ``X_old``: (indices int64,
-    similarities float32), each (N + M, k). ``k`` is the old graph's; the new rows are exact top-k.
+    similarities float32), each (N + M, k), k the old graph's. ``method``: "exact", "probe" or "auto" (exact up to
+    EXACT_DENSITY_MAX_N items in all, as the builder decides).
     """
     n_old, k = idx_old.shape
     m = X_new.shape[0]
@@ -49,15 +50,72 @@ def grow_knn_graph(
         return idx_old.astype(np.int64, copy=False), sims_old.astype(np.float32, copy=False)
     if n_old != X_old.shape[0]:
         raise ValueError("the old graph must have one row per old vector")
+    X_all = np.concatenate([X_old, X_new]) if n_old else np.asarray(X_new)
+    return grow_joined(
+        X_all,
+        idx_old,
+        sims_old,
+        method=method,
+        progress=progress,
+        cancel=cancel,
+        chunk=chunk,
+        n_probe=n_probe,
+        seed=seed,
+    )
+
+
+def grow_joined(
+    X_all: np.ndarray,
+    idx_old: np.ndarray,
+    sims_old: np.ndarray,
+    *,
+    method: str = "auto",
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    chunk: int = CHUNK,
+    n_probe: int = N_PROBE,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`grow_knn_graph` with the vectors already joined (old rows first): no copy of the pool."""
+    n_old, k = idx_old.shape
+    n = X_all.shape[0]
+    if n == n_old:
+        return idx_old.astype(np.int64, copy=False), sims_old.astype(np.float32, copy=False)
     if k > n - 1:
         raise ValueError("the old graph has more neighbours per row than the grown pool allows")
-    X_all = np.concatenate([X_old, X_new]) if n_old else X_new
+    if method == "auto":
+        method = "exact" if n <= EXACT_DENSITY_MAX_N else "probe"
+    if method not in ("exact", "probe"):
+        raise ValueError(f"unknown growth method {method!r}")
     worst_old = sims_old.min(axis=1) if n_old else np.zeros(0, np.float32)
+    if method == "exact":
+        new_idx, new_sims, cand = _new_rows_exact(X_all, n_old, k, worst_old, chunk, progress, cancel)
+    else:
+        new_idx, new_sims, cand = _new_rows_probe(X_all, n_old, k, worst_old, n_probe, seed, progress, cancel)
+    idx = np.concatenate([idx_old.astype(np.int64, copy=False), new_idx])
+    sims = np.concatenate([sims_old.astype(np.float32, copy=False), new_sims])
+    if cand[0]:
+        _merge_old_rows(idx, sims, np.concatenate(cand[0]), np.concatenate(cand[1]), np.concatenate(cand[2]))
+    return idx, sims
+
+
+Candidates = tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]  # old row, new item, similarity
+
+
+def _new_rows_exact(
+    X_all: np.ndarray,
+    n_old: int,
+    k: int,
+    worst_old: np.ndarray,
+    chunk: int,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> tuple[np.ndarray, np.ndarray, Candidates]:
+    n = X_all.shape[0]
+    m = n - n_old
     new_idx = np.empty((m, k), dtype=np.int64)
     new_sims = np.empty((m, k), dtype=np.float32)
-    cand_rows: list[np.ndarray] = []  # old row, new item (pool numbering), similarity: a new item enters the row
-    cand_cols: list[np.ndarray] = []
-    cand_sims: list[np.ndarray] = []
+    cand: Candidates = ([], [], [])
     for start in range(0, m, chunk):
         check(cancel)
         stop = min(m, start + chunk)
@@ -69,34 +127,112 @@ def grow_knn_graph(
         new_sims[start:stop] = np.take_along_axis(S, top, axis=1)
         if n_old:
             a, i = np.nonzero(S[:, :n_old] > worst_old)  # new item a beats old row i's weakest neighbour
-            cand_rows.append(i)
-            cand_cols.append(n_old + start + a)
-            cand_sims.append(S[a, i])
+            cand[0].append(i)
+            cand[1].append(n_old + start + a)
+            cand[2].append(S[a, i])
         if progress is not None:
             progress(stop / m, f"Neighbours: {stop:,} / {m:,} new items")
-    idx = np.concatenate([idx_old.astype(np.int64, copy=False), new_idx])
-    sims = np.concatenate([sims_old.astype(np.float32, copy=False), new_sims])
-    if cand_rows:
-        _merge_old_rows(idx, sims, np.concatenate(cand_rows), np.concatenate(cand_cols), np.concatenate(cand_sims))
-    return idx, sims
+    return new_idx, new_sims, cand
+
+
+def _new_rows_probe(
+    X_all: np.ndarray,
+    n_old: int,
+    k: int,
+    worst_old: np.ndarray,
+    n_probe: int,
+    seed: int,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> tuple[np.ndarray, np.ndarray, Candidates]:
+    n = X_all.shape[0]
+    m = n - n_old
+    n_cells = max(1, int(np.sqrt(n)))
+    n_probe = min(n_probe, n_cells)
+    centres = X_all[np.random.default_rng(seed).choice(n, n_cells, replace=False)]
+    cell = np.empty(n, dtype=np.int64)
+    for start in range(0, n, 16 * CHUNK):  # every item to its most similar centre
+        check(cancel)
+        cell[start : start + 16 * CHUNK] = np.argmax(X_all[start : start + 16 * CHUNK] @ centres.T, axis=1)
+    order = np.argsort(cell, kind="stable")
+    bounds = np.searchsorted(cell[order], np.arange(n_cells + 1))
+    probe = np.argpartition(-(X_all[n_old:] @ centres.T), n_probe - 1, axis=1)[:, :n_probe]
+    # (new item, cell) pairs grouped by cell
+    who = np.repeat(np.arange(m), n_probe)
+    where = probe.ravel()
+    by_cell = np.argsort(where, kind="stable")
+    who, where = who[by_cell], where[by_cell]
+    pb = np.searchsorted(where, np.arange(n_cells + 1))
+    best_idx = np.full((m, k), -1, dtype=np.int64)
+    best_sim = np.full((m, k), -np.inf, dtype=np.float32)
+    cand: Candidates = ([], [], [])
+    for c in range(n_cells):
+        if c % 32 == 0:
+            check(cancel)
+            if progress is not None:
+                progress(c / n_cells, f"Neighbours: cell {c:,} / {n_cells:,}")
+        asking = who[pb[c] : pb[c + 1]]  # new items probing this cell
+        members = order[bounds[c] : bounds[c + 1]]  # the cell's items, old and new
+        if asking.size == 0 or members.size == 0:
+            continue
+        S = X_all[n_old + asking] @ X_all[members].T
+        S[members[None, :] == (n_old + asking)[:, None]] = -np.inf  # not its own neighbour
+        kk = min(k, members.size)
+        top = (
+            np.argpartition(-S, kk - 1, axis=1)[:, :kk]
+            if kk < members.size
+            else np.broadcast_to(np.arange(members.size), S.shape)
+        )
+        both_idx = np.concatenate([best_idx[asking], members[top]], axis=1)
+        both_sim = np.concatenate([best_sim[asking], np.take_along_axis(S, top, axis=1)], axis=1)
+        keep = np.argpartition(-both_sim, k - 1, axis=1)[:, :k]
+        best_idx[asking] = np.take_along_axis(both_idx, keep, axis=1)
+        best_sim[asking] = np.take_along_axis(both_sim, keep, axis=1)
+        old = members < n_old
+        if old.any():
+            olds = members[old]
+            s_old = S[:, old]
+            if asking.size > k:  # at most k candidates per old row from one cell: an approximate old graph's
+                top = np.argpartition(-s_old, k - 1, axis=0)[:k]  # weak rows would take thousands
+                s_top = np.take_along_axis(s_old, top, axis=0)
+                j, i = np.nonzero(s_top > worst_old[olds])
+                a = top[j, i]
+            else:
+                a, i = np.nonzero(s_old > worst_old[olds])
+            cand[0].append(olds[i])
+            cand[1].append(n_old + asking[a])
+            cand[2].append(s_old[a, i])
+    # a new item whose probed cells held fewer than k others keeps empty slots: point them at itself, -inf
+    empty = best_idx < 0
+    if empty.any():
+        best_idx[empty] = (n_old + np.nonzero(empty)[0]).astype(np.int64)
+    return best_idx, best_sim, cand
 
 
 def _merge_old_rows(idx: np.ndarray, sims: np.ndarray, r: np.ndarray, c: np.ndarray, s: np.ndarray) -> None:
-    """Merge candidate neighbours (row r, item c, similarity s) into the rows' top-k, in place."""
+    """Merge candidate neighbours (row r, item c, similarity s) into the rows' top-k, in place.
+
+    Each row keeps at most its k best candidates (one sort of the candidates), then old slots and those candidates
+    meet in a dense (rows, 2k) block: no sort over every old slot of every affected row.
+    """
     if r.size == 0:
         return
     k = idx.shape[1]
-    rows = np.unique(r)
-    # The affected rows' current k slots plus their candidates, then the k best of each row.
-    all_r = np.concatenate([np.repeat(rows, k), r])
-    all_c = np.concatenate([idx[rows].ravel(), c])
-    all_s = np.concatenate([sims[rows].ravel(), s])
-    order = np.lexsort((-all_s, all_r))
-    all_r, all_c, all_s = all_r[order], all_c[order], all_s[order]
-    starts = np.searchsorted(all_r, rows)
-    pick = starts[:, None] + np.arange(k)  # each row has its k old slots, so >= k entries
-    idx[rows] = all_c[pick]
-    sims[rows] = all_s[pick]
+    order = np.lexsort((-s, r))
+    r, c, s = r[order], c[order], s[order]
+    rows, starts, counts = np.unique(r, return_index=True, return_counts=True)
+    rank = np.arange(r.size) - np.repeat(starts, counts)
+    keep = rank < k
+    pos = np.repeat(np.arange(rows.size), counts)[keep]
+    cand_c = np.zeros((rows.size, k), dtype=np.int64)
+    cand_s = np.full((rows.size, k), -np.inf, dtype=np.float32)
+    cand_c[pos, rank[keep]] = c[keep]
+    cand_s[pos, rank[keep]] = s[keep]
+    both_c = np.concatenate([idx[rows], cand_c], axis=1)
+    both_s = np.concatenate([sims[rows], cand_s], axis=1)
+    top = np.argpartition(-both_s, k - 1, axis=1)[:, :k]
+    idx[rows] = np.take_along_axis(both_c, top, axis=1)
+    sims[rows] = np.take_along_axis(both_s, top, axis=1)
 
 
 def recall(idx: np.ndarray, reference: np.ndarray) -> float:
@@ -109,71 +245,3 @@ def recall(idx: np.ndarray, reference: np.ndarray) -> float:
     # membership of every reference slot in the row: n x k x k booleans, small for k ~ 10
     hits = int((idx[:, :, None] == reference[:, None, :]).any(axis=1).sum())
     return hits / (n * k)
-
-
-# ------------------------------------------------------- the one place a rescan calls
-@dataclass
-class PoolState:
-    """What a project keeps per item that new items must join: which items take part, the whole-pool graph (item
-    numbering), the k-NN classifier's state and the map's 2-D layout. Any of the last three may be None (not
-    built yet: nothing to grow, it will be built whole when needed)."""
-
-    eligible: np.ndarray
-    graph: DensityGraph | None = None
-    knn: IncrementalKNN | None = None
-    layout: np.ndarray | None = None
-
-
-def take_in(
-    state: PoolState,
-    old_vectors: np.ndarray,
-    new_vectors: np.ndarray,
-    *,
-    new_eligible: np.ndarray | None = None,
-    old_key: str | None = None,
-    new_key: str | None = None,
-    root: Path | None = None,
-    progress: ProgressFn | None = None,
-    cancel: CancelFn | None = None,
-) -> PoolState:
-    """The state after ``new_vectors`` (M, d) were appended to ``old_vectors`` (N, d), without a rebuild.
-
-    The graph grows from the stored one under ``old_key`` when given (else from ``state.graph``) and is stored under
-    ``new_key`` (store.graph_key over the grown item list); the k-NN computes only the new rows (it keeps its
-    labels); the layout places the new items among their graph neighbours. ``state.knn`` is changed in place (it
-    holds N x k arrays that a copy would double) and is also the returned one.
-    """
-    from aldesk.core.maps.projection import place_new
-    from aldesk.core.neighbours import store
-
-    n, m = old_vectors.shape[0], new_vectors.shape[0]
-    vectors = np.concatenate([old_vectors, new_vectors])
-    new_ok = np.ones(m, bool) if new_eligible is None else np.asarray(new_eligible, bool)
-    eligible = np.concatenate([np.asarray(state.eligible, bool), new_ok])
-    graph = None
-    if state.graph is not None or old_key:
-        if old_key is None and state.graph is not None:  # grow from memory: its compact form
-            rows = np.flatnonzero(state.eligible)
-            pos = np.full(n, -1, np.int64)
-            pos[rows] = np.arange(rows.size)
-            compact = (pos[state.graph.indices[rows]], state.graph.similarities[rows])
-            g = grow_knn_graph(vectors[rows], *compact, vectors[n:][new_ok], progress=progress, cancel=cancel)
-            idx = np.flatnonzero(eligible)
-            graph = store._expand(g, idx, n + m)
-            if new_key:
-                store._save_pair((root or store.default_root()) / new_key, "", g[0], g[1])
-        else:
-            k = state.graph.indices.shape[1] if state.graph is not None else store.builder.DENSITY_K
-            graph = store.grow_graph_cached(
-                vectors, eligible, n, old_key, new_key, k=k, root=root, progress=progress, cancel=cancel
-            )
-    knn = state.knn
-    if knn is not None:
-        knn.grow(vectors)
-    layout = state.layout
-    if layout is not None:
-        if graph is not None:
-            layout = place_new(layout, graph.indices[n:], graph.similarities[n:])
-        else:
-            layout = np.concatenate([layout, np.repeat(np.median(layout, axis=0)[None], m, axis=0)])
-    return PoolState(eligible, graph, knn, layout)

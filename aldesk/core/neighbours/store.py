@@ -150,7 +150,7 @@ def grow_graph_cached(
     stored under ``old_key`` (:mod:`.grow`) and stored under ``new_key`` (the same key scheme, :func:`graph_key`
     over the grown item list). Without a usable old graph it is built as :func:`knn_graph_cached` would.
     """
-    from aldesk.core.neighbours.grow import grow_knn_graph
+    from aldesk.core.neighbours.grow import grow_joined
 
     n = vectors.shape[0]
     idx = np.flatnonzero(eligible)
@@ -160,9 +160,8 @@ def grow_graph_cached(
     if not usable:
         return knn_graph_cached(vectors, eligible, new_key, k=k, root=root, progress=progress, cancel=cancel)
     assert old is not None
-    old_rows, new_rows = idx[:n_old_elig], idx[n_old_elig:]
-    X_old = vectors[:n_old] if old_rows.size == n_old else vectors[old_rows]
-    graph = grow_knn_graph(X_old, old[0], old[1], vectors[new_rows], progress=progress, cancel=cancel)
+    joined = vectors if idx.size == n else vectors[idx]  # all eligible (the usual case): no copy
+    graph = grow_joined(joined, old[0], old[1], progress=progress, cancel=cancel)
     if new_key:
         _save_pair((root or default_root()) / new_key, "", graph[0], graph[1])
     return _expand(graph, idx, n)
