@@ -92,6 +92,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--page", type=positive_int, default=20, help="items per grid page with --effort (default 20)"
     )
+    p.add_argument(
+        "--grid-singles",
+        type=positive_int,
+        default=10,
+        help="with --effort grid: strategy picks between two grid pages (default 10)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
 
@@ -227,6 +233,7 @@ def _variant(
                 X,
                 labels,
                 page=args.page,
+                singles=args.grid_singles,
                 strategies=strategies,
                 folds=args.folds,
                 budget=args.budget,

@@ -88,7 +88,8 @@ def run_drift_fold(
             acc[step:] = acc[step - 1] if step else 0.0
             break
         pick = -1
-        if notice and step >= drift_at and graph is not None and not _audit_step(strategy, step):
+        hint = notice and step >= drift_at and not _audit_step(strategy, step)
+        if hint and graph is not None and density is not None:
             groups = novelty.new_groups(
                 knn.max_similarity()[:n_pool], density, graph[0], new_rows, knn.labeled
             )

@@ -137,6 +137,7 @@ def simulate_effort(
     folds: int = DEFAULT_FOLDS,
     budget: int = 300,
     page: int = PAGE,
+    singles: int = SINGLES,
     k: int = 10,
     seed: int = 0,
     dataset: str = "",
@@ -180,6 +181,7 @@ def simulate_effort(
                 names.size,
                 srng,
                 page=page,
+                singles=singles,
                 cancel=cancel,
                 seed=seed * 1000 + f,
             )
@@ -197,7 +199,7 @@ def simulate_effort(
         "folds": folds,
         "budget_actions": budget,
         "page": page,
-        "singles_between_pages": SINGLES,
+        "singles_between_pages": singles,
         "full_accuracy": full_acc,
         "strategies": {},
     }

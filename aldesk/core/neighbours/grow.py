@@ -45,7 +45,6 @@ def grow_knn_graph(
     """
     n_old, k = idx_old.shape
     m = X_new.shape[0]
-    n = n_old + m
     if m == 0:
         return idx_old.astype(np.int64, copy=False), sims_old.astype(np.float32, copy=False)
     if n_old != X_old.shape[0]:
