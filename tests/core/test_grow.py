@@ -176,7 +176,7 @@ def test_take_in_grows_every_part_in_one_call(tmp_path):
 def test_probe_growth_is_close_to_exact_and_its_similarities_are_true():
     """The approximate growth (above EXACT_DENSITY_MAX_N items) on clustered data: recall of the new rows and of
     the old rows' new entries against the exact growth; every stored similarity is the real dot product."""
-    X, _ = synthetic.clustered(8000, 32, 20, seed=9)
+    X, _ = synthetic.clustered(8000, 96, 20, seed=9)  # 96-d: cells chosen in the 64-d sketch
     n_old = 7000
     idx0, sim0 = builder.knn_graph(X[:n_old], 10, method="exact")
     exact, _ = grow_knn_graph(X[:n_old], idx0, sim0, X[n_old:], method="exact")

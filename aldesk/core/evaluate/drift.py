@@ -231,14 +231,14 @@ def print_drift_table(out: dict) -> None:
     print(
         f"{'strategy':<22} {'acc before':>10} "
         + " ".join(f"{h:>16}" for h in heads)
-        + f" {'back within 2 pts':>18}"
+        + f" {'back within 2 pts':>18} {'acc at end':>10}"
     )
     for name, s in out["strategies"].items():
         cells = [_cell(s["first_label_after"][c], out["folds"]) for c in out["drift"]]
         print(
             f"{name:<22} {s['accuracy_before']:10.3f} "
             + " ".join(f"{c:>16}" for c in cells)
-            + f" {_cell(s['recovered_after'], out['folds']):>18}"
+            + f" {_cell(s['recovered_after'], out['folds']):>18} {s['accuracy'][-1]:10.3f}"
         )
 
 
