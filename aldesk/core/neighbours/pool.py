@@ -67,9 +67,9 @@ def take_in(
             idx = np.flatnonzero(eligible)
             joined = vectors if idx.size == n + m else vectors[idx]  # all eligible (the usual case): no copy
             g = grow_joined(joined, *compact, progress=progress, cancel=cancel)
-            graph = store._expand(g, idx, n + m)
+            graph = store.expand_compact(g, idx, n + m)
             if new_key:
-                store._save_pair((root or store.default_root()) / new_key, "", g[0], g[1])
+                store.save_graph(new_key, g[0], g[1], root)
         else:
             k = state.graph.indices.shape[1] if state.graph is not None else store.builder.DENSITY_K
             graph = store.grow_graph_cached(

@@ -73,6 +73,11 @@ def _load_pair(base: Path, kind: str, n: int | None = None) -> tuple[np.ndarray,
     return idx, sims
 
 
+def save_graph(key: str, idx: np.ndarray, sims: np.ndarray, root: Path | None = None) -> bool:
+    """Store a compact graph under ``key``; False when the cache cannot be written (a recompute next time)."""
+    return _save_pair((root or default_root()) / key, "", idx, sims)
+
+
 def load_graph(key: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The stored graph for ``key``, or None when there is none (or it is unreadable)."""
     return _load_pair((root or default_root()) / key, "")
@@ -117,10 +122,10 @@ def knn_graph_cached(
         graph = builder.knn_graph(sub, k, progress=progress, cancel=cancel)
         if key:  # a read-only cache only costs a recompute next time
             _save_pair((root or default_root()) / key, "", graph[0], graph[1])
-    return _expand(graph, idx, n)
+    return expand_compact(graph, idx, n)
 
 
-def _expand(graph: tuple[np.ndarray, np.ndarray], idx: np.ndarray, n: int) -> DensityGraph:
+def expand_compact(graph: tuple[np.ndarray, np.ndarray], idx: np.ndarray, n: int) -> DensityGraph:
     """A compact graph over the eligible items ``idx`` as a DensityGraph in item numbering (n items)."""
     g_idx, g_sim = graph
     density = np.zeros(n, dtype=np.float32)
@@ -164,7 +169,7 @@ def grow_graph_cached(
     graph = grow_joined(joined, old[0], old[1], progress=progress, cancel=cancel)
     if new_key:
         _save_pair((root or default_root()) / new_key, "", graph[0], graph[1])
-    return _expand(graph, idx, n)
+    return expand_compact(graph, idx, n)
 
 
 def knn_density_cached(vectors: np.ndarray, eligible: np.ndarray, key: str | None, **kwargs) -> np.ndarray:
