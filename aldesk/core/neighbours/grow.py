@@ -179,14 +179,9 @@ def _new_rows_probe(
             continue
         S = X_all[n_old + asking] @ X_all[members].T
         S[members[None, :] == (n_old + asking)[:, None]] = -np.inf  # not its own neighbour
-        kk = min(k, members.size)
-        top = (
-            np.argpartition(-S, kk - 1, axis=1)[:, :kk]
-            if kk < members.size
-            else np.broadcast_to(np.arange(members.size), S.shape)
-        )
-        both_idx = np.concatenate([best_idx[asking], members[top]], axis=1)
-        both_sim = np.concatenate([best_sim[asking], np.take_along_axis(S, top, axis=1)], axis=1)
+        # one partition per row over (its best so far, this cell's items)
+        both_sim = np.concatenate([best_sim[asking], S], axis=1)
+        both_idx = np.concatenate([best_idx[asking], np.broadcast_to(members, S.shape)], axis=1)
         keep = np.argpartition(-both_sim, k - 1, axis=1)[:, :k]
         best_idx[asking] = np.take_along_axis(both_idx, keep, axis=1)
         best_sim[asking] = np.take_along_axis(both_sim, keep, axis=1)
@@ -194,13 +189,16 @@ def _new_rows_probe(
         if old.any():
             olds = members[old]
             s_old = S[:, old]
-            if asking.size > k:  # at most k candidates per old row from one cell: an approximate old graph's
-                top = np.argpartition(-s_old, k - 1, axis=0)[:k]  # weak rows would take thousands
-                s_top = np.take_along_axis(s_old, top, axis=0)
-                j, i = np.nonzero(s_top > worst_old[olds])
-                a = top[j, i]
-            else:
-                a, i = np.nonzero(s_old > worst_old[olds])
+            hit = s_old > worst_old[olds]  # new item beats the old row's weakest neighbour
+            heavy = np.flatnonzero(hit.sum(axis=0) > k)
+            if heavy.size:  # at most k candidates per old row from one cell: an approximate old graph's weak
+                # rows would take thousands; only those columns are partitioned (rows contiguous after .T)
+                sub = np.ascontiguousarray(s_old[:, heavy].T)
+                top = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+                hit[:, heavy] = False
+                hit[top.T, heavy[None, :]] = True
+                hit[:, heavy] &= s_old[:, heavy] > worst_old[olds[heavy]]
+            a, i = np.nonzero(hit)
             cand[0].append(olds[i])
             cand[1].append(n_old + asking[a])
             cand[2].append(s_old[a, i])
