@@ -151,7 +151,9 @@ def place_new(
     tot = w.sum(axis=1)
     for _ in range(iterations if (valid & ~is_old).any() else 0):
         Y[n:] = np.where(
-            (tot > 0)[:, None], (w[:, :, None] * Y[safe]).sum(axis=1) / np.where(tot > 0, tot, 1.0)[:, None], Y[n:]
+            (tot > 0)[:, None],
+            (w[:, :, None] * Y[safe]).sum(axis=1) / np.where(tot > 0, tot, 1.0)[:, None],
+            Y[n:],
         )
     # a small spread, so that items with the same neighbours do not hide each other
     spread = 0.01 * (float(np.percentile(np.abs(Y_old), 99)) if n else 1.0)
