@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aldesk.cli.args import check_output, int_at_least, path_arg, positive_int
 from aldesk.cli.embed_cmds import card_arg
 from aldesk.core.progress import UserError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PLOT_SUFFIXES = (
     ".png",
@@ -83,6 +87,35 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also evaluate the stopping signal on the first strategy: where it fires vs where the curve reaches "
         "95 / 98 %% of its final accuracy (in the table and the JSON)",
     )
+    p.add_argument(
+        "--drift",
+        default=None,
+        metavar="CLASS[,CLASS]",
+        help="hold these classes out of the pool until --drift-at labels, then add them; reports labels until "
+        "each is first labeled and until accuracy recovers (the default strategy, with the new-group hint, random)",
+    )
+    p.add_argument(
+        "--drift-at",
+        type=positive_int,
+        default=100,
+        help="labels before the --drift classes arrive (default 100)",
+    )
+    p.add_argument(
+        "--effort",
+        choices=["grid"],
+        default=None,
+        help="'grid': count expert actions (a grid page of predicted-as-X items costs one key plus one per "
+        "correction) and compare the strategy with and without the grid; --budget is then in actions",
+    )
+    p.add_argument(
+        "--page", type=positive_int, default=20, help="items per grid page with --effort (default 20)"
+    )
+    p.add_argument(
+        "--grid-singles",
+        type=positive_int,
+        default=10,
+        help="with --effort grid: strategy picks between two grid pages (default 10)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
 
@@ -121,6 +154,17 @@ def run(args: argparse.Namespace) -> int:
             parse_strategy(s)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+    if args.drift is not None and args.effort is not None:
+        raise UserError("--drift and --effort are separate protocols: run them one at a time.")
+    if (args.drift is not None or args.effort is not None) and args.plot is not None:
+        raise UserError(
+            "--plot draws the plain learning curves; with --drift or --effort use --out for the JSON."
+        )
+    drift = [c.strip() for c in args.drift.split(",") if c.strip()] if args.drift is not None else None
+    if drift is not None and not drift:
+        raise UserError(f"--drift {args.drift!r} names no class (e.g. --drift bag,trouser).")
+    if drift is not None and args.drift_at >= args.budget:
+        raise UserError(f"--drift-at {args.drift_at} must be below --budget {args.budget}.")
     ds = load_source(args.data, text_column=args.text_column, label_column=args.label_column)
     if not ds.has_known_labels:
         raise UserError(
@@ -150,6 +194,11 @@ def run(args: argparse.Namespace) -> int:
             _progress(args.quiet),
             _write_json,
         )
+    variant = _variant(args, drift, res.vectors[ok], labels, strategies)
+    if variant is not None:
+        if args.out:
+            _write_json(variant, args.out)
+        return 0
     try:
         result = simulate(
             res.vectors[ok],
@@ -192,6 +241,56 @@ def run(args: argparse.Namespace) -> int:
                 f"Cannot write the plot {args.plot}: {exc.strerror or exc}; the table above has the results."
             ) from None
     return 0
+
+
+def _variant(
+    args: argparse.Namespace, drift: list[str] | None, X: np.ndarray, labels: list, strategies: list[str]
+) -> dict | None:
+    """Run --drift or --effort when asked (their own modules), print the table; None for the plain protocol."""
+    from aldesk.core.labeling.session import DEFAULT_K
+
+    k = DEFAULT_K if args.k is None else args.k
+    report = _progress(args.quiet)
+    try:
+        if drift is not None:
+            from aldesk.core.evaluate.drift import print_drift_table, simulate_drift
+
+            out = simulate_drift(
+                X,
+                labels,
+                drift_classes=drift,
+                drift_at=args.drift_at,
+                strategies=strategies,
+                folds=args.folds,
+                budget=args.budget,
+                k=k,
+                seed=args.seed,
+                dataset=str(args.data),
+                progress=report,
+            )
+            print_drift_table(out)
+            return out
+        if args.effort == "grid":
+            from aldesk.core.evaluate.effort import print_effort_table, simulate_effort
+
+            out = simulate_effort(
+                X,
+                labels,
+                page=args.page,
+                singles=args.grid_singles,
+                strategies=strategies,
+                folds=args.folds,
+                budget=args.budget,
+                k=k,
+                seed=args.seed,
+                dataset=str(args.data),
+                progress=report,
+            )
+            print_effort_table(out)
+            return out
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return None
 
 
 def _write_json(out: dict, path: Path) -> None:

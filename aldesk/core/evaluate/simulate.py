@@ -127,26 +127,41 @@ def run_fold(
         if cand.size == 0:
             acc[step:] = acc[step - 1] if step else 0.0
             break
-        active = strategy.active(knn.n_labeled)  # a cold start's first strategy, then the strategy itself
-        if active.is_random or (strategy.every and (step + 1) % strategy.every == 0):
-            pick = cand[rng.integers(cand.size)]
-        elif active.picker is not None:
-            probs = knn.probabilities(n_classes, cand) if active.picker == "info-density" else None
-            pick = cand[
-                int(np.argmax(registry.picker_scores(active.picker, ctx, knn, n_classes, cand, probs)))
-            ]
-        else:
-            probs = knn.probabilities(n_classes, cand) if active.measure else None
-            dens = density[cand] if density is not None else None
-            ms = knn.max_similarity(cand) if active.diversity else None
-            meas = registry.measure_values(active, knn, n_classes, cand, probs, graph)
-            idx, _ = registry.select(active, 1, rng, probs, dens, ms, measure=meas)
-            pick = cand[idx[0]]
+        pick = pick_one(strategy, step, knn, n_classes, cand, ctx, rng, density, graph)
         available[pick] = False
         knn.add(pick, int(ys[pick]))
         p = knn.probabilities(n_classes, test_rows)
         acc[step] = float((p.argmax(axis=1) == ys[test_rows]).mean())
     return acc
+
+
+def pick_one(
+    strategy: registry.Strategy,
+    step: int,
+    knn: IncrementalKNN,
+    n_classes: int,
+    cand: np.ndarray,
+    ctx: PoolContext,
+    rng: np.random.Generator,
+    density: np.ndarray | None,
+    graph: tuple[np.ndarray, np.ndarray] | None,
+) -> int:
+    """The item ``strategy`` picks at ``step`` (0-based) among the pool rows ``cand``: one step of a curve, shared
+    by the protocol here and its variants (evaluate/drift.py, evaluate/effort.py)."""
+    active = strategy.active(knn.n_labeled)  # a cold start's first strategy, then the strategy itself
+    if active.is_random or (strategy.every and (step + 1) % strategy.every == 0):
+        return int(cand[rng.integers(cand.size)])
+    if active.picker is not None:
+        probs = knn.probabilities(n_classes, cand) if active.picker == "info-density" else None
+        return int(
+            cand[int(np.argmax(registry.picker_scores(active.picker, ctx, knn, n_classes, cand, probs)))]
+        )
+    probs = knn.probabilities(n_classes, cand) if active.measure else None
+    dens = density[cand] if density is not None else None
+    ms = knn.max_similarity(cand) if active.diversity else None
+    meas = registry.measure_values(active, knn, n_classes, cand, probs, graph)
+    idx, _ = registry.select(active, 1, rng, probs, dens, ms, measure=meas)
+    return int(cand[idx[0]])
 
 
 def simulate(

@@ -122,6 +122,45 @@ def umap_2d(
     return _scale(Y)
 
 
+def place_new(
+    Y_old: np.ndarray, nbr_new: np.ndarray, sim_new: np.ndarray, *, iterations: int = 20, seed: int = 0
+) -> np.ndarray:
+    """(N + M, 2): the old layout with M new items placed among their neighbours, no refit.
+
+    ``nbr_new``/``sim_new`` (M, k) are the new items' rows of the grown whole-pool graph (item numbering: old
+    items 0..N-1, new ones N..N+M-1; -inf similarity = no neighbour). A new item sits at the similarity-weighted
+    mean of its neighbours' positions; neighbours that are new themselves are placed by the same rule, iterated
+    (old positions stay fixed), so a group of new items that only resemble each other stays together instead of
+    being pulled onto the old item it is least unlike. A UMAP refit would move every old point the user knows.
+    """
+    Y_old = np.asarray(Y_old, dtype=np.float32)
+    n, m = Y_old.shape[0], nbr_new.shape[0]
+    Y = np.concatenate([Y_old, np.zeros((m, 2), np.float32)])
+    if m == 0:
+        return Y
+    valid = np.isfinite(sim_new) & (nbr_new >= 0) & (nbr_new != np.arange(n, n + m)[:, None])
+    w = np.where(valid, np.exp((np.where(valid, sim_new, 0.0) - 1.0) / 0.1), 0.0)  # the k-NN's kernel
+    safe = np.where(valid, nbr_new, 0)
+    is_old = valid & (safe < n)
+    # start: old neighbours' weighted mean; items with none start at the layout's centre
+    w_old = np.where(is_old, w, 0.0)
+    tot_old = w_old.sum(axis=1)
+    start = (w_old[:, :, None] * Y[safe]).sum(axis=1) / np.where(tot_old > 0, tot_old, 1.0)[:, None]
+    start[tot_old <= 0] = np.median(Y_old, axis=0) if n else 0.0
+    Y[n:] = start
+    tot = w.sum(axis=1)
+    for _ in range(iterations if (valid & ~is_old).any() else 0):
+        Y[n:] = np.where(
+            (tot > 0)[:, None],
+            (w[:, :, None] * Y[safe]).sum(axis=1) / np.where(tot > 0, tot, 1.0)[:, None],
+            Y[n:],
+        )
+    # a small spread, so that items with the same neighbours do not hide each other
+    spread = 0.01 * (float(np.percentile(np.abs(Y_old), 99)) if n else 1.0)
+    Y[n:] += np.random.default_rng(seed).normal(scale=spread, size=(m, 2)).astype(np.float32)
+    return Y
+
+
 def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     """Bool mask of ``points`` (N, 2) inside the closed ``polygon`` (M, 2), even-odd rule, vectorised.
 

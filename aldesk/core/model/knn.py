@@ -327,6 +327,37 @@ class IncrementalKNN:
         self.votes = np.insert(self.votes, cls, 0.0, axis=1)
         self._changed[:] = True
 
+    def grow(self, vectors: np.ndarray) -> None:
+        """Take in new items appended after the old ones: ``vectors`` is the whole grown (N + M, d) matrix, its
+        first N rows the old vectors. Only the M new rows are computed (one M x L mat-mul against the labeled
+        items); no old row changes, since no label was added. A rescan calls this instead of a rebuild.
+        """
+        n_old = self.n
+        if vectors.ndim != 2 or vectors.shape[0] < n_old or vectors.shape[1] != self.X.shape[1]:
+            raise ValueError("the grown vectors must keep the old rows first, with the same dimension")
+        m = vectors.shape[0] - n_old
+        self.X = vectors
+        if m == 0:
+            return
+
+        def more(a: np.ndarray, fill: float) -> np.ndarray:
+            return np.concatenate([a, np.full((m, *a.shape[1:]), fill, dtype=a.dtype)])
+
+        self.label = more(self.label, -1)
+        self.nbr = more(self.nbr, -1)
+        self.sim = more(self.sim, -np.inf)
+        self.worst_slot = more(self.worst_slot, 0)
+        self.worst_sim = more(self.worst_sim, -np.inf)
+        self.best_sim = more(self.best_sim, -np.inf)
+        self.votes = more(self.votes, 0.0)
+        self.total = more(self.total, 0.0)
+        self._changed = more(self._changed, True)
+        new_rows = np.arange(n_old, n_old + m)
+        if self.n_labeled:
+            self._recompute(new_rows)
+        else:  # nothing labeled: the new rows stay empty, as the old ones are
+            self.worst_slot[new_rows] = 0
+
     def take_changed(self) -> np.ndarray:
         """Which rows changed (neighbours, votes or own label) since the last call; resets the record."""
         out = self._changed

@@ -73,6 +73,11 @@ def _load_pair(base: Path, kind: str, n: int | None = None) -> tuple[np.ndarray,
     return idx, sims
 
 
+def save_graph(key: str, idx: np.ndarray, sims: np.ndarray, root: Path | None = None) -> bool:
+    """Store a compact graph under ``key``; False when the cache cannot be written (a recompute next time)."""
+    return _save_pair((root or default_root()) / key, "", idx, sims)
+
+
 def load_graph(key: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The stored graph for ``key``, or None when there is none (or it is unreadable)."""
     return _load_pair((root or default_root()) / key, "")
@@ -117,6 +122,11 @@ def knn_graph_cached(
         graph = builder.knn_graph(sub, k, progress=progress, cancel=cancel)
         if key:  # a read-only cache only costs a recompute next time
             _save_pair((root or default_root()) / key, "", graph[0], graph[1])
+    return expand_compact(graph, idx, n)
+
+
+def expand_compact(graph: tuple[np.ndarray, np.ndarray], idx: np.ndarray, n: int) -> DensityGraph:
+    """A compact graph over the eligible items ``idx`` as a DensityGraph in item numbering (n items)."""
     g_idx, g_sim = graph
     density = np.zeros(n, dtype=np.float32)
     density[idx] = g_sim.mean(axis=1)
@@ -127,6 +137,39 @@ def knn_graph_cached(
     indices[idx] = idx[g_idx]
     sims[idx] = g_sim
     return DensityGraph(density, indices, sims)
+
+
+def grow_graph_cached(
+    vectors: np.ndarray,
+    eligible: np.ndarray,
+    n_old: int,
+    old_key: str | None,
+    new_key: str | None,
+    *,
+    k: int = builder.DENSITY_K,
+    root: Path | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> DensityGraph:
+    """The graph of all items after new ones were appended (items n_old.. are new), grown from the graph
+    stored under ``old_key`` (:mod:`.grow`) and stored under ``new_key`` (the same key scheme, :func:`graph_key`
+    over the grown item list). Without a usable old graph it is built as :func:`knn_graph_cached` would.
+    """
+    from aldesk.core.neighbours.grow import grow_joined
+
+    n = vectors.shape[0]
+    idx = np.flatnonzero(eligible)
+    n_old_elig = int(np.count_nonzero(eligible[:n_old]))
+    old = load_graph(old_key, root) if old_key else None
+    usable = old is not None and old[0].shape[0] == n_old_elig and n_old_elig > old[0].shape[1]
+    if not usable:
+        return knn_graph_cached(vectors, eligible, new_key, k=k, root=root, progress=progress, cancel=cancel)
+    assert old is not None
+    joined = vectors if idx.size == n else vectors[idx]  # all eligible (the usual case): no copy
+    graph = grow_joined(joined, old[0], old[1], progress=progress, cancel=cancel)
+    if new_key:
+        _save_pair((root or default_root()) / new_key, "", graph[0], graph[1])
+    return expand_compact(graph, idx, n)
 
 
 def knn_density_cached(vectors: np.ndarray, eligible: np.ndarray, key: str | None, **kwargs) -> np.ndarray:
@@ -153,9 +196,3 @@ def load_knn_state(
     """The stored slots for ``key`` if they fit (n, k), else None."""
     pair = _load_pair((root or default_root()) / key, "knn", n)
     return pair if pair is not None and pair[0].shape[1] == k else None
-
-
-def save_graph(key: str, indices: np.ndarray, similarities: np.ndarray, root: Path | None = None) -> bool:
-    """Store a graph made elsewhere (``aldesk import-vectors --graph``) where :func:`load_graph` finds it; indices
-    are positions among the eligible items, as :func:`knn_graph_cached` stores its own. False if not writable."""
-    return _save_pair((root or default_root()) / key, "", indices, similarities)
