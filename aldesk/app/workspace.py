@@ -95,10 +95,12 @@ def card_for(project: Any, kind: str | None = None) -> Any:
 
 def create_project(path: Path, dataset: Dataset, classes: list[str], card_path: Path | None = None) -> Loaded:
     """A new project for ``dataset`` at ``path`` (its folder is made: the default path may be the user's)."""
-    from aldesk.core.embed import default_card, load_card
+    from aldesk.core.embed import load_card
+    from aldesk.core.embed.choose import choose_card
     from aldesk.core.project import Project
 
-    card = load_card(card_path) if card_path else default_card(dataset.kind)
+    # no card named: the bundled one that suits the data (small grey images get their pixels appended)
+    card = load_card(card_path) if card_path else choose_card(dataset)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     p = Project.create(
         path,

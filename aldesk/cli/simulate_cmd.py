@@ -170,7 +170,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"{args.data} has no known labels: simulate needs them (an ImageFolder layout, or --label-column)"
         )
-    card = resolve_card(args.model_card, ds.kind) if args.model_card else None
+    if args.model_card:
+        card = resolve_card(args.model_card, ds.kind)
+    else:  # as a new project would: the bundled card that suits the data
+        from aldesk.core.embed.choose import choose_card
+
+        card = choose_card(ds)
     if args.zero_shot is not None and ds.kind != "text":
         raise UserError(
             "--zero-shot needs texts: no bundled image encoder has a text tower (docs/architecture.md)."

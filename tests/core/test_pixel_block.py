@@ -74,3 +74,56 @@ def test_small_grey_is_judged_from_the_files(tmp_path):
     assert looks_small_grey([grey / "notes.png", *sorted(grey.glob("[0-9]*.png"))])
     assert not looks_small_grey([grey / "notes.png"])
     assert not looks_small_grey([])
+
+
+def test_small_grey_images_get_the_pixel_card_and_its_vectors_are_features_plus_pixels(tmp_path):
+    """Real ONNX inference: a folder of Fashion-MNIST items is judged small and grey, so a new project takes the
+    bundled px32 card; each vector is the plain card's vector and the item's own pixel block, half and half."""
+    from aldesk.core.dataset import Dataset
+    from aldesk.core.embed import default_card, embed_dataset
+    from aldesk.core.embed.choose import SMALL_GREY_CARD, choose_card
+
+    root = tmp_path / "fm"
+    root.mkdir()
+    paths = _fashion(root, 12, "L")
+    ds = Dataset("image", root, sorted(p.name for p in paths))
+    card = choose_card(ds)
+    assert card.id == SMALL_GREY_CARD and card.pixels == 32 and card.dim == 1280 + 1024
+    plain = default_card("image")
+    assert plain.pixels == 0 and plain.id != card.id and plain.fingerprint != card.fingerprint
+    got = embed_dataset(ds, card, cache_dir=tmp_path / "cache")
+    base = embed_dataset(ds, plain, cache_dir=tmp_path / "cache")
+    assert got.ok.all() and got.vectors.shape == (12, 2304)
+    np.testing.assert_allclose(np.linalg.norm(got.vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(got.vectors[:, :1280] * np.sqrt(2), base.vectors, atol=1e-5)
+    for i, key in enumerate(ds.keys):
+        block = pixel_block(Image.open(root / key).convert("RGB"), 32)
+        np.testing.assert_allclose(got.vectors[i, 1280:] * np.sqrt(2), block, atol=1e-5)
+    # colour photos keep the plain card
+    colour = tmp_path / "colour"
+    colour.mkdir()
+    rng = np.random.default_rng(2)
+    for k in range(6):
+        Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(colour / f"{k}.jpg")
+    assert choose_card(Dataset("image", colour, sorted(p.name for p in colour.iterdir()))).id == plain.id
+
+
+def test_a_project_keeps_the_card_it_was_made_with(tmp_path):
+    """A project made (before this card existed) with the plain card reopens with it, small grey data or not: the
+    choice is made once, at creation."""
+    from aldesk.app.workspace import card_for, create_project
+    from aldesk.core.embed import default_card
+    from aldesk.core.embed.choose import SMALL_GREY_CARD
+    from aldesk.core.project import Project
+    from aldesk.core.sources import load_source
+
+    root = tmp_path / "fm"
+    root.mkdir()
+    _fashion(root, 8, "L")
+    ds = load_source(root)
+    new = create_project(tmp_path / "new.aldesk", ds, ["a"]).project
+    assert new.model_id == SMALL_GREY_CARD and card_for(new).id == SMALL_GREY_CARD
+    new.close()
+    Project.create(tmp_path / "old.aldesk", ds, ["a"], model_id=default_card("image").id).close()
+    with Project.open(tmp_path / "old.aldesk", readonly=True) as old:
+        assert card_for(old).id == default_card("image").id

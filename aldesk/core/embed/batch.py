@@ -50,12 +50,17 @@ def embed_batch(card: ModelCard, items: list[str] | list[Path]) -> tuple[np.ndar
         out = infer(card, sess, feeds, feeds[card.inputs["attention_mask"]])
     else:
         from aldesk.core.embed import image as image_io
+        from aldesk.core.embed import pixels
 
-        arrays = [image_io.load(Path(p), card).array for p in items]
-        rows = np.array([i for i, a in enumerate(arrays) if a is not None], dtype=np.int64)
+        loaded = [image_io.load(Path(p), card) for p in items]
+        rows = np.array([i for i, x in enumerate(loaded) if x.array is not None], dtype=np.int64)
         if not rows.size:
             return vecs, ok
-        out = infer(card, sess, {card.inputs["image"]: np.stack([a for a in arrays if a is not None])})
+        arrays = [a for x in loaded if (a := x.array) is not None]
+        out = infer(card, sess, {card.inputs["image"]: np.stack(arrays)})
+        if card.pixels:
+            blocks = [b for i in rows if (b := loaded[i].block) is not None]
+            out = pixels.combine(out, np.stack(blocks))
     good = runtime.finite_rows(out)
     vecs[rows[good]] = out[good]
     ok[rows[good]] = True

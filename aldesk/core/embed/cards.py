@@ -36,9 +36,10 @@ _BUNDLED = {"image": "efficientnet_lite0.card.json", "text": "e5_small_q4.card.j
 # Every card shipped with aldesk, the default of each kind first. A project remembers its card's id, so one made
 # with an earlier default (MiniLM for texts) keeps embedding with that card (:func:`bundled_card_by_id`).
 BUNDLED_CARDS = {
-    "image": ("efficientnet_lite0.card.json",),
+    "image": ("efficientnet_lite0.card.json", "efficientnet_lite0_px32.card.json"),
     "text": ("e5_small_q4.card.json", "minilm_l6_int8.card.json"),
 }
+PIXELS_MAX = 64  # the pixel block's side: 64 x 64 = 4,096 values at most
 PREFIX_MAX = 100  # "query: ", "passage: ", an instruction: a short line put before every text
 _POOLINGS = {"image": ("none", "mean"), "text": ("mean", "cls", "none")}
 _INPUT_ROLES = {"image": ("image",), "text": ("input_ids", "attention_mask", "token_type_ids")}
@@ -68,11 +69,19 @@ class ModelCard:
     layout: str = "NCHW"
     scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
     offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # the item's own grey pixels, pixels x pixels, appended to the model's features (aldesk/core/embed/pixels.py);
+    # 0: none. ``dim`` is then the whole vector's: the model's values plus pixels².
+    pixels: int = 0
     # text
     tokenizer: Path | None = None
     max_length: int = 256
     prefix: str = ""  # put before every text (e5 models read "query: ..."); part of the fingerprint when set
     source: Path | None = field(default=None, compare=False)
+
+    @property
+    def model_dim(self) -> int:
+        """Values per item that the ONNX model itself gives (``dim`` without the pixel block)."""
+        return self.dim - self.pixels * self.pixels
 
     @property
     def fingerprint(self) -> str:
@@ -96,6 +105,10 @@ class ModelCard:
                 "scale": list(self.scale),
                 "offset": list(self.offset),
             }
+            if (
+                self.pixels
+            ):  # only when set: the digests of cards without a block (every cache) stay as they were
+                parts["pixels"] = self.pixels
         else:
             parts |= {"max_length": self.max_length, "tokenizer_bytes": _size(self.tokenizer)}
             if (
@@ -360,12 +373,18 @@ def load_card(path: str | Path) -> ModelCard:
         if layout not in ("NCHW", "NHWC"):
             raise _fail(card_path, f"'layout' must be 'NCHW' or 'NHWC', not {layout!r:.40}.")
         scale, offset = _normalisation(_require(data, "normalize", dict, card_path), card_path)
+        pixels = _integer(data, "pixels", 0, (0, PIXELS_MAX), card_path)
+        if pixels and dim <= pixels * pixels:
+            raise _fail(
+                card_path, f"'dim' {dim} must count the model's values plus the {pixels}x{pixels} pixels."
+            )
         image_fields = {
             "image_size": size,
             "resize": resize,
             "layout": layout,
             "scale": scale,
             "offset": offset,
+            "pixels": pixels,
         }
         return ModelCard(**common, **image_fields)
     tokenizer = _resolve(

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aldesk.core.embed.cards import ModelCard
+from aldesk.core.embed.pixels import pixel_block
 
 
 class BadImage(Exception):
@@ -65,7 +66,12 @@ def to_rgb(img: Image.Image) -> Image.Image:
 
 
 def decode(data: bytes, card: ModelCard) -> np.ndarray:
-    """Encoded image bytes -> one float32 model input (C, H, W or H, W, C per the card), normalised.
+    """Encoded image bytes -> one float32 model input (C, H, W or H, W, C per the card), normalised."""
+    return decode_with_block(data, card)[0]
+
+
+def decode_with_block(data: bytes, card: ModelCard) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`decode`, and the card's pixel block of the whole image (None when the card has none).
 
     Short side resized to ``card.resize`` (bilinear), centre crop ``card.image_size``. Pillow's
     decompression-bomb guard stays on; such images are reported, not decoded.
@@ -82,6 +88,7 @@ def decode(data: bytes, card: ModelCard) -> np.ndarray:
         width, height = img.size
         if width < 1 or height < 1:
             raise BadImage("image has no pixels")
+        block = pixel_block(img, card.pixels) if card.pixels else None
         # Resize-then-crop as ONE resample of the source box that maps onto the crop: same result, less work.
         side = min(width, height) * card.image_size / card.resize
         left, top = (width - side) / 2, (height - side) / 2
@@ -101,7 +108,7 @@ def decode(data: bytes, card: ModelCard) -> np.ndarray:
         raise BadImage(f"damaged or truncated image ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - any decoder bug on one file must only skip that file
         raise BadImage(f"cannot decode the image ({type(exc).__name__}: {exc})") from None
-    return normalise(np.asarray(img), card)
+    return normalise(np.asarray(img), card), block
 
 
 def normalise(pixels: np.ndarray, card: ModelCard) -> np.ndarray:
@@ -129,6 +136,7 @@ class Loaded(NamedTuple):
     digest: str
     array: np.ndarray | None
     reason: str | None
+    block: np.ndarray | None = None  # the card's pixel block (aldesk/core/embed/pixels.py), if it has one
 
 
 def load(path: Path, card: ModelCard, cached: Container[str] = ()) -> Loaded:
@@ -140,6 +148,7 @@ def load(path: Path, card: ModelCard, cached: Container[str] = ()) -> Loaded:
     if digest in cached:
         return Loaded(digest, None, None)
     try:
-        return Loaded(digest, decode(data, card), None)
+        array, block = decode_with_block(data, card)
+        return Loaded(digest, array, None, block)
     except BadImage as exc:
         return Loaded(digest, None, str(exc))

@@ -24,7 +24,7 @@ import numpy as np
 from aldesk.core.dataset import Dataset, Problem, UnsafeItem
 from aldesk.core.embed import batch as batch_io
 from aldesk.core.embed import image as image_io
-from aldesk.core.embed import runtime
+from aldesk.core.embed import pixels, runtime
 from aldesk.core.embed import text as text_io
 from aldesk.core.embed.cache import EmbeddingCache
 from aldesk.core.embed.cards import ModelCard, default_card
@@ -189,18 +189,22 @@ def _embed_images(ds: Dataset, run: _Run, batch_size: int, only: list[int] | Non
     batch_rows: list[list[int]] = []
     batch_digests: list[str] = []
     batch_arrays: list[np.ndarray] = []
+    batch_blocks: list[np.ndarray] = []
     since_report = 0
 
     def run_batch() -> None:
         nonlocal since_report
         if batch_arrays:
             vecs = run.infer({card.inputs["image"]: np.stack(batch_arrays)})
+            if card.pixels:
+                vecs = pixels.combine(vecs, np.stack(batch_blocks))
             run.store(batch_rows, batch_digests, vecs)
             for d in batch_digests:
                 pending.pop(d, None)
             batch_rows.clear()
             batch_digests.clear()
             batch_arrays.clear()
+            batch_blocks.clear()
         since_report = 0
         run.report()
 
@@ -235,6 +239,8 @@ def _embed_images(ds: Dataset, run: _Run, batch_size: int, only: list[int] | Non
                     batch_rows.append(rows)
                     batch_digests.append(loaded.digest)
                     batch_arrays.append(loaded.array)
+                    if loaded.block is not None:
+                        batch_blocks.append(loaded.block)
                 if len(batch_arrays) >= batch_size or since_report >= 4 * batch_size:
                     run_batch()
             run_batch()

@@ -280,10 +280,10 @@ def _check_signature(card: ModelCard, sess: Any) -> None:
             f"of a {card.kind} model cannot turn into one vector per item."
         )
     have = _fixed(shape[feature_axis])
-    if have is not None and have != card.dim:
+    if have is not None and have != card.model_dim:
         raise UserError(
             f"{where}: output {card.output!r} has {have} values per item (shape {shape}), but the card says "
-            f"'dim' {card.dim}."
+            f"'dim' {card.model_dim}" + (f" (+ {card.pixels}² pixels)." if card.pixels else ".")
         )
 
 
@@ -344,10 +344,10 @@ def _pool(card: ModelCard, out: np.ndarray, mask: np.ndarray | None = None) -> n
             out = _pooled(card, np.asarray(out, dtype=np.float32), mask)
     except (ValueError, IndexError):
         out = np.asarray(out)  # axes that do not fit the pooling (the rank was not declared): refused below
-    if out.ndim != 2 or out.shape[1] != card.dim:
+    if out.ndim != 2 or out.shape[1] != card.model_dim:
         raise UserError(
             f"Model card {card.source}: the model's output {card.output!r} has shape {tuple(out.shape)} after "
-            f"{card.pooling!r} pooling, but the card says {card.dim} values per item."
+            f"{card.pooling!r} pooling, but the card says {card.model_dim} values per item."
         )
     return l2_normalise(out)
 

@@ -114,7 +114,13 @@ def run_embed(
 
     t0 = time.perf_counter()
     ds = load_source(source, text_column=text_column) if text_column else load_source(source)
-    card = _card(card_path, ds.kind)
+    if card_path:
+        card = _card(card_path, ds.kind)
+    else:  # as a new project of this source would: the bundled card that suits the data
+        from aldesk.core.embed.choose import choose_card
+
+        card = choose_card(ds)
+        card_path = str(card.source)  # the actors load exactly this card
     manifest = table.Manifest(
         card.id, card.fingerprint, card.dim, ds.kind, source=str(Path(source).absolute())
     )
