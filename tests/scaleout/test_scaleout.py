@@ -59,10 +59,11 @@ def cluster():
 
 def _app_vectors(source: Path, cache: Path) -> dict[str, np.ndarray]:
     """What the app itself computes for every item of the source (its own embed_dataset, its own cache)."""
+    from aldesk.core.embed.choose import choose_card
     from aldesk.core.sources import load_source
 
     ds = load_source(source)
-    res = embed_dataset(ds, default_card(ds.kind), cache_dir=cache)
+    res = embed_dataset(ds, choose_card(ds), cache_dir=cache)  # the card a new project of this data takes
     return {ds.keys[i]: res.vectors[i] for i in np.flatnonzero(res.ok)}
 
 
@@ -98,7 +99,10 @@ def test_ray_equals_local_equals_the_app(kind, images, texts, cluster, tmp_path)
     for rep in (local, on_ray):
         assert rep.embedded == len(app) and rep.skipped == 0
     man = table.read_manifest(tmp_path / "ray.vec")
-    card = default_card(kind)  # type: ignore[arg-type]
+    from aldesk.core.embed.choose import choose_card
+    from aldesk.core.sources import load_source
+
+    card = choose_card(load_source(source))
     assert (man.model_id, man.fingerprint, man.dim, man.kind) == (card.id, card.fingerprint, card.dim, kind)
     if kind == "image":
         assert [f["item"] for f in man.failures] == ["notes.png"] and man.failures[0]["reason"]
@@ -178,10 +182,10 @@ def test_import_vectors_then_open_embeds_nothing(images, tmp_path, monkeypatch):
     run_graph(tmp_path / "p.vec", tmp_path / "p.graph", k=10)
     project = tmp_path / "photos.aldesk"
     cache = tmp_path / "cache"
-    from aldesk.core.project import Project
+    from aldesk.app.workspace import create_project
     from aldesk.core.sources import load_source
 
-    Project.create(project, load_source(images), ["tops", "shoes"], model_id=default_card("image").id).close()
+    create_project(project, load_source(images), ["tops", "shoes"]).project.close()  # as init does
     rep = import_vectors(project, tmp_path / "p.vec", tmp_path / "p.graph", cache_dir=cache)
     # notes.png is not an image: not in the table, and not usable when the app opens the project either
     assert (rep.items, rep.in_table, rep.missing, rep.graph) == (N_IMAGES + 1, N_IMAGES, 1, "imported")
