@@ -56,6 +56,10 @@ def cmd_open(args: argparse.Namespace) -> int:
         # Said, not silently dropped: an existing project keeps the items and model it was made with.
         print(f"note: {target} exists; {', '.join(given)} only apply to a new project.", file=sys.stderr)
     check_display()
+    if args.graph is not None and args.vectors is None:
+        raise UserError("--graph goes with --vectors TABLE (the table it was built from).")
+    if args.vectors is not None:
+        project = _import_vectors(path, target, classes, args)
     if getattr(args, "labels_from_column", None):  # the project is made here, headless, then opened
         from aldesk.cli.prelabels import create_prelabeled
 
@@ -63,6 +67,32 @@ def cmd_open(args: argparse.Namespace) -> int:
     from aldesk.ui.shell.app import open_and_run
 
     return open_and_run(path, project, classes, **source)
+
+
+def _import_vectors(path: Path, target: Path, classes: list[str] | None, args: argparse.Namespace) -> Path:
+    """``open SOURCE --vectors TABLE``: the project (made here, as ``init`` would, when it does not exist yet) gets
+    the table's vectors and graph in its caches; the window then opens it and embeds only what is missing."""
+    from aldesk.app.import_vectors import import_vectors
+    from aldesk.app.workspace import create_project
+    from aldesk.core.progress import UserError
+
+    if not target.exists():
+        if target == path:
+            raise UserError(f"{target} does not exist.")
+        from aldesk.core.sources import load_source
+
+        ds = load_source(path, text_column=args.text_column, label_column=args.label_column)
+        if classes is None:
+            classes = sorted({c for c in ds.known_labels or () if c is not None})
+        create_project(target, ds, classes, args.model_card).project.close()
+        print(f"created {target}: {len(ds)} {ds.kind} items", file=sys.stderr)
+    rep = import_vectors(target, Path(args.vectors), Path(args.graph) if args.graph else None)
+    print(
+        f"{rep.in_table:,} of {rep.items:,} items have vectors in {args.vectors}; {rep.missing:,} will be embedded; "
+        f"graph: {rep.graph}",
+        file=sys.stderr,
+    )
+    return target
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -89,6 +119,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_source_options(
         p, project_help="project file to create or open (default: next to the data)", project_type=_path_text
     )
+    p.add_argument(
+        "--vectors",
+        type=path_arg,
+        default=None,
+        metavar="TABLE",
+        help="a vectors table made by `aldesk embed` (on a cluster): put into the project's caches first, so the "
+        "open embeds only what the table lacks",
+    )
+    p.add_argument("--graph", type=path_arg, default=None, help="with --vectors: its graph (`aldesk graph`)")
     p.set_defaults(func=cmd_open)
     d = subparsers.add_parser(
         "demo", help="open the bundled demo (Fashion-MNIST images or movie-review texts)"

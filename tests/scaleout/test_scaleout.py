@@ -260,3 +260,71 @@ def test_embed_refuses_folders_it_did_not_make_and_the_source(images, tmp_path):
     with pytest.raises(UserError, match="symbolic link"):
         run_embed(images, link)
     assert sorted(p.name for p in theirs.iterdir()) == ["keep.txt"]
+
+
+def test_open_with_vectors_makes_the_project_and_the_open_embeds_nothing(tmp_path, monkeypatch):
+    """``aldesk open reviews.csv --vectors TABLE`` (a real second process, offscreen window that exits once shown):
+    the project is made as init would, the table goes into its caches, and opening it runs no encoder."""
+    from aldesk.app.workspace import open_workspace
+    from aldesk.core.scaleout.embed import run_embed
+
+    data = tmp_path / "reviews.csv"
+    rows = DEMO_TEXTS.read_text(encoding="utf-8").splitlines()[:31]  # the header and 30 real snippets
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cache = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    run_embed(data, tmp_path / "r.vec", engine="local")
+    env = dict(
+        os.environ,
+        XDG_CACHE_HOME=str(cache),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        QT_QPA_PLATFORM="offscreen",
+    )
+    env["ALDESK_EXIT_AFTER_SHOWN"] = "1"
+    project = tmp_path / "reviews.aldesk"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aldesk",
+            "open",
+            str(data),
+            "--project",
+            str(project),
+            "--vectors",
+            str(tmp_path / "r.vec"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert project.is_file() and "30 of 30 items have vectors" in r.stderr
+    import aldesk.core.embed.pipeline as pipeline
+
+    calls = []
+    real_infer = pipeline._Run.infer
+    monkeypatch.setattr(
+        pipeline._Run, "infer", lambda self, *a, **k: calls.append(1) or real_infer(self, *a, **k)
+    )
+    ws = open_workspace(project, cache_dir=cache / "aldesk" / "embeddings")
+    try:
+        assert calls == [] and int(ws.session.eligible.sum()) == 30
+    finally:
+        ws.close()
+    # --graph without --vectors is a one-line misuse
+    r = subprocess.run(
+        [sys.executable, "-m", "aldesk", "open", str(data), "--graph", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (
+        r.returncode != 0
+        and "--graph goes with --vectors" in r.stderr
+        and len(r.stderr.strip().splitlines()) == 1
+    )
