@@ -39,8 +39,10 @@ class PlotsDock(QDockWidget):
         *,
         staged: bool = False,
     ) -> None:
-        """``staged``: build the Simulate and Map tabs in later turns of the event loop, one each (the window
-        does: each plot widget takes 30-100 ms to build, which as one block froze the window on open)."""
+        """``staged``: build the Simulate and Map tabs in later turns of the event loop, one each, once the dock
+        has been shown with its first project (the window does: each plot widget takes 30-100 ms to build, and
+        the first layout of the shown dock resizes every tab's plot, which as one block froze the window on
+        open)."""
         super().__init__("Plots", parent)
         self.setObjectName("plots_dock")  # saveState/restoreState find docks by object name
         self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
@@ -58,9 +60,8 @@ class PlotsDock(QDockWidget):
         self._shown_once = False
         self.toggleViewAction().setText("Plots (accuracy, simulate, map)")
         self.toggleViewAction().setShortcut("Ctrl+M")
-        if staged:
-            QTimer.singleShot(0, self._build_next)
-        else:
+        self._staged = staged
+        if not staged:
             while self._to_build:
                 self._to_build.pop(0)()
 
@@ -106,6 +107,9 @@ class PlotsDock(QDockWidget):
                 # splitter handle (or View > Plots, Ctrl+M) gives the charts more when the user wants them.
                 width = max(self.minimumWidth(), round(DEFAULT_WIDTH_FRACTION * win.width()))
                 win.resizeDocks([self], [width], Qt.Orientation.Horizontal)
+        if self._staged and self._to_build:
+            self._staged = False  # scheduled once; _build_next keeps going until every tab is built
+            QTimer.singleShot(0, self._build_next)
 
     def flush(self) -> None:
         """Redraw the charts now if a redraw is pending (they redraw once the user pauses labeling)."""

@@ -53,6 +53,8 @@ PRELOAD_DELAY_MS = 300
 def _import_plots(progress: object = None, cancel: object = None) -> bool:
     """Task: import the Plots dock's modules (pyqtgraph and its SVG fix included) in the worker. Only module
     objects are made here; every widget is built on the GUI thread later."""
+    import platformdirs  # noqa: F401 - the default project folder (opening the demo) needs it: not on the key path
+
     import aldesk.ui.plots.dock  # noqa: F401 - imported for its side effect: the modules are loaded
 
     return True
@@ -588,6 +590,15 @@ class MainWindow(QMainWindow):
     @Slot()
     def _attach_plots(self) -> None:
         if self._plots_wanted and self.ctl is not None:
+            if self.plots is None:
+                # Built hidden in this turn, shown (its first layout and paint) in the next: two short stalls
+                # instead of one long one (benchmarks/gui_stall.py, phase "open").
+                from aldesk.ui.plots.dock import attach
+
+                self._plots_imported = True
+                self.plots = attach(self, self._open_from_browse, staged=True)
+                QTimer.singleShot(0, self._attach_plots)
+                return
             self.ensure_plots(staged=True)
 
     def ensure_plots(self, *, staged: bool = False):  # -> PlotsDock (not imported here: it needs pyqtgraph)
