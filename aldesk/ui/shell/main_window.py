@@ -123,6 +123,9 @@ class MainWindow(QMainWindow):
         self.plots = None
         self._plots_imported = False
         self._plots_wanted = False  # a project is open and waits for the dock
+        self._plots_state_pending = (
+            False  # the dock is built, the user's saved size/visibility not applied yet
+        )
 
         self.stack = QStackedWidget()
         self.start_page = StartPage()
@@ -597,6 +600,7 @@ class MainWindow(QMainWindow):
 
                 self._plots_imported = True
                 self.plots = attach(self, self._open_from_browse, staged=True)
+                self._plots_state_pending = True
                 QTimer.singleShot(0, self._attach_plots)
                 return
             self.ensure_plots(staged=True)
@@ -613,7 +617,8 @@ class MainWindow(QMainWindow):
             self.plots = attach(self, self._open_from_browse, staged=staged)
         if self.ctl is not None and self.plots.accuracy.ctl is not self.ctl:
             self.plots.set_controller(self.ctl)  # shows the dock with the first project ...
-        if first and (state := self.settings.value(STATE_SETTING)):
+        restore, self._plots_state_pending = first or self._plots_state_pending, False
+        if restore and (state := self.settings.value(STATE_SETTING)):
             # ... unless the user's own dock size and visibility from the last run say otherwise.
             self.restoreState(state)
 
