@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import shutil
 import tempfile
@@ -23,6 +24,15 @@ QCoreApplication.setApplicationName("aldesk-tests")
 
 
 @pytest.fixture(autouse=True)
+def _gui_thread_gc(qapp) -> None:
+    """As the app does (aldesk/ui/shell/gc_guard.py): a window a test leaves in a reference cycle is freed on the
+    GUI thread, not by a worker that happens to trigger the collector (which deadlocks inside ~QObject)."""
+    from aldesk.ui.shell import gc_guard
+
+    gc_guard.install(qapp)
+
+
+@pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -32,6 +42,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     QSettings().setValue("hints/never", True)
     yield
     QThreadPool.globalInstance().waitForDone(30000)
+    gc.collect()  # this test's leftovers, here on the GUI thread
 
 
 @pytest.fixture

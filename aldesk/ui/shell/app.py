@@ -38,6 +38,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         use_ini_settings()  # one INI file on every platform, not the registry (aldesk/ui/settings/settings_file.py)
         app = QApplication(argv if argv is not None else sys.argv[:1])
         _set_identity(app)
+        from aldesk.ui.shell import gc_guard
+
+        gc_guard.install(app)  # cycles holding Qt objects are freed on this thread, never in a worker
     return app  # type: ignore[return-value]
 
 
