@@ -255,6 +255,14 @@ def test_embed_refuses_folders_it_did_not_make_and_the_source(images, tmp_path):
     assert (theirs / "keep.txt").read_text() == "mine"
     with pytest.raises(UserError, match="overwrite"):
         run_embed(images, images / "vectors")
+    # a table of the same model made from another source is not resumed into (their items would mix)
+    other = tmp_path / "other_photos"
+    other.mkdir()
+    for src in sorted(images.glob("fm_00*.png"))[:3]:
+        (other / src.name).write_bytes(src.read_bytes())
+    run_embed(other, tmp_path / "other.vec")
+    with pytest.raises(UserError, match="holds vectors of"):
+        run_embed(images, tmp_path / "other.vec")
     link = tmp_path / "link"
     link.symlink_to(theirs)
     with pytest.raises(UserError, match="symbolic link"):

@@ -123,6 +123,10 @@ def prepare_folder(folder: Path, manifest: Manifest, protected: Sequence[Path] =
         raise UserError(
             f"{folder} holds vectors of the model {old.model_id}, not {manifest.model_id}: choose a new folder."
         )
+    if old.source and manifest.source and old.source != manifest.source:
+        raise UserError(
+            f"{folder} holds vectors of {old.source}, not {manifest.source}: choose a new folder."
+        )
     return True
 
 
