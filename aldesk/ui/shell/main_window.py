@@ -298,6 +298,10 @@ class MainWindow(QMainWindow):
         self.review_action.triggered.connect(self.quality.review_labels)
         settings = bar.addMenu("&Settings")
         settings.addAction(self.settings_action)
+        from aldesk.ui.settings.reembed import ReembedAction
+
+        self.reembed = ReembedAction(self)
+        settings.addAction("Re-embed with another model…").triggered.connect(self.reembed.ask)
         helpm = bar.addMenu("&Help")
         helpm.addAction(self.key_actions["help"])
         helpm.addAction("Show the first-run hints").triggered.connect(self.show_hints)
