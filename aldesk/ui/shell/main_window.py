@@ -739,6 +739,11 @@ class MainWindow(QMainWindow):
         if self.ctl is not None:
             self.ctl.set_density(graph)
             self._update_status()
+            from aldesk.ui.labeling.novelty_offer import offer_new_class
+
+            self.novelty_box = offer_new_class(
+                self, graph
+            )  # new items that look like a new class, after a rescan
 
     @Slot(object)
     def _on_density_failed(self, err: TaskError) -> None:
