@@ -328,3 +328,38 @@ def reembed_project(
     p.set_model(card.id, None if bundled else str(Path(card.source).absolute()))
     p.set_hashes(result.hashes)
     return result
+
+
+GRAPH_KEY_SETTING = "graph/key"  # the vectors key of the last whole-pool graph the window computed
+GRAPH_ITEMS_SETTING = "graph/items"  # how many items the project had then
+
+
+def density_graph(
+    vectors: np.ndarray,
+    eligible: np.ndarray,
+    key: str,
+    *,
+    last_key: Any = None,
+    last_items: Any = None,
+    root: Path | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> Any:
+    """The whole-pool neighbour graph of an opened project: the stored one for ``key``; else, when the project
+    grew since its last graph (``last_key`` over its first ``last_items`` items: a rescan appended items), that
+    graph grown by the new rows only (:func:`aldesk.core.neighbours.store.grow_graph_cached`); else built.
+    ``last_key``/``last_items``: the project's settings :data:`GRAPH_KEY_SETTING` / :data:`GRAPH_ITEMS_SETTING`."""
+    from aldesk.core.neighbours.store import grow_graph_cached, knn_graph_cached, load_graph
+
+    n = len(eligible)
+    if (
+        isinstance(last_key, str)
+        and last_key != key
+        and isinstance(last_items, int)
+        and 0 < last_items < n
+        and load_graph(key, root) is None
+    ):
+        return grow_graph_cached(
+            vectors, eligible, last_items, last_key, key, root=root, progress=progress, cancel=cancel
+        )
+    return knn_graph_cached(vectors, eligible, key, root=root, progress=progress, cancel=cancel)

@@ -205,11 +205,25 @@ class Opener(QObject):
         key = ws.vectors_key
         root = self.graph_root()
 
+        project = ws.project
+        # read here, on the GUI thread that owns the project's connection: which graph the last open computed
+        last_key = project.get_setting(app_ws.GRAPH_KEY_SETTING, None) if project is not None else None
+        last_items = project.get_setting(app_ws.GRAPH_ITEMS_SETTING, None) if project is not None else None
+
         def density(progress: ProgressFn, cancel: CancelFn) -> object:
-            from aldesk.core.neighbours.store import knn_graph_cached
             from aldesk.core.query.eer_kernel import kernel
 
-            graph = knn_graph_cached(vectors, eligible, key, root=root, progress=progress, cancel=cancel)
+            # a project that grew by a rescan grows its last graph by the new rows instead of a rebuild
+            graph = app_ws.density_graph(
+                vectors,
+                eligible,
+                key,
+                last_key=last_key,
+                last_items=last_items,
+                root=root,
+                progress=progress,
+                cancel=cancel,
+            )
             kernel()  # compile (or load) the eer loop here, not on the first key press
             return graph
 

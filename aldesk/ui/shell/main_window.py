@@ -739,6 +739,14 @@ class MainWindow(QMainWindow):
         if self.ctl is not None:
             self.ctl.set_density(graph)
             self._update_status()
+            ws = self.ws
+            if ws is not None and ws.project is not None and not getattr(ws.project, "readonly", False):
+                from aldesk.app.workspace import GRAPH_ITEMS_SETTING, GRAPH_KEY_SETTING
+
+                if ws.project.get_setting(GRAPH_KEY_SETTING, None) != ws.vectors_key:
+                    # which embeddings the stored graph is of: after a rescan the next open grows it
+                    self.ctl.set_setting(GRAPH_KEY_SETTING, ws.vectors_key)
+                    self.ctl.set_setting(GRAPH_ITEMS_SETTING, len(ws.session.eligible))
             from aldesk.ui.labeling.novelty_offer import offer_new_class
 
             self.novelty_box = offer_new_class(
