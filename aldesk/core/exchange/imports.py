@@ -21,7 +21,7 @@ from pathlib import Path
 from aldesk.core.dataset import Dataset
 from aldesk.core.exchange.cells import FORMULA_START
 from aldesk.core.exchange.readers import Record, read_csv_records, read_records, read_table
-from aldesk.core.labeling.actions import Action
+from aldesk.core.labeling.actions import grouped_labels
 from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
 from aldesk.core.project import Project
 
@@ -167,30 +167,11 @@ def apply_labels(
             by_class.setdefault(label, []).append(i)
     classes = project.classes
     seq = project.next_seq()
-    actions: list[Action] = []
-    for name in by_class:
-        if name not in classes:
-            actions.append(Action("add_class", cls=name, seq=seq + len(actions), origin=origin))
-            classes.append(name)
-            report.new_classes.append(name)
-    group = seq + len(actions)  # one undo reverts the whole import, whatever the number of classes
-    for name, items in by_class.items():
-        prev = tuple(current.get(i) for i in items)
-        prev_ids = tuple(-1 if p is None else classes.index(p) for p in prev)
-        actions.append(
-            Action(
-                "label",
-                tuple(items),
-                name,
-                prev,
-                origin,
-                seq=seq + len(actions),
-                prev_ids=prev_ids,
-                group=group,
-            )
-        )
-        report.labeled += len(items)
-        report.actions += 1
+    n_classes = len(classes)
+    actions = grouped_labels(by_class, classes, current, origin, seq)
+    report.new_classes += classes[n_classes:]
+    report.labeled += sum(len(items) for items in by_class.values())
+    report.actions += len(by_class)
     before = project.get_setting(SUGGESTIONS_KEY, None) if suggestions else None
     if suggestions:
         merged = dict(before or {})

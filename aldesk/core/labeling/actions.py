@@ -116,3 +116,33 @@ def stacks(actions: Iterable[Action]) -> tuple[list[Action], list[tuple[Action, 
             if a.op in UNDOABLE:
                 stack.append(a)
     return stack, redo
+
+
+def grouped_labels(
+    by_class: dict[str, list[int]], classes: list[str], current: dict[int, str], origin: str, seq: int
+) -> list[Action]:
+    """Actions that give ``by_class``'s items their class, as one undo group: an ``add_class`` for each class the
+    project lacks (``classes`` is extended in place), then one ``label`` per class, numbered from ``seq``.
+    ``current``: each item's label now (what undo restores). What an import and a merge of two projects journal."""
+    actions: list[Action] = []
+    for name in by_class:
+        if name not in classes:
+            actions.append(Action("add_class", cls=name, seq=seq + len(actions), origin=origin))
+            classes.append(name)
+    group = seq + len(actions)  # one undo reverts the whole batch, whatever the number of classes
+    for name, items in by_class.items():
+        prev = tuple(current.get(i) for i in items)
+        prev_ids = tuple(-1 if p is None else classes.index(p) for p in prev)
+        actions.append(
+            Action(
+                "label",
+                tuple(items),
+                name,
+                prev,
+                origin,
+                seq=seq + len(actions),
+                prev_ids=prev_ids,
+                group=group,
+            )
+        )
+    return actions

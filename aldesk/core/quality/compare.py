@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aldesk.core.labeling.actions import Action
+from aldesk.core.labeling.actions import grouped_labels
 from aldesk.core.progress import UserError
 from aldesk.core.project import Project, ProjectError
 
@@ -234,30 +234,12 @@ def _journal_labels(p: Project, take: dict[int, str], origin: str) -> None:
     current = p.labels()
     classes = p.classes
     seq = p.next_seq()
-    actions: list[Action] = []
-    for name in dict.fromkeys(take.values()):
-        if name not in classes:
-            actions.append(Action("add_class", cls=name, seq=seq + len(actions), origin=origin))
-            classes.append(name)
-    group = seq + len(actions)
-    by_class: dict[str, list[int]] = {}
+    by_class: dict[str, list[int]] = {
+        name: [] for name in dict.fromkeys(take.values())
+    }  # new classes in this order
     for i, name in sorted(take.items()):
-        by_class.setdefault(name, []).append(i)
-    for name, items in by_class.items():
-        prev = tuple(current.get(i) for i in items)
-        prev_ids = tuple(-1 if c is None else classes.index(c) for c in prev)
-        actions.append(
-            Action(
-                "label",
-                tuple(items),
-                name,
-                prev,
-                origin,
-                seq=seq + len(actions),
-                prev_ids=prev_ids,
-                group=group,
-            )
-        )
+        by_class[name].append(i)
+    actions = grouped_labels(by_class, classes, current, origin, seq)
     p.journal_many(actions)
 
 
