@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from aldesk.core.atomic import atomic_file, fsync_dir, tmp_name
+from aldesk.core.atomic import atomic_file, fsync_dir
 from aldesk.core.neighbours.builder import _top_k_rows
 from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
 from aldesk.core.scaleout import table
@@ -66,13 +66,8 @@ def _write_block(folder: Path, lo: int, idx: np.ndarray, sims: np.ndarray) -> No
         }
     )
     target = folder / f"{table.PART_PREFIX}{lo:012d}-{secrets.token_hex(4)}{table.PART_SUFFIX}"
-    tmp = tmp_name(target)
-    try:
-        pa.parquet.write_table(t, tmp)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_file(target, "wb") as f:
+        pa.parquet.write_table(t, f)
 
 
 def run_graph(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from aldesk import __version__
-from aldesk.core.atomic import atomic_file, clean_stale, fsync_dir, tmp_name
+from aldesk.core.atomic import atomic_file, clean_stale
 from aldesk.core.progress import UserError
 
 FORMAT = "aldesk-vectors/1"
@@ -159,16 +159,8 @@ def write_part(folder: Path, items: list[str], sha1: list[str], vectors: np.ndar
         }
     )
     target = Path(folder) / f"{PART_PREFIX}{secrets.token_hex(8)}{PART_SUFFIX}"
-    tmp = tmp_name(target)
-    try:
-        pa.parquet.write_table(table, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    fsync_dir(Path(folder))
+    with atomic_file(target, "wb") as f:  # aldesk's one write-whole mechanism: temporary name, fsync, rename
+        pa.parquet.write_table(table, f)
     return target
 
 
