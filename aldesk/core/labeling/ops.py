@@ -66,13 +66,16 @@ class Label(Op):
     def apply(self, s: Any, a: Action) -> None:
         c = s.class_index(a.cls)
         items = np.asarray(a.items, dtype=np.int64)
-        fresh = items[s.knn.label[items] < 0] if items.size > 1 else items[:0]
-        for i in a.items if not fresh.size else items[s.knn.label[items] >= 0].tolist():
-            s.knn.add(i, c)  # one mat-vec each; a relabel only moves votes
-        if fresh.size:
+        unlabeled = s.knn.label[items] < 0
+        if items.size > 1 and unlabeled.any():
             # A batch (a grid page, a lasso): one N x m product for the new labels, not m mat-vecs (a page of
             # 200 at 100k items took 15 s one by one, on the GUI thread). Same slots as one add() per item.
-            s.knn.restore_many(fresh, c)
+            for i in items[~unlabeled].tolist():
+                s.knn.add(i, c)  # a relabel only moves votes
+            s.knn.restore_many(items[unlabeled], c)
+        else:
+            for i in a.items:
+                s.knn.add(i, c)
         for i in a.items:
             s.skipped[i] = False
 
