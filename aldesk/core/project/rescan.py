@@ -213,7 +213,13 @@ def new_item_indices(project: Project) -> list[int]:
 
     New items always get the ids after the old ones (``range(n_before, n_after)``), so state derived from the old
     items (the neighbour graph, densities, the k-NN's slots, the map) can take these rows in incrementally."""
+    a = last_rescan(project)
+    return sorted(a.items) if a is not None else []
+
+
+def last_rescan(project: Project) -> Action | None:
+    """The most recent rescan or added source (its ``seq`` names it; ``items`` are the new ids), or None."""
     for a in reversed(project.actions()):
         if a.op == "rescan":
-            return sorted(a.items)
-    return []
+            return a
+    return None

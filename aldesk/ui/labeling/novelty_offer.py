@@ -15,14 +15,6 @@ import numpy as np
 OFFERED = "novelty/offered"
 
 
-def last_rescan(project: Any) -> tuple[int, list[int]] | None:
-    """(action number, new item ids) of the project's most recent rescan that added items, or None."""
-    for a in reversed(project.actions()):
-        if a.op == "rescan":
-            return (a.seq, sorted(a.items)) if a.items else None
-    return None
-
-
 def offer_new_class(win: Any, graph: Any) -> object | None:
     """Show the hint for the largest new group, if any (returns the box); ``win`` is the main window."""
     from aldesk.core.labeling.novelty import new_groups
@@ -31,10 +23,12 @@ def offer_new_class(win: Any, graph: Any) -> object | None:
     ws, ctl = win.ws, win.ctl
     if ws is None or ctl is None or ws.project is None or getattr(ws.project, "readonly", False):
         return None
+    from aldesk.core.project.rescan import last_rescan
+
     found = last_rescan(ws.project)
-    if found is None or ws.project.get_setting(OFFERED, None) == found[0]:
+    if found is None or not found.items or ws.project.get_setting(OFFERED, None) == found.seq:
         return None
-    seq, new = found
+    seq, new = found.seq, sorted(found.items)
     s = ctl.session
     labeled = s.knn.labeled
     new_items = np.asarray([i for i in new if i < len(s.eligible) and s.eligible[i]], dtype=np.int64)
