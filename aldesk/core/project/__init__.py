@@ -2,8 +2,10 @@
 
 Where each job lives:
 
-- :mod:`.store` — :class:`Project`: create, open (read-write under the writer lock, or a read-only snapshot),
-  read, and journal every action as ONE committed transaction before it returns.
+- :mod:`.store` — :class:`Project`: create, open (read-write under the writer lock, or a read-only snapshot), close;
+  built of :mod:`.reading` (every read), :mod:`.writing` (journal every action as ONE committed transaction before
+  it returns) and :mod:`.open_backups` (backups while open). :mod:`.create` writes a new file, :mod:`.connect` holds
+  the SQLite connections, :mod:`.records` the rows and reports handed out.
 - :mod:`.lock` — one writer per project: an OS lock on the database file itself, and the holder's note.
 - :mod:`.backups` — rolling backups beside the project (at open and during a long session), the project's
   companion files, stale temporary files.
@@ -16,8 +18,9 @@ Where each job lives:
 
 from aldesk.core.project.backups import backup_dir, backup_time, companion_paths, list_backups
 from aldesk.core.project.errors import KEEP_BACKUPS, SUFFIX, ProjectError, ProjectLocked
+from aldesk.core.project.records import LabelRow, RelinkReport
 from aldesk.core.project.recover import Recovered, recover
-from aldesk.core.project.store import LabelRow, Project, RelinkReport
+from aldesk.core.project.store import Project
 
 __all__ = [
     "KEEP_BACKUPS",

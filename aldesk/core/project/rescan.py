@@ -26,6 +26,7 @@ from aldesk.core.dataset import Dataset
 from aldesk.core.labeling.actions import Action
 from aldesk.core.progress import CancelFn, ProgressFn, UserError
 from aldesk.core.project.errors import ProjectError
+from aldesk.core.project.records import SourceRow, source_columns
 from aldesk.core.project.rescan_plan import (
     NOTHING,
     Plan,
@@ -34,7 +35,7 @@ from aldesk.core.project.rescan_plan import (
     fingerprint,
     list_source,
 )
-from aldesk.core.project.store import Project, SourceRow, source_columns
+from aldesk.core.project.store import Project
 
 __all__ = [
     "NOTHING",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aldesk.core.dataset import SOURCE_SEP, Dataset, Problem, UnsafeItem, resolve_under_root, split_key
 from aldesk.core.progress import CancelFn, ProgressFn, UserError, check
-from aldesk.core.project.store import SourceRow
+from aldesk.core.project.records import SourceRow
 
 NOTHING = "nothing was changed"
 

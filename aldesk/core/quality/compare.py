@@ -248,7 +248,7 @@ def _copy_project(src: Path, out: Path, inputs: tuple[Path, ...]) -> Path:
     import sqlite3
 
     from aldesk.core.atomic import tmp_name
-    from aldesk.core.project.store import _snapshot
+    from aldesk.core.project.connect import _snapshot
 
     out = Path(out)
     if out.suffix != ".aldesk":
