@@ -21,7 +21,7 @@ HEAVY: dict[str, tuple[str, ...]] = {
     "torch": (),
     "ray": (),
     "pyarrow": (),
-    # the plots modules, imported by a worker (ui/shell/main_window.py _import_plots)
+    # the plots modules, imported by a worker (ui/shell/plots_host.py _import_plots)
     "pyqtgraph": ("ui/plots/",),
 }
 
