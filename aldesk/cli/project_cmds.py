@@ -128,7 +128,7 @@ def _open_to_read(path: Path, doing: str) -> Project:
     """For commands that only read: opened read-only, as last committed. Nothing is written (no lock, no backup,
     no migration, no -wal), so it works on a read-only medium and beside an aldesk that has it open."""
     from aldesk.core.project import Project
-    from aldesk.core.project.lock import read_holder
+    from aldesk.core.project.lock_note import read_holder
 
     p = Project.open(path, readonly=True)
     if p.open_elsewhere:

@@ -16,7 +16,7 @@ import pytest
 from aldesk.cli import main
 from aldesk.core.dataset import Dataset
 from aldesk.core.project import Project, ProjectError, ProjectLocked, list_backups, recover
-from aldesk.core.project.lock import lock_path
+from aldesk.core.project.lock_note import lock_path
 from tests.core import lock_holder
 
 # A second aldesk process, as plain as it gets: open the project for writing, print what the user would read.

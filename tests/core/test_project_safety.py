@@ -19,7 +19,7 @@ from aldesk.cli import main
 from aldesk.core.dataset import Dataset
 from aldesk.core.labeling.actions import Action
 from aldesk.core.project import Project, ProjectError, backup_dir, companion_paths, list_backups, recover
-from aldesk.core.project.lock import lock_path
+from aldesk.core.project.lock_note import lock_path
 from tests.core import lock_holder
 
 SECOND = """

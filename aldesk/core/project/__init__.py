@@ -6,7 +6,8 @@ Where each job lives:
   built of :mod:`.reading` (every read), :mod:`.writing` (journal every action as ONE committed transaction before
   it returns) and :mod:`.open_backups` (backups while open). :mod:`.create` writes a new file, :mod:`.connect` holds
   the SQLite connections, :mod:`.records` the rows and reports handed out.
-- :mod:`.lock` — one writer per project: an OS lock on the database file itself, and the holder's note.
+- :mod:`.lock` — one writer per project: an OS lock on the database file itself (:mod:`.lock_os`), and the
+  holder's note (:mod:`.lock_note`).
 - :mod:`.backups` — rolling backups beside the project (at open and during a long session), the project's
   companion files, stale temporary files.
 - :mod:`.recover` — replace a damaged project by a good backup, keeping what it replaces.

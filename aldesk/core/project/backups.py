@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from aldesk.core.project.errors import KEEP_BACKUPS, SUFFIX, _reason, log
-from aldesk.core.project.lock import WriterLock, lock_path, remove_if_abandoned
+from aldesk.core.project.lock import WriterLock, remove_if_abandoned
+from aldesk.core.project.lock_note import lock_path
 
 
 def companion_paths(path: Path | str) -> list[Path]:

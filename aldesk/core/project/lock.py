@@ -36,60 +36,33 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import logging
 import os
-import re
-import socket
-import stat
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-if sys.platform == "win32":
-    import msvcrt
-
-    fcntl = None
-else:
-    import fcntl
-
-    msvcrt = None
+from aldesk.core.project.lock_note import Holder, _clean_note_temps, _write_holder, lock_path, read_holder
+from aldesk.core.project.lock_os import (
+    _O_BINARY,
+    _O_NOFOLLOW,
+    _O_NONBLOCK,
+    SHARED_LOCKS,
+    _is_current,
+    _plain,
+    _try_lock,
+    _unlock_close,
+)
 
 log = logging.getLogger(__name__)
 
-# Windows locks are mandatory: a locked byte range cannot be read by anyone else. The lock is therefore taken on one
-# byte far past the database's end and past SQLite's own lock bytes (at 1 GiB), where nobody ever reads.
-_WIN_LOCK_OFFSET = 1 << 40
 _ATTEMPTS = 20  # retries when the file at the path was replaced between our open and our lock
 # A refused writer retries this long when nobody is named as the holder: a reader's shared lock lasts only the
 # copy of the project into memory, and a new holder writes its details right after locking.
 _BUSY_RETRY_SECONDS = 2.0
-_NOTE_MAX = 4096  # a holder note is one short JSON line; anything larger is not ours
-_O_BINARY = getattr(os, "O_BINARY", 0)
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO planted under our name must not hang
 # (st_dev, st_ino) of the files this process holds a writer lock on: a reader here must not open (and so, on
 # closing, drop SQLite's POSIX locks of) a file our own writer connection has open.
 _HELD: set[tuple[int, int]] = set()
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Who holds a lock, as written in its side file."""
-
-    host: str
-    pid: int
-    started: str  # local time, ISO seconds
-
-    def is_this_process(self) -> bool:
-        return self.host == socket.gethostname() and self.pid == os.getpid()
-
-    def describe(self) -> str:
-        when = self.started.replace("T", " ")
-        return f"process {self.pid} on {self.host}, since {when}"
 
 
 class LockHeld(Exception):
@@ -99,12 +72,6 @@ class LockHeld(Exception):
         super().__init__(f"{path} is locked" + (f" by {holder.describe()}" if holder else ""))
         self.path = path
         self.holder = holder
-
-
-def lock_path(project: Path) -> Path:
-    """The side file with the holder's details; symlinks resolved, so two names of one file share one note."""
-    real = Path(project).resolve()
-    return real.with_name(real.name + ".lock")
 
 
 class WriterLock:
@@ -273,7 +240,7 @@ def reader_lock(path: Path | str) -> Iterator[bool]:
     """A shared lock on the database file for the moment a reader copies it: yields True when nobody writes it
     (and nobody can start to until the block ends), False when a writer holds it (or the OS cannot lock)."""
     fd = None
-    if fcntl is not None:  # no shared locks on Windows: read as if a writer were there (a live WAL read)
+    if SHARED_LOCKS:  # no shared locks on Windows: read as if a writer were there (a live WAL read)
         try:
             st = os.stat(path)
             # This process writing it: no descriptor of ours may be closed under its connection.
@@ -318,114 +285,3 @@ def remove_if_abandoned(path: Path) -> bool:
         return False
     finally:
         _unlock_close(fd)
-
-
-def _plain(st: os.stat_result) -> bool:
-    return stat.S_ISREG(st.st_mode) and st.st_nlink == 1
-
-
-def _try_lock(fd: int, *, exclusive: bool) -> bool:
-    """Lock ``fd`` without waiting: True if we got it, False if someone holds it, OSError if the OS cannot lock."""
-    if fcntl is not None:
-        try:
-            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-    os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
-    try:
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    except OSError as exc:
-        if exc.errno in (errno.EACCES, errno.EDEADLK):
-            return False
-        raise
-    return True
-
-
-def _unlock_close(fd: int) -> None:
-    if msvcrt is not None:
-        with contextlib.suppress(OSError):  # closing the handle below releases it too
-            os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-    os.close(fd)  # drops the flock
-
-
-def _is_current(path: Path, fd: int) -> bool:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False
-    fst = os.fstat(fd)
-    return (st.st_dev, st.st_ino) == (fst.st_dev, fst.st_ino)
-
-
-def _clean_note_temps(side: Path) -> None:
-    # A note's temporary file lives only while its writer holds the lock, which we hold now: any left is stale.
-    pattern = re.compile(rf"\.{re.escape(side.name)}\.\d+\.tmp")
-    with contextlib.suppress(OSError):
-        for p in side.parent.glob(f".{side.name}.*.tmp"):
-            if pattern.fullmatch(p.name):
-                with contextlib.suppress(OSError):
-                    if _plain(os.lstat(p)):
-                        p.unlink()
-
-
-def _own_note(side: Path) -> bool | None:
-    """Whether ``side`` may be replaced by our note: None if free, True if an earlier note of aldesk's own."""
-    try:
-        st = os.lstat(side)
-    except FileNotFoundError:
-        return None
-    if not _plain(st) or st.st_size > _NOTE_MAX:
-        return False
-    return _read_note(side) is not None or st.st_size == 0  # empty: an older aldesk killed mid-write
-
-
-def _write_holder(side: Path) -> tuple[int, int] | None:
-    if _own_note(side) is False:
-        log.warning(
-            "%s is not a lock note of aldesk (a link, a folder or someone's file); it is left alone and "
-            "the project's lock works without it",
-            side,
-        )
-        return None
-    info = {
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "started": datetime.now().isoformat(timespec="seconds"),
-    }
-    tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, 0o644)
-    try:
-        try:
-            os.write(fd, json.dumps(info).encode("utf-8"))
-            st = os.fstat(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, side)  # replaces the name, never writes into whatever was there
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return st.st_dev, st.st_ino
-
-
-def _read_note(side: Path) -> Holder | None:
-    try:
-        fd = os.open(side, os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_BINARY)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        info = json.loads(os.read(fd, _NOTE_MAX).decode("utf-8"))
-        return Holder(str(info["host"]), int(info["pid"]), str(info["started"]))
-    except (OSError, ValueError, TypeError, KeyError, RecursionError):
-        return None  # not ours (or being replaced right now): the message goes without details
-    finally:
-        os.close(fd)
-
-
-def read_holder(project: Path | str) -> Holder | None:
-    """The holder named in the side file of ``project``, if it holds a note of ours."""
-    return _read_note(lock_path(Path(project)))
