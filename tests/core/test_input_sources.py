@@ -25,7 +25,7 @@ from aldesk.core.progress import UserError
 from aldesk.core.project import Project
 from aldesk.core.sources import images as images_mod
 from aldesk.core.sources import load_csv, load_images, load_source
-from aldesk.core.sources import texts as texts_mod
+from aldesk.core.sources import text_bytes as text_bytes_mod
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file names, links and FIFOs")
@@ -394,7 +394,9 @@ def test_text_files_larger_than_the_cap_are_refused(tmp_path: Path, monkeypatch:
     p = tmp_path / "big.csv"
     p.write_text("text\n" + "".join(f"text number {i}\n" for i in range(500)), encoding="utf-8")
     assert len(load_csv(p)) == 500
-    monkeypatch.setattr(texts_mod, "MAX_TEXT_BYTES", p.stat().st_size - 1)  # a real file one byte too big
+    monkeypatch.setattr(
+        text_bytes_mod, "MAX_TEXT_BYTES", p.stat().st_size - 1
+    )  # a real file one byte too big
     with pytest.raises(UserError) as err:
         load_csv(p)
     assert "big.csv is larger than" in _one_line(err.value) and "split it" in str(err.value)
