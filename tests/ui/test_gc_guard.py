@@ -41,8 +41,9 @@ def test_a_cycle_with_a_qt_object_is_freed_on_the_gui_thread(qtbot, qapp) -> Non
 
 
 def test_an_import_burst_is_not_collected_but_frozen_once_it_ends(qtbot, qapp, monkeypatch) -> None:
-    """While sys.modules grows (a worker importing), the timer collects nothing; once it is stable after a large
-    burst the objects made meanwhile go to the permanent generation, and collection resumes."""
+    """As sys.modules starts to grow (a worker importing) the timer makes one full collection, then none while it
+    grows; once it is stable after a large burst the objects made meanwhile go to the permanent generation, and
+    collection resumes."""
     import types
 
     from aldesk.ui.shell import gc_guard
@@ -60,7 +61,7 @@ def test_an_import_burst_is_not_collected_but_frozen_once_it_ends(qtbot, qapp, m
         keep = []
         worker = threading.Thread(
             target=lambda: (
-                keep.append([{"x": i} for i in range(20_000)]),
+                keep.append([[i] for i in range(20_000)]),  # lists: tracked by the collector
                 [
                     sys.modules.setdefault(f"aldesk_test_burst{i}", types.ModuleType(f"aldesk_test_burst{i}"))
                     for i in range(gc_guard.BURST_MODULES)
@@ -69,17 +70,21 @@ def test_an_import_burst_is_not_collected_but_frozen_once_it_ends(qtbot, qapp, m
         )
         worker.start()
         worker.join()
-        guard.check()  # sys.modules grew since the last tick: no collection
-        assert collections == []
+        guard.check()  # sys.modules grew since the last tick: the burst began, one full collection
+        assert collections == [2]
+        sys.modules["aldesk_test_burst_more"] = types.ModuleType("aldesk_test_burst_more")
+        guard.check()  # still growing: nothing
+        assert collections == [2]
         guard.check()  # stable now: frozen, still no collection
-        assert collections == [] and gc.get_freeze_count() >= frozen_before + 20_000
+        assert collections == [2] and gc.get_freeze_count() >= frozen_before + 20_000
         keep.append([[] for _ in range(100)])  # new objects since the freeze (which zeroed the counts)
         guard.check()  # back to normal: generation 0 is over its (zeroed) threshold
-        assert len(collections) == 1
+        assert len(collections) == 2
     finally:
         gc.callbacks.pop()
         for i in range(gc_guard.BURST_MODULES):
             sys.modules.pop(f"aldesk_test_burst{i}", None)
+        sys.modules.pop("aldesk_test_burst_more", None)
         guard._modules = guard._settled = len(sys.modules)
         guard._timer.start()
 

@@ -10,13 +10,14 @@ the GUI thread in ``QBasicMutex::lockInternal`` under ``~QObject``, a pooled thr
 each generation once its count passes the threshold the automatic collector would have used, never in a worker.
 
 Imports: while a worker imports the plot modules, numba or onnxruntime (the open of a project), it allocates
-hundreds of thousands of objects that live as long as the process. Collected on the GUI thread as they come, they
+hundreds of thousands of objects that live as long as the process. Collected on the GUI thread as they came, they
 were scanned again and again: single collections of 70-400 ms, the longest stalls of the open
-(benchmarks/gui_stall.py). So while ``sys.modules`` grows the timer does not collect, and once it stops growing
-after a large burst (BURST_MODULES or more new modules: pyqtgraph, numba, onnxruntime, PIL's plugins) the objects
-are frozen (``gc.freeze``: the permanent generation, never scanned). The cost is that garbage made in that same
-window is frozen too (never freed): bounded, because a package is imported once per process, so a process sees a
-handful of large bursts. After a small burst collection simply resumes.
+(benchmarks/gui_stall.py). So when ``sys.modules`` starts to grow the timer makes one full collection (cheap: what
+earlier bursts left is frozen, see below), then collects nothing until it stops growing; after a large burst
+(BURST_MODULES or more new modules: pyqtgraph, numba, onnxruntime, PIL's plugins) the objects are frozen
+(``gc.freeze``: the permanent generation, never scanned again). Only what became garbage during the burst itself
+is frozen with them (never freed): bounded, because a package is imported once per process. After a small burst
+collection simply resumes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class GuiThreadCollector(QObject):
         super().__init__(parent)
         self.thresholds = gc.get_threshold()
         gc.disable()
+        gc.freeze()  # what the start-up imported (Qt, numpy, aldesk) lives as long as the process: never scanned
         self._modules = len(sys.modules)  # at the last tick
         self._settled = self._modules  # after the last import burst
         self._timer = QTimer(self)
@@ -45,9 +47,12 @@ class GuiThreadCollector(QObject):
     @Slot()
     def check(self) -> None:
         """Collect the oldest generation whose count is over its threshold (as the automatic collector does),
-        unless modules are being imported (then nothing) or have just been (then they are frozen)."""
+        unless modules are being imported (then one full collection as the burst begins, and nothing more until it
+        ends) or have just been (then a large burst's objects are frozen)."""
         n = len(sys.modules)
         if n != self._modules:  # an import in progress, here or in a worker: wait until it is done
+            if self._modules == self._settled:  # it has just begun: clear the garbage it would freeze
+                gc.collect()
             self._modules = n
             return
         if n != self._settled:  # an import burst just ended
