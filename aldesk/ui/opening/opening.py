@@ -211,7 +211,7 @@ class Opener(QObject):
         last_items = project.get_setting(app_ws.GRAPH_ITEMS_SETTING, None) if project is not None else None
 
         def density(progress: ProgressFn, cancel: CancelFn) -> object:
-            from aldesk.core.query.eer_kernel import kernel
+            from aldesk.core.query import eer_kernel
 
             # a project that grew by a rescan grows its last graph by the new rows instead of a rebuild
             graph = app_ws.density_graph(
@@ -224,7 +224,8 @@ class Opener(QObject):
                 progress=progress,
                 cancel=cancel,
             )
-            kernel()  # compile (or load) the eer loop here, not on the first key press
+            eer_kernel.kernel(len(vectors))  # compile (or load) the eer loop here, not on the first key press
+            # (for a pool big enough to use it: aldesk/core/query/eer_kernel.py)
             return graph
 
         return self.runner.start("density", density)

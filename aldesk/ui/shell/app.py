@@ -41,6 +41,11 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         from aldesk.ui.shell import gc_guard
 
         gc_guard.install(app)  # cycles holding Qt objects are freed on this thread, never in a worker
+        from aldesk.core.query import eer_kernel
+
+        eer_kernel.set_min_items(
+            eer_kernel.APP_MIN_ITEMS
+        )  # small pools: numpy, no numba load stalling the window
     return app  # type: ignore[return-value]
 
 
