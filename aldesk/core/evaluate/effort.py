@@ -1,14 +1,14 @@
 """The expert's effort (``simulate --effort grid``, issue 13.7): accuracy against expert ACTIONS, not labels.
 
 Without the grid, every label costs one action (a key): the default strategy picks an item, the expert names its
-class. With the grid the expert alternates ``SINGLES`` such picks with one grid page: the ``page`` unlabeled pool
-items the k-NN predicts as class X, most confident first (X taken round-robin over the classes the k-NN
-predicts); one key confirms the page, plus one key for every item on it whose class the oracle must correct. Every
-item of the page gets its true label, so both experts only ever give true labels; what differs is the price.
+class. With the grid the expert alternates ``SINGLES`` such picks with one grid page (after ``start`` labels given
+one by one): a page of :mod:`.effort_pages` (``confident``: the items predicted as class X, most confident first;
+``candidates``: the strategy's top items, each with its own prediction), which costs one key plus one per card the
+oracle finds wrong. Every label given is true on both sides; what differs is the price.
 
 Per fold (the folds of :mod:`.simulate`): the accuracy on the test fold after each event, read as a step function of
 the actions spent (1..budget) and of the labels given. Reported: actions and labels to reach 90 % / 95 % of the
-whole-pool k-NN's accuracy.
+whole-pool k-NN's accuracy, and the actions from which the mean curve stays there.
 """
 
 from __future__ import annotations
