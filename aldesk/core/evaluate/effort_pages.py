@@ -2,15 +2,16 @@
 
 Two pages, each one a mode of the app's Grid tab (``aldesk/ui/grid/panel.py``) driven by its own keys:
 
-- ``candidates`` (the default): the ``page`` items the strategy ranks highest, the Grid tab's *Candidates* mode,
-  each card showing the k-NN's prediction, every card selected. The expert clicks each card whose prediction is
-  wrong (one action: it is deselected) and presses Enter (one action): every selected card gets the class it
-  shows, one batch per class, origin "grid". A deselected card stays unlabeled, in the pool: the strategy ranks it
-  again (it is usually the next single pick). Cost ``1 + wrong``, labels ``page - wrong``, all true.
-- ``confident`` (the first grid expert, kept for comparison): the ``page`` items the k-NN predicts as class X,
-  most confident first (X round-robin over the predicted classes), the *Predicted as X* mode. One key confirms
-  the page plus one per item the oracle corrects, and every item of the page gets its true label, as that
-  expert was defined.
+- ``confident`` (the default, the first grid expert): the ``page`` items the k-NN predicts as class X, most
+  confident first (X round-robin over the predicted classes), the *Predicted as X* mode. One key confirms the
+  page plus one per item the oracle corrects, and every item of the page gets its true label, as issue 13 defines
+  it (in the window a corrected card is clicked off and needs its own key later: the definition is generous
+  by those few keys).
+- ``candidates``: the ``page`` items the strategy ranks highest, the Grid tab's *Candidates* mode, each card
+  showing the k-NN's prediction, every card selected. The expert clicks each card whose prediction is wrong (one
+  action: it is deselected) and presses Enter (one action): every selected card gets the class it shows, origin
+  "grid", one undo. A deselected card stays unlabeled, in the pool: the strategy ranks it again (it is usually
+  the next single pick). Cost ``1 + wrong``, labels ``page - wrong``, all true.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import numpy as np
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.query import registry
 from aldesk.core.query.baselines import PoolContext
-
-PAGE_KINDS = ("confident", "candidates")
 
 
 @dataclass(frozen=True)
