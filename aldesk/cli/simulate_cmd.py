@@ -116,6 +116,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=10,
         help="with --effort grid: strategy picks between two grid pages (default 10)",
     )
+    p.add_argument(
+        "--grid-page",
+        choices=["confident", "candidates"],
+        default="confident",
+        help="with --effort grid: what a page shows: 'confident' (the items predicted as one class, most "
+        "confident first; the default) or 'candidates' (the strategy's top items, each accepted as its shown "
+        "prediction by Enter, the wrong ones clicked off)",
+    )
+    p.add_argument(
+        "--grid-start",
+        type=int_at_least(0),
+        default=0,
+        help="with --effort grid: labels given one by one before the first page (default 0)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
 
@@ -283,6 +297,8 @@ def _variant(
                 labels,
                 page=args.page,
                 singles=args.grid_singles,
+                kind=args.grid_page,
+                start=args.grid_start,
                 strategies=strategies,
                 folds=args.folds,
                 budget=args.budget,

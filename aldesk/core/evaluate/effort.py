@@ -1,14 +1,14 @@
 """The expert's effort (``simulate --effort grid``, issue 13.7): accuracy against expert ACTIONS, not labels.
 
 Without the grid, every label costs one action (a key): the default strategy picks an item, the expert names its
-class. With the grid the expert alternates ``SINGLES`` such picks with one grid page: the ``page`` unlabeled pool
-items the k-NN predicts as class X, most confident first (X taken round-robin over the classes the k-NN
-predicts); one key confirms the page, plus one key for every item on it whose class the oracle must correct. Every
-item of the page gets its true label, so both experts only ever give true labels; what differs is the price.
+class. With the grid the expert alternates ``SINGLES`` such picks with one grid page (after ``start`` labels given
+one by one): a page of :mod:`.effort_pages` (``confident``: the items predicted as class X, most confident first;
+``candidates``: the strategy's top items, each with its own prediction), which costs one key plus one per card the
+oracle finds wrong. Every label given is true on both sides; what differs is the price.
 
 Per fold (the folds of :mod:`.simulate`): the accuracy on the test fold after each event, read as a step function of
 the actions spent (1..budget) and of the labels given. Reported: actions and labels to reach 90 % / 95 % of the
-whole-pool k-NN's accuracy.
+whole-pool k-NN's accuracy, and the actions from which the mean curve stays there.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import zlib
 
 import numpy as np
 
+from aldesk.core.evaluate import effort_pages
 from aldesk.core.evaluate.simulate import DEFAULT_FOLDS, kfold, knn_accuracy, labels_to, pick_one
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
@@ -42,10 +43,13 @@ def run_effort_fold(
     *,
     page: int = PAGE,
     singles: int = SINGLES,
+    kind: str = "confident",
+    start: int = 0,
     cancel: CancelFn | None = None,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(accuracy after 1..actions_budget actions, accuracy after 1..L labels, counts) for one fold."""
+    """(accuracy after 1..actions_budget actions, accuracy after 1..L labels, counts) for one fold. With the grid,
+    once ``start`` items are labeled, a page of ``kind`` (:mod:`.effort_pages`) follows every ``singles`` picks."""
     sub = np.concatenate([pool, test])
     Xs, ys = X[sub], y[sub]
     n_pool = pool.size
@@ -62,28 +66,36 @@ def run_effort_fold(
     start_acc = accuracy()
     by_action = np.full(actions_budget, np.nan)
     by_label: list[float] = []
-    actions = picks = pages = corrections = 0
+    actions = picks = pages = corrections = cards = since = 0
     next_class = 0
     while actions < actions_budget and available.any():
         if picks % 16 == 0:
             check(cancel)
-        if grid and pages < picks // singles:  # a page after every ``singles`` picks
-            items, cls = _page(knn, n_classes, np.flatnonzero(available), page, next_class)
-            next_class = (cls + 1) % n_classes
-            wrong = int((ys[items] != cls).sum())
-            cost = 1 + wrong
-            corrections += wrong
+        cand = np.flatnonzero(available)
+        if grid and len(by_label) >= max(start, 1) and since >= singles:
+            if kind == "confident":
+                pg, cls = effort_pages.confident_page(knn, n_classes, cand, ys, page, next_class)
+                next_class = (cls + 1) % n_classes
+            else:
+                pg = effort_pages.candidates_page(
+                    strategy, knn, n_classes, cand, ys, page, ctx, rng, density, graph
+                )
             pages += 1
-            for i in items:
+            since = 0
+            corrections += pg.wrong
+            cards += pg.cards
+            cost = pg.cost
+            for i, lab in zip(pg.items.tolist(), pg.labels.tolist(), strict=True):
                 available[i] = False
-                knn.add(int(i), int(ys[i]))
+                knn.add(i, int(lab))
                 by_label.append(np.nan)
             a = accuracy()
-            by_label[-1] = a
+            if pg.items.size:
+                by_label[-1] = a
         else:
-            cand = np.flatnonzero(available)
             i = pick_one(strategy, picks, knn, n_classes, cand, ctx, rng, density, graph)
             picks += 1
+            since += 1
             available[i] = False
             knn.add(i, int(ys[i]))
             cost = 1
@@ -97,24 +109,8 @@ def run_effort_fold(
     return (
         curve_a,
         curve_l,
-        {"labels": len(by_label), "pages": pages, "corrections": corrections, "picks": picks},
+        {"labels": len(by_label), "pages": pages, "corrections": corrections, "picks": picks, "cards": cards},
     )
-
-
-def _page(
-    knn: IncrementalKNN, n_classes: int, cand: np.ndarray, page: int, start: int
-) -> tuple[np.ndarray, int]:
-    """The next page: (items predicted as the first class from ``start`` on that any item is predicted as,
-    most confident first; that class)."""
-    p = knn.probabilities(n_classes, cand)
-    pred = p.argmax(axis=1)
-    for step in range(n_classes):
-        c = (start + step) % n_classes
-        mine = np.flatnonzero(pred == c)
-        if mine.size:
-            order = mine[np.argsort(-p[mine, c], kind="stable")][:page]
-            return cand[order], c
-    return cand[:page], start  # unreachable: every candidate has a predicted class
 
 
 def _fill(curve: np.ndarray, start: float) -> np.ndarray:
@@ -138,6 +134,8 @@ def simulate_effort(
     budget: int = 300,
     page: int = PAGE,
     singles: int = SINGLES,
+    kind: str = "confident",
+    start: int = 0,
     k: int = 10,
     seed: int = 0,
     dataset: str = "",
@@ -182,6 +180,8 @@ def simulate_effort(
                 srng,
                 page=page,
                 singles=singles,
+                kind=kind,
+                start=start,
                 cancel=cancel,
                 seed=seed * 1000 + f,
             )
@@ -200,6 +200,8 @@ def simulate_effort(
         "budget_actions": budget,
         "page": page,
         "singles_between_pages": singles,
+        "grid_page": kind,
+        "grid_start": start,
         "full_accuracy": full_acc,
         "strategies": {},
     }
@@ -212,6 +214,8 @@ def simulate_effort(
             "accuracy_by_label": [round(float(v), 6) for v in ml],
             "actions_to_90": labels_to(ma, 0.90 * full_acc),
             "actions_to_95": labels_to(ma, 0.95 * full_acc),
+            "actions_to_90_held": held_from(ma, 0.90 * full_acc),
+            "actions_to_95_held": held_from(ma, 0.95 * full_acc),
             "labels_to_90": labels_to(ml, 0.90 * full_acc),
             "labels_to_95": labels_to(ml, 0.95 * full_acc),
             "accuracy_at_budget": round(float(ma[-1]), 4),
@@ -222,6 +226,15 @@ def simulate_effort(
     return out
 
 
+def held_from(curve: np.ndarray, target: float) -> int | None:
+    """Actions (1-based) from which the mean curve stays at or above ``target`` to the end of the budget; None if
+    it ends below. Early curves spike past a target and fall back: the first crossing alone can mislead."""
+    below = np.flatnonzero(curve < target)
+    if curve.size == 0 or curve[-1] < target:
+        return None
+    return int(below[-1]) + 2 if below.size else 1
+
+
 def print_effort_table(out: dict) -> None:
     print(
         f"{out['dataset']}: {out['n_items']} items, {out['n_classes']} classes, {out['folds']} folds, "
@@ -229,11 +242,13 @@ def print_effort_table(out: dict) -> None:
         f"{out['full_accuracy']:.3f}"
     )
     print(
-        f"{'strategy':<20} {'actions to 90%':>14} {'actions to 95%':>14} {'labels to 95%':>13} {'acc at end':>10} {'labels':>7}"
+        f"{'strategy':<20} {'actions to 90%':>14} {'actions to 95%':>14} {'held from 95%':>13} "
+        f"{'labels to 95%':>13} {'acc at end':>10} {'labels':>7}"
     )
     for name, s in out["strategies"].items():
-        cells = [s["actions_to_90"], s["actions_to_95"], s["labels_to_95"]]
-        a90, a95, l95 = ("-" if v is None else v for v in cells)
+        cells = [s["actions_to_90"], s["actions_to_95"], s["actions_to_95_held"], s["labels_to_95"]]
+        a90, a95, h95, l95 = ("-" if v is None else v for v in cells)
         print(
-            f"{name:<20} {a90:>14} {a95:>14} {l95:>13} {s['accuracy_at_budget']:10.3f} {s['labels_given']:>7}"
+            f"{name:<20} {a90:>14} {a95:>14} {h95:>13} {l95:>13} {s['accuracy_at_budget']:10.3f} "
+            f"{s['labels_given']:>7}"
         )

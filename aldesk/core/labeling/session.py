@@ -411,8 +411,10 @@ class Session:
         """Label one item (relabel if it has a label)."""
         return self.label_many([index], cls, origin)
 
-    def label_many(self, indices: Iterable[int], cls: str, origin: str = "batch") -> Action:
-        """Label several items in one action: one undo reverts them all."""
+    def label_many(
+        self, indices: Iterable[int], cls: str, origin: str = "batch", group: int | None = None
+    ) -> Action:
+        """Label several items in one action: one undo reverts them all (and every action of ``group``)."""
         self._class_index(cls)
         items = tuple(int(i) for i in indices)
         if not items:
@@ -427,11 +429,18 @@ class Session:
             origin = "audit"
             predicted = self._predict_row(items[0])[0]
         action = self._commit(
-            Action("label", items, cls, prev, origin, predicted=predicted, prev_ids=prev_ids)
+            Action("label", items, cls, prev, origin, predicted=predicted, prev_ids=prev_ids, group=group)
         )
         if origin == "audit":
             self._audit_item = None
         return action
+
+    def label_by_class(self, by_class: dict[str, list[int]], origin: str) -> list[Action]:
+        """Each class its items, one label action per class, all one undo (the grid's Enter on mixed predictions)."""
+        for cls in by_class:
+            self._class_index(cls)
+        group = self._next_seq
+        return [self.label_many(items, cls, origin, group=group) for cls, items in by_class.items()]
 
     def skip(self, index: int) -> Action:
         return self._commit(Action("skip", (int(index),)))

@@ -261,7 +261,7 @@ class GridPanel(QWidget):
 
     @Slot()
     def accept_selection(self) -> None:
-        """Enter: each selected item gets the prediction it shows; one batch per predicted class."""
+        """Enter: each selected item gets the prediction it shows, one undo for the page (a batch per class)."""
         by_cls: dict[str, list[int]] = {}
         for card in self.view.selected_cards():
             if card.predicted is not None and card.label is None:
@@ -269,14 +269,9 @@ class GridPanel(QWidget):
         if not by_cls:
             self.info.setText("No prediction to accept among the selected items.")
             return
-        done = [
-            f"{len(v)} as <b>{c}</b>" for c, v in by_cls.items() if self.ctl.label_items(v, c, origin="grid")
-        ]
-        if done:
-            undo = (
-                "Ctrl+Z undoes the page" if len(done) == 1 else f"{len(done)} batches: one Ctrl+Z per class"
-            )
-            self._after_label(f"Accepted {', '.join(done)} — {undo}.")
+        if self.ctl.label_by_class(by_cls, origin="grid"):
+            done = ", ".join(f"{len(v)} as <b>{c}</b>" for c, v in by_cls.items())
+            self._after_label(f"Accepted {done} — Ctrl+Z undoes the page.")
 
     def _after_label(self, text: str) -> None:
         ctl = self.ctl

@@ -203,6 +203,22 @@ class Controller(QObject):
         self._schedule_rerank()
         return True
 
+    def label_by_class(self, by_class: dict[str, list[int]], origin: str = "grid") -> bool:
+        """Several classes at once (the grid's Enter: each item its shown prediction): one undo for them all."""
+        if self._refused():
+            return False
+        try:
+            self.session.label_by_class(by_class, origin=origin)
+        except _SAVE_ERRORS as exc:
+            return self._failed(exc, lambda: self.label_by_class(by_class, origin))
+        except (ValueError, KeyError) as exc:
+            self.message.emit(str(exc))
+            return False
+        self.labels_changed.emit()
+        self.cands = [c for c in self.cands if self._in_pool(c.index)]
+        self._schedule_rerank()
+        return True
+
     def keep(self, index: int) -> bool:
         """The review queue's K (aldesk/ui/quality/review_view.py): the label of ``index`` stays, logged so that
         the queue does not ask again; undoable."""

@@ -168,6 +168,10 @@ OTHER_KEYS: tuple[tuple[str, str], ...] = (
     ("Shift+drag", "Map: lasso a group of points, then a class key labels them all"),
     ("Ctrl+drag", "Map: select a rectangle"),
     ("Click / right-click", "Map: open a point / export the selection"),
+    ("Space / click", "Grid: deselect (or select) an item; a new page comes all selected"),
+    ("Class key", "Grid: the selected items get that class (one Ctrl+Z undoes the page)"),
+    ("Enter", "Grid: each selected item gets the prediction it shows (one Ctrl+Z undoes the page)"),
+    ("PgDn / PgUp, Ctrl+A", "Grid: turn the page, select the whole page"),
 )
 
 
