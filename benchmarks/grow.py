@@ -74,7 +74,7 @@ def main() -> None:
     knn.add_many(lab, y[lab])
     state = PoolState(old_elig, old_graph, knn, pca_2d(X[:n]))
     t, c = time.perf_counter(), time.process_time()
-    new = take_in(state, X[:n], X[n:])
+    new = take_in(state, X, n)
     out["take_in_s"] = round(time.perf_counter() - t, 2)
     out["take_in_cpu_s"] = round(time.process_time() - c, 2)
     out["ratio"] = round(out["take_in_s"] / out["rebuild_s"], 3)

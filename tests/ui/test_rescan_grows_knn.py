@@ -1,6 +1,7 @@
 """File › Rescan in the open window (real Fashion-MNIST images, real ONNX, real files added to the folder): the
 reopened session's k-NN state grows from the slots stored at the close by the new rows only, and equals a rebuild
-(same slots, same probabilities)."""
+(same slots, same probabilities); the map keeps its layout (the old points where they were) and places the new
+items among their neighbours, without a new PCA."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from aldesk.core.maps import projection
 from aldesk.core.model.knn import IncrementalKNN
-from tests.ui.helpers import wait_open
+from aldesk.ui.plots import map_panel
+from tests.ui.helpers import wait_open, wait_plots
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
@@ -39,7 +42,15 @@ def test_file_rescan_grows_the_knn_state_and_it_equals_a_rebuild(
     for i in range(14):  # more labels than k, so the close stores the slots
         win.ctl.label(i, ("top", "shoe", "bag")[i % 3])
     assert win.ctl.session.n_labeled == 14
+    dock = wait_plots(qtbot, win)
+    dock.map.auto_umap = False  # UMAP's JIT takes 30-45 s: the PCA layout is the one the user knows here
+    dock.tabs.setCurrentWidget(dock.map)
+    qtbot.waitUntil(lambda: dock.map.projection == "pca", timeout=60_000)
+    before = dock.map.plot.pos[np.argsort(dock.map.plot.items)].copy()
     _save(root, 40, 12)  # new files arrive in the folder
+    pcas: list[int] = []
+    real_pca = projection.pca_2d
+    monkeypatch.setattr(map_panel, "pca_2d", lambda X: pcas.append(len(X)) or real_pca(X))
 
     rows: list[int] = []  # rows whose slots were computed against the labeled items
     real = IncrementalKNN._recompute
@@ -59,4 +70,14 @@ def test_file_rescan_grows_the_knn_state_and_it_equals_a_rebuild(
     # float32 rounding apart (measured 1.4e-6), the same neighbours and the same votes
     np.testing.assert_allclose(np.sort(sim, axis=1), np.sort(rebuilt.sim, axis=1), atol=1e-5)
     np.testing.assert_allclose(s.probabilities(), rebuilt.probabilities(len(s.classes)), atol=1e-4)
+
+    dock = wait_plots(qtbot, win)
+    dock.tabs.setCurrentWidget(dock.map)
+    qtbot.waitUntil(lambda: dock.map.projection == "pca" and dock.map.plot.items.size == 52, timeout=120_000)
+    assert pcas == [], "the map was recomputed instead of grown"
+    pos = dock.map.plot.pos[np.argsort(dock.map.plot.items)]
+    np.testing.assert_array_equal(pos[:40], before)  # the points the user knows did not move
+    assert np.isfinite(pos[40:]).all()
+    lo, hi = before.min(axis=0), before.max(axis=0)
+    assert ((pos[40:] >= lo - 0.1 * (hi - lo)) & (pos[40:] <= hi + 0.1 * (hi - lo))).all()
     assert (s.probabilities().argmax(axis=1) == rebuilt.probabilities(len(s.classes)).argmax(axis=1)).all()
