@@ -4,7 +4,9 @@ rows in (``IncrementalKNN.grow``: M x L x d) instead of the N x L x d rebuild of
 The slots of an old row depend only on its vector and the labeled items' vectors, and a rescan adds no label, so
 they stay right as long as the old items' vectors are the ones the slots were computed from. The stored key
 (:func:`aldesk.core.neighbours.store.knn_state_key`) pins the labeled set; :func:`grown_slots` also recomputes the
-labeled items' own rows and refuses slots that no longer match their vectors (a file changed under its name).
+labeled items' own rows and refuses slots that no longer match their vectors (a labeled item's file changed under
+its name: every row's votes would be off). An unlabeled old item whose content changed keeps its stored row, as the
+grown neighbour graph keeps it (``store.grow_graph_cached``): a rescan appends items, it does not re-embed old ones.
 """
 
 from __future__ import annotations

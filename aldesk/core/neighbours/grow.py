@@ -8,13 +8,18 @@ A rebuild of N + M items costs (N + M)^2 d (exact) or pynndescent's JIT and buil
 - ``probe`` (above it, where the old graph is pynndescent's and approximate anyway): the pool is split into
   ~sqrt(N) cells around random items (one assignment pass, N sqrt(N) d), and each new item is compared only with
   the items of its ``n_probe`` nearest cells: about M N n_probe / sqrt(N) d, tens of times less than exact at
-  100k. Old rows are updated from the same blocks. Recall against an exact graph: benchmarks/grow.py.
+  100k; its own cell first, then in the other cells only what beats the k best found there (no top-k per block).
+  Old rows are updated from the same blocks. Recall against an exact graph: benchmarks/grow.py (synthetic),
+  benchmarks/grow_recall.py (real embeddings).
 
 Rows are in "compact" numbering (eligible items only, old ones first, then the new ones), the numbering
 :func:`aldesk.core.neighbours.builder.knn_graph` and the store use.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -91,7 +96,10 @@ def grow_joined(
     if method == "exact":
         new_idx, new_sims, cand = _new_rows_exact(X_all, n_old, k, worst_old, chunk, progress, cancel)
     else:
-        new_idx, new_sims, cand = _new_rows_probe(X_all, n_old, k, worst_old, n_probe, seed, progress, cancel)
+        with _one_blas_thread():
+            new_idx, new_sims, cand = _new_rows_probe(
+                X_all, n_old, k, worst_old, n_probe, seed, progress, cancel
+            )
     idx = np.concatenate([idx_old.astype(np.int64, copy=False), new_idx])
     sims = np.concatenate([sims_old.astype(np.float32, copy=False), new_sims])
     if cand[0]:
@@ -252,6 +260,21 @@ def _old_hits(
     cand[0].append(olds[i])
     cand[1].append(new_items[a])
     cand[2].append(s_old[a, i])
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """The probe's mat-muls are small blocks (~360 x 384 x 330): a second BLAS thread spin-waits more than it
+    computes. One thread took 1.5 s of CPU and 4.6 s of wall time where two took 4.4 s and 11-14 s, same run, 100k +
+    10k on the shared 2-core machine (load 12-15). threadpoolctl comes with umap-learn's scikit-learn; without it
+    the threads stay as they are."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _sketch(X: np.ndarray, rng: np.random.Generator, cancel: CancelFn | None) -> np.ndarray:
