@@ -266,8 +266,9 @@ def _old_hits(
 def _one_blas_thread() -> Iterator[None]:
     """The probe's mat-muls are small blocks (~360 x 384 x 330): a second BLAS thread spin-waits more than it
     computes. One thread took 1.5 s of CPU and 4.6 s of wall time where two took 4.4 s and 11-14 s, same run, 100k +
-    10k on the shared 2-core machine (load 12-15). threadpoolctl comes with umap-learn's scikit-learn; without it
-    the threads stay as they are."""
+    10k on the shared 2-core machine (load 12-15). The limit is process-wide while the probe runs (a label's
+    mat-vec on the GUI thread meanwhile runs on one thread too: it is one N x d product). threadpoolctl comes with
+    umap-learn's scikit-learn; without it the threads stay as they are."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
