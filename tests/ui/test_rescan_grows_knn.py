@@ -73,10 +73,13 @@ def test_file_rescan_grows_the_knn_state_and_it_equals_a_rebuild(
 
     dock = wait_plots(qtbot, win)
     dock.tabs.setCurrentWidget(dock.map)
-    qtbot.waitUntil(lambda: dock.map.projection == "pca" and dock.map.plot.items.size == 52, timeout=120_000)
-    assert pcas == [], "the map was recomputed instead of grown"
+    # a PCA may show while the graph is not in yet; then the kept layout, grown, replaces it
+    qtbot.waitUntil(lambda: dock.map._growing is None and dock.map.plot.items.size == 52, timeout=120_000)
+    assert dock.map.projection == "pca" and len(pcas) <= 1
     pos = dock.map.plot.pos[np.argsort(dock.map.plot.items)]
-    np.testing.assert_array_equal(pos[:40], before)  # the points the user knows did not move
+    np.testing.assert_array_equal(
+        pos[:40], before
+    )  # the points the user knows did not move (a new PCA moves them)
     assert np.isfinite(pos[40:]).all()
     lo, hi = before.min(axis=0), before.max(axis=0)
     assert ((pos[40:] >= lo - 0.1 * (hi - lo)) & (pos[40:] <= hi + 0.1 * (hi - lo))).all()

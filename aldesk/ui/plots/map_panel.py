@@ -227,26 +227,8 @@ class MapPanel(QWidget):
         s = self.ctl.session
         items = np.flatnonzero(s.eligible)
         X = s.X  # read-only in the task: the session never writes its vectors
-        growing = self._growing
-        if growing is not None:
-            if s.graph is None:
-                self.note.setText("placing the new items on the map once the neighbour graph is in…")
-                return
-            n_old, Y_old, kind = growing
-            graph = s.graph
-
-            def task(progress: ProgressFn, cancel: CancelFn) -> tuple[np.ndarray, np.ndarray]:
-                from aldesk.core.maps.projection import place_new
-
-                shown = np.isfinite(Y_old[:, 0])
-                Y = np.where(shown[:, None], Y_old, np.median(Y_old[shown], axis=0) if shown.any() else 0.0)
-                Y = place_new(Y, graph[0][n_old:], graph[1][n_old:])
-                return Y[items], items
-
-            self._pca = self.runner.start(PCA_KIND, task)
-            self._pca.finished.connect(lambda r: self._on_grown_done(r, kind))
-            self._pca.failed.connect(self._on_pca_failed)
-            self.note.setText("placing the new items on the map…")
+        if self._growing is not None and s.graph is not None:
+            self._place_new_items()
             return
 
         def task(progress: ProgressFn, cancel: CancelFn) -> tuple[np.ndarray, np.ndarray]:
@@ -256,6 +238,27 @@ class MapPanel(QWidget):
         self._pca.finished.connect(self._on_pca_done)
         self._pca.failed.connect(self._on_pca_failed)
         self.note.setText("computing the map (PCA)…")
+
+    def _place_new_items(self) -> None:
+        """The layout kept from before the rescan with the new items placed among their graph neighbours (a PCA
+        may be shown meanwhile, while the graph was not in yet; it is replaced)."""
+        assert self.ctl is not None and self._growing is not None and self.ctl.session.graph is not None
+        n_old, Y_old, kind = self._growing
+        graph = self.ctl.session.graph
+        items = np.flatnonzero(self.ctl.session.eligible)
+
+        def task(progress: ProgressFn, cancel: CancelFn) -> tuple[np.ndarray, np.ndarray]:
+            from aldesk.core.maps.projection import place_new
+
+            shown = np.isfinite(Y_old[:, 0])
+            Y = np.where(shown[:, None], Y_old, np.median(Y_old[shown], axis=0) if shown.any() else 0.0)
+            Y = place_new(Y, graph[0][n_old:], graph[1][n_old:])
+            return Y[items], items
+
+        self._pca = self.runner.start(PCA_KIND, task)
+        self._pca.finished.connect(lambda r: self._on_grown_done(r, kind))
+        self._pca.failed.connect(self._on_grown_failed)
+        self.note.setText("placing the new items on the map…")
 
     @property
     def pca_running(self) -> bool:
@@ -280,8 +283,9 @@ class MapPanel(QWidget):
             and ctl is not None
             and ctl.session.graph is not None
             and self.isVisible()
+            and not self.pca_running
         ):
-            self.ensure_layout()  # the graph just came in (set_density says so): place the new items now
+            self._place_new_items()  # the graph just came in (set_density says so): place the new items now
         if self.isVisible():
             self._timer.start()
         else:
@@ -339,16 +343,23 @@ class MapPanel(QWidget):
         pos, items = result  # type: ignore[misc]
         self.set_layout(pos, items, "pca")
         self.plot.getPlotItem().getViewBox().autoRange()
-        if self.auto_umap:
+        if self._growing is not None:
+            self._schedule()  # the graph may be in by now: the kept layout replaces this PCA
+        elif self.auto_umap:
             self.start_umap()
 
     def _on_grown_done(self, result: object, kind: str) -> None:
-        if self.ctl is None or self.projection != "none":
+        if self.ctl is None or self._growing is None:
             return
         self._growing = None
         pos, items = result  # type: ignore[misc]
         self.set_layout(pos, items, kind)  # no new UMAP: it would move the points the user knows
         self.plot.getPlotItem().getViewBox().autoRange()
+
+    def _on_grown_failed(self, err: TaskError) -> None:
+        self._growing = None
+        self.note.setText(f"The new items could not be placed ({err.message}).")
+        self.ensure_layout()  # a PCA of its own, when none is shown
 
     @Slot(object)
     def _on_pca_failed(self, err: TaskError) -> None:
