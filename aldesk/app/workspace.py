@@ -245,11 +245,26 @@ def restore_session(
     settings = settings if settings is not None else read_settings(project)
     root = graph_root(cache_dir)
     k = settings.k
+    # the state stored when the project last closed, if a rescan appended items since: it grows by the new rows
+    last_key = project.get_setting(KNN_KEY_SETTING, None)
+    last_items = project.get_setting(KNN_ITEMS_SETTING, None)
 
     def slots(labeled: np.ndarray) -> Any:
         from aldesk.core.neighbours.store import knn_state_key, load_knn_state
 
-        return load_knn_state(knn_state_key(key, labeled, k), len(eligible), k, root)
+        stored = load_knn_state(knn_state_key(key, labeled, k), len(eligible), k, root)
+        if (
+            stored is None
+            and isinstance(last_key, str)
+            and last_key != key
+            and isinstance(last_items, int)
+            and 0 < last_items < len(eligible)
+        ):
+            from aldesk.core.labeling.growth import grown_slots
+
+            old = load_knn_state(knn_state_key(last_key, labeled, k), last_items, k, root)
+            stored = grown_slots(vectors, labeled, *old) if old is not None else None
+        return stored
 
     return project.open_session(
         vectors, eligible=eligible, slots=slots, **settings.session_kwargs(default_audit_every)
@@ -328,6 +343,35 @@ def reembed_project(
     p.set_model(card.id, None if bundled else str(Path(card.source).absolute()))
     p.set_hashes(result.hashes)
     return result
+
+
+KNN_KEY_SETTING = "knn/key"  # the vectors key of the k-NN state stored at the last close
+KNN_ITEMS_SETTING = "knn/items"  # how many items the project had then
+
+
+def save_knn_state(ws: Any, root: Path | None) -> None:
+    """Store the session's neighbour slots so the next open skips the rebuild (matters at 100k+ items), and
+    record which vectors they are of: after a rescan appends items, the next open grows them by the new rows
+    (:func:`aldesk.core.labeling.growth.grown_slots`) instead of rebuilding every row."""
+    from aldesk.core.neighbours.store import knn_state_key
+    from aldesk.core.neighbours.store import save_knn_state as save
+
+    labeled, nbr, sim = ws.session.neighbour_slots()
+    k = ws.session.k
+    if not ws.vectors_key or labeled.size < k:
+        return
+    if save(nbr, sim, knn_state_key(ws.vectors_key, labeled, k), root) and not getattr(
+        ws.project, "readonly", False
+    ):
+        import sqlite3
+
+        try:
+            ws.project.set_setting(KNN_KEY_SETTING, ws.vectors_key)
+            ws.project.set_setting(KNN_ITEMS_SETTING, len(ws.session.eligible))
+        except (
+            sqlite3.Error
+        ):  # a hint for a faster next open: a locked or full project must not stop the close
+            pass
 
 
 GRAPH_KEY_SETTING = "graph/key"  # the vectors key of the last whole-pool graph the window computed

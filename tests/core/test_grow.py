@@ -161,7 +161,7 @@ def test_take_in_grows_every_part_in_one_call(tmp_path):
         for i in range(0, 300, 7):
             knn.add(i, int(y[i]))
         state = PoolState(elig, graph, knn, pca_2d(X[:n_old]))
-        new = take_in(state, X[:n_old], X[n_old:], **kw)
+        new = take_in(state, X, n_old, **kw)
         ref = store.knn_graph_cached(X, np.ones(2000, bool), None)
         assert new.graph is not None and _sets_equal(new.graph.indices, ref.indices)
         assert new.layout is not None and new.layout.shape == (2000, 2)

@@ -139,22 +139,23 @@ def place_new(
     if m == 0:
         return Y
     valid = np.isfinite(sim_new) & (nbr_new >= 0) & (nbr_new != np.arange(n, n + m)[:, None])
-    w = np.where(valid, np.exp((np.where(valid, sim_new, 0.0) - 1.0) / 0.1), 0.0)  # the k-NN's kernel
+    # the k-NN's kernel, float32 like the layout: the 20 steps below are the cost
+    w = np.where(valid, np.exp((np.where(valid, sim_new, 0.0).astype(np.float32) - 1.0) / 0.1), 0.0).astype(
+        np.float32
+    )
     safe = np.where(valid, nbr_new, 0)
     is_old = valid & (safe < n)
     # start: old neighbours' weighted mean; items with none start at the layout's centre
     w_old = np.where(is_old, w, 0.0)
     tot_old = w_old.sum(axis=1)
-    start = (w_old[:, :, None] * Y[safe]).sum(axis=1) / np.where(tot_old > 0, tot_old, 1.0)[:, None]
+    start = np.einsum("mk,mkd->md", w_old, Y[safe]) / np.where(tot_old > 0, tot_old, 1.0)[:, None]
     start[tot_old <= 0] = np.median(Y_old, axis=0) if n else 0.0
     Y[n:] = start
     tot = w.sum(axis=1)
+    has = tot > 0
+    w_norm = w / np.where(has, tot, 1.0)[:, None]
     for _ in range(iterations if (valid & ~is_old).any() else 0):
-        Y[n:] = np.where(
-            (tot > 0)[:, None],
-            (w[:, :, None] * Y[safe]).sum(axis=1) / np.where(tot > 0, tot, 1.0)[:, None],
-            Y[n:],
-        )
+        Y[n:] = np.where(has[:, None], np.einsum("mk,mkd->md", w_norm, Y[safe]), Y[n:])
     # a small spread, so that items with the same neighbours do not hide each other
     spread = 0.01 * (float(np.percentile(np.abs(Y_old), 99)) if n else 1.0)
     Y[n:] += np.random.default_rng(seed).normal(scale=spread, size=(m, 2)).astype(np.float32)

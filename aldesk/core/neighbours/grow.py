@@ -8,13 +8,18 @@ A rebuild of N + M items costs (N + M)^2 d (exact) or pynndescent's JIT and buil
 - ``probe`` (above it, where the old graph is pynndescent's and approximate anyway): the pool is split into
   ~sqrt(N) cells around random items (one assignment pass, N sqrt(N) d), and each new item is compared only with
   the items of its ``n_probe`` nearest cells: about M N n_probe / sqrt(N) d, tens of times less than exact at
-  100k. Old rows are updated from the same blocks. Recall against an exact graph: benchmarks/grow.py.
+  100k; its own cell first, then in the other cells only what beats the k best found there (no top-k per block).
+  Old rows are updated from the same blocks. Recall against an exact graph: benchmarks/grow.py (synthetic),
+  benchmarks/grow_recall.py (real embeddings).
 
 Rows are in "compact" numbering (eligible items only, old ones first, then the new ones), the numbering
 :func:`aldesk.core.neighbours.builder.knn_graph` and the store use.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -91,11 +96,15 @@ def grow_joined(
     if method == "exact":
         new_idx, new_sims, cand = _new_rows_exact(X_all, n_old, k, worst_old, chunk, progress, cancel)
     else:
-        new_idx, new_sims, cand = _new_rows_probe(X_all, n_old, k, worst_old, n_probe, seed, progress, cancel)
+        with _one_blas_thread():
+            new_idx, new_sims, cand = _new_rows_probe(
+                X_all, n_old, k, worst_old, n_probe, seed, progress, cancel
+            )
     idx = np.concatenate([idx_old.astype(np.int64, copy=False), new_idx])
     sims = np.concatenate([sims_old.astype(np.float32, copy=False), new_sims])
     if cand[0]:
-        _merge_old_rows(idx, sims, np.concatenate(cand[0]), np.concatenate(cand[1]), np.concatenate(cand[2]))
+        r, c, s = np.concatenate(cand[0]), np.concatenate(cand[1]), np.concatenate(cand[2])
+        _merge_rows(idx, sims, r, c, s)
     return idx, sims
 
 
@@ -145,6 +154,10 @@ def _new_rows_probe(
     progress: ProgressFn | None,
     cancel: CancelFn | None,
 ) -> tuple[np.ndarray, np.ndarray, Candidates]:
+    """Two passes over the cells. First each new item meets its own cell (the nearest centre, so always one of its
+    probed cells): its k best there, exactly. Their weakest is a bound: in the other probed cells only the items
+    above it can enter the row, found by one comparison instead of a top-k per cell (an argpartition of every
+    block cost a quarter of the growth at 100k + 10k). The result is the same top-k over the probed cells."""
     n = X_all.shape[0]
     m = n - n_old
     n_cells = max(1, int(np.sqrt(n)))
@@ -156,57 +169,113 @@ def _new_rows_probe(
     for start in range(0, n, 16 * CHUNK):  # every item to its most similar centre
         check(cancel)
         cell[start : start + 16 * CHUNK] = np.argmax(Z[start : start + 16 * CHUNK] @ centres.T, axis=1)
+    # a stable sort keeps each cell's items in item order: its old items first, then its new ones
     order = np.argsort(cell, kind="stable")
     bounds = np.searchsorted(cell[order], np.arange(n_cells + 1))
+    n_old_in = np.bincount(cell[:n_old], minlength=n_cells)
     probe = np.argpartition(-(Z[n_old:] @ centres.T), n_probe - 1, axis=1)[:, :n_probe]
-    # (new item, cell) pairs grouped by cell
+    # (new item, cell) pairs of the cells other than its own, grouped by cell
     who = np.repeat(np.arange(m), n_probe)
     where = probe.ravel()
+    other = where != cell[n_old + who]
+    who, where = who[other], where[other]
     by_cell = np.argsort(where, kind="stable")
     who, where = who[by_cell], where[by_cell]
     pb = np.searchsorted(where, np.arange(n_cells + 1))
+    X_new = X_all[n_old:]
     best_idx = np.full((m, k), -1, dtype=np.int64)
     best_sim = np.full((m, k), -np.inf, dtype=np.float32)
     cand: Candidates = ([], [], [])
-    for c in range(n_cells):
+    found: Candidates = ([], [], [])  # new row, item, similarity: above the row's bound in another cell
+    for c in range(n_cells):  # pass 1: each new item in its own cell
         if c % 32 == 0:
             check(cancel)
             if progress is not None:
-                progress(c / n_cells, f"Neighbours: cell {c:,} / {n_cells:,}")
-        asking = who[pb[c] : pb[c + 1]]  # new items probing this cell
-        members = order[bounds[c] : bounds[c + 1]]  # the cell's items, old and new
+                progress(0.1 * c / n_cells, f"Neighbours: cell {c:,} / {n_cells:,}")
+        members = order[bounds[c] : bounds[c + 1]]
+        no = int(n_old_in[c])
+        asking = members[no:] - n_old  # the cell's new items
+        if asking.size == 0:
+            continue
+        S = X_new[asking] @ X_all[members].T
+        S[np.arange(asking.size), no + np.arange(asking.size)] = -np.inf  # not its own neighbour
+        kk = min(k, members.size)
+        top = (
+            np.argpartition(-S, kk - 1, axis=1)[:, :kk]
+            if kk < members.size
+            else np.arange(members.size)[None]
+        )
+        best_idx[asking, :kk] = members[top]
+        best_sim[asking, :kk] = np.take_along_axis(S, np.broadcast_to(top, (asking.size, kk)), axis=1)
+        if no:
+            _old_hits(S[:, :no], members[:no], n_old + asking, worst_old, k, cand)
+    bound = best_sim.min(axis=1)  # -inf where the own cell held fewer than k others
+    for c in range(n_cells):  # pass 2: the other probed cells, only what beats the bound
+        if c % 32 == 0:
+            check(cancel)
+            if progress is not None:
+                progress(0.1 + 0.9 * c / n_cells, f"Neighbours: cell {c:,} / {n_cells:,}")
+        asking = who[pb[c] : pb[c + 1]]
+        members = order[bounds[c] : bounds[c + 1]]
         if asking.size == 0 or members.size == 0:
             continue
-        S = X_all[n_old + asking] @ X_all[members].T
-        S[members[None, :] == (n_old + asking)[:, None]] = -np.inf  # not its own neighbour
-        # one partition per row over (its best so far, this cell's items)
-        both_sim = np.concatenate([best_sim[asking], S], axis=1)
-        both_idx = np.concatenate([best_idx[asking], np.broadcast_to(members, S.shape)], axis=1)
-        keep = np.argpartition(-both_sim, k - 1, axis=1)[:, :k]
-        best_idx[asking] = np.take_along_axis(both_idx, keep, axis=1)
-        best_sim[asking] = np.take_along_axis(both_sim, keep, axis=1)
-        old = members < n_old
-        if old.any():
-            olds = members[old]
-            s_old = S[:, old]
-            hit = s_old > worst_old[olds]  # new item beats the old row's weakest neighbour
-            heavy = np.flatnonzero(hit.sum(axis=0) > k)
-            if heavy.size:  # at most k candidates per old row from one cell: an approximate old graph's weak
-                # rows would take thousands; only those columns are partitioned (rows contiguous after .T)
-                sub = np.ascontiguousarray(s_old[:, heavy].T)
-                top = np.argpartition(-sub, k - 1, axis=1)[:, :k]
-                hit[:, heavy] = False
-                hit[top.T, heavy[None, :]] = True
-                hit[:, heavy] &= s_old[:, heavy] > worst_old[olds[heavy]]
-            a, i = np.nonzero(hit)
-            cand[0].append(olds[i])
-            cand[1].append(n_old + asking[a])
-            cand[2].append(s_old[a, i])
+        S = X_new[asking] @ X_all[members].T
+        a, j = np.nonzero(bound[asking][:, None] < S)
+        found[0].append(asking[a])
+        found[1].append(members[j])
+        found[2].append(S[a, j])
+        no = int(n_old_in[c])
+        if no:
+            _old_hits(S[:, :no], members[:no], n_old + asking, worst_old, k, cand)
+    if found[0]:
+        _merge_rows(
+            best_idx, best_sim, np.concatenate(found[0]), np.concatenate(found[1]), np.concatenate(found[2])
+        )
     # a new item whose probed cells held fewer than k others keeps empty slots: point them at itself, -inf
     empty = best_idx < 0
     if empty.any():
         best_idx[empty] = (n_old + np.nonzero(empty)[0]).astype(np.int64)
     return best_idx, best_sim, cand
+
+
+def _old_hits(
+    s_old: np.ndarray,
+    olds: np.ndarray,
+    new_items: np.ndarray,
+    worst_old: np.ndarray,
+    k: int,
+    cand: Candidates,
+) -> None:
+    """The (old row, new item) pairs of one block where the new item beats the old row's weakest neighbour."""
+    hit = s_old > worst_old[olds]
+    heavy = np.flatnonzero(hit.sum(axis=0) > k)
+    if heavy.size:  # at most k candidates per old row from one block: an approximate old graph's weak rows
+        # would take thousands; only those columns are partitioned (rows contiguous after .T)
+        sub = np.ascontiguousarray(s_old[:, heavy].T)
+        top = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+        hit[:, heavy] = False
+        hit[top.T, heavy[None, :]] = True
+        hit[:, heavy] &= s_old[:, heavy] > worst_old[olds[heavy]]
+    a, i = np.nonzero(hit)
+    cand[0].append(olds[i])
+    cand[1].append(new_items[a])
+    cand[2].append(s_old[a, i])
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """The probe's mat-muls are small blocks (~360 x 384 x 330): a second BLAS thread spin-waits more than it
+    computes. One thread took 1.5 s of CPU and 4.6 s of wall time where two took 4.4 s and 11-14 s, same run, 100k +
+    10k on the shared 2-core machine (load 12-15). The limit is process-wide while the probe runs (a label's
+    mat-vec on the GUI thread meanwhile runs on one thread too: it is one N x d product). threadpoolctl comes with
+    umap-learn's scikit-learn; without it the threads stay as they are."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _sketch(X: np.ndarray, rng: np.random.Generator, cancel: CancelFn | None) -> np.ndarray:
@@ -224,7 +293,7 @@ def _sketch(X: np.ndarray, rng: np.random.Generator, cancel: CancelFn | None) ->
     return Z
 
 
-def _merge_old_rows(idx: np.ndarray, sims: np.ndarray, r: np.ndarray, c: np.ndarray, s: np.ndarray) -> None:
+def _merge_rows(idx: np.ndarray, sims: np.ndarray, r: np.ndarray, c: np.ndarray, s: np.ndarray) -> None:
     """Merge candidate neighbours (row r, item c, similarity s) into the rows' top-k, in place.
 
     Each row keeps at most its k best candidates (one sort of the candidates), then old slots and those candidates

@@ -33,8 +33,8 @@ class PoolState:
 
 def take_in(
     state: PoolState,
-    old_vectors: np.ndarray,
-    new_vectors: np.ndarray,
+    vectors: np.ndarray,
+    n_old: int,
     *,
     new_eligible: np.ndarray | None = None,
     old_key: str | None = None,
@@ -43,7 +43,8 @@ def take_in(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> PoolState:
-    """The state after ``new_vectors`` (M, d) were appended to ``old_vectors`` (N, d), without a rebuild.
+    """The state after M items were appended to N old ones, without a rebuild. ``vectors`` (N + M, d) is the whole
+    grown pool, old rows first (what a reopened project holds): it is not copied.
 
     The graph grows from the stored one under ``old_key`` when given (else from ``state.graph``) and is stored under
     ``new_key`` (store.graph_key over the grown item list); the k-NN computes only the new rows (it keeps its
@@ -53,8 +54,7 @@ def take_in(
     from aldesk.core.maps.projection import place_new
     from aldesk.core.neighbours import store
 
-    n, m = old_vectors.shape[0], new_vectors.shape[0]
-    vectors = np.concatenate([old_vectors, new_vectors])
+    n, m = n_old, vectors.shape[0] - n_old
     new_ok = np.ones(m, bool) if new_eligible is None else np.asarray(new_eligible, bool)
     eligible = np.concatenate([np.asarray(state.eligible, bool), new_ok])
     graph = None

@@ -275,14 +275,8 @@ class Opener(QObject):
         return app_ws.graph_root(self.cache_dir)
 
     def save_knn_state(self, ws: Workspace) -> None:
-        """Store the session's neighbour slots so the next open skips the rebuild (matters at 100k+ items)."""
-        labeled, nbr, sim = ws.session.neighbour_slots()
-        k = ws.session.k
-        if not ws.vectors_key or labeled.size < k:
-            return
-        from aldesk.core.neighbours.store import knn_state_key, save_knn_state
-
-        save_knn_state(nbr, sim, knn_state_key(ws.vectors_key, labeled, k), self.graph_root())
+        """Store the session's neighbour slots so the next open skips the rebuild, or grows them after a rescan."""
+        app_ws.save_knn_state(ws, self.graph_root())
 
     def discard(self) -> None:
         """Forget a loaded project that never became a workspace (user went back to the start page)."""

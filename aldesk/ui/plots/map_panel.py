@@ -56,6 +56,11 @@ class MapPanel(QWidget):
         self._pending: tuple[np.ndarray, str] | None = None  # (targets, class) waiting for confirmation
         self._pca: TaskHandle | None = None  # the map's tasks: this panel listens to these two only
         self._umap: TaskHandle | None = None
+        # the layout of the project last shown (project path, its item count, (N, 2) positions NaN where not shown,
+        # kind): when the same project comes back with items appended (File › Rescan), the new items are placed
+        # into it (projection.place_new) instead of a new PCA/UMAP that would move every point the user knows
+        self._carry: tuple[str, int, np.ndarray, str] | None = None
+        self._growing: tuple[int, np.ndarray, str] | None = None
 
         self.colour = QComboBox()
         self.colour.addItems(["colour: label", "colour: predicted class"])
@@ -124,6 +129,7 @@ class MapPanel(QWidget):
         for task in (self._umap, self._pca):
             if task is not None:
                 task.cancel()
+        self._keep_layout(ctl)
         if self.ctl is not None:
             for sig, slot in self._connections(self.ctl):
                 sig.disconnect(slot)
@@ -197,14 +203,33 @@ class MapPanel(QWidget):
                 timer.stop()
                 slot()
 
+    def _keep_layout(self, ctl: Controller | None) -> None:
+        """Keep the layout of the project being closed; grow it when ``ctl`` is the same project, grown."""
+        old = self.ctl
+        if old is not None and old.ws.project is not None and self.projection != "none":
+            full = np.full((old.session.n, 2), np.nan, np.float32)
+            full[self.plot.items] = self.plot.pos
+            self._carry = (str(old.ws.project.path), old.session.n, full, self.projection)
+        if ctl is None:
+            return
+        carry, self._carry, self._growing = self._carry, None, None
+        same = carry is not None and ctl.ws.project is not None and str(ctl.ws.project.path) == carry[0]
+        if same and carry is not None and 0 < carry[1] < ctl.session.n:
+            self._growing = carry[1:]
+
     def ensure_layout(self) -> None:
         """The first time the map is seen: PCA in the task runner (tens of ms for the demo, up to a second at
-        100k items on a busy laptop: too long for the GUI thread), then UMAP in the background."""
+        100k items on a busy laptop: too long for the GUI thread), then UMAP in the background. After a rescan
+        of the project shown before: its layout with the new items placed among their graph neighbours, once the
+        neighbour graph is in."""
         if self.ctl is None or self.projection != "none" or self.pca_running:
             return
         s = self.ctl.session
         items = np.flatnonzero(s.eligible)
         X = s.X  # read-only in the task: the session never writes its vectors
+        if self._growing is not None and s.graph is not None:
+            self._place_new_items()
+            return
 
         def task(progress: ProgressFn, cancel: CancelFn) -> tuple[np.ndarray, np.ndarray]:
             return pca_2d(X[items]), items
@@ -213,6 +238,27 @@ class MapPanel(QWidget):
         self._pca.finished.connect(self._on_pca_done)
         self._pca.failed.connect(self._on_pca_failed)
         self.note.setText("computing the map (PCA)…")
+
+    def _place_new_items(self) -> None:
+        """The layout kept from before the rescan with the new items placed among their graph neighbours (a PCA
+        may be shown meanwhile, while the graph was not in yet; it is replaced)."""
+        assert self.ctl is not None and self._growing is not None and self.ctl.session.graph is not None
+        n_old, Y_old, kind = self._growing
+        graph = self.ctl.session.graph
+        items = np.flatnonzero(self.ctl.session.eligible)
+
+        def task(progress: ProgressFn, cancel: CancelFn) -> tuple[np.ndarray, np.ndarray]:
+            from aldesk.core.maps.projection import place_new
+
+            shown = np.isfinite(Y_old[:, 0])
+            Y = np.where(shown[:, None], Y_old, np.median(Y_old[shown], axis=0) if shown.any() else 0.0)
+            Y = place_new(Y, graph[0][n_old:], graph[1][n_old:])
+            return Y[items], items
+
+        self._pca = self.runner.start(PCA_KIND, task)
+        self._pca.finished.connect(lambda r: self._on_grown_done(r, kind))
+        self._pca.failed.connect(self._on_grown_failed)
+        self.note.setText("placing the new items on the map…")
 
     @property
     def pca_running(self) -> bool:
@@ -231,6 +277,15 @@ class MapPanel(QWidget):
 
     @Slot()
     def _schedule(self) -> None:
+        ctl = self.ctl
+        if (
+            self._growing is not None
+            and ctl is not None
+            and ctl.session.graph is not None
+            and self.isVisible()
+            and not self.pca_running
+        ):
+            self._place_new_items()  # the graph just came in (set_density says so): place the new items now
         if self.isVisible():
             self._timer.start()
         else:
@@ -288,8 +343,23 @@ class MapPanel(QWidget):
         pos, items = result  # type: ignore[misc]
         self.set_layout(pos, items, "pca")
         self.plot.getPlotItem().getViewBox().autoRange()
-        if self.auto_umap:
+        if self._growing is not None:
+            self._schedule()  # the graph may be in by now: the kept layout replaces this PCA
+        elif self.auto_umap:
             self.start_umap()
+
+    def _on_grown_done(self, result: object, kind: str) -> None:
+        if self.ctl is None or self._growing is None:
+            return
+        self._growing = None
+        pos, items = result  # type: ignore[misc]
+        self.set_layout(pos, items, kind)  # no new UMAP: it would move the points the user knows
+        self.plot.getPlotItem().getViewBox().autoRange()
+
+    def _on_grown_failed(self, err: TaskError) -> None:
+        self._growing = None
+        self.note.setText(f"The new items could not be placed ({err.message}).")
+        self.ensure_layout()  # a PCA of its own, when none is shown
 
     @Slot(object)
     def _on_pca_failed(self, err: TaskError) -> None:
