@@ -1,4 +1,5 @@
-"""The labeling loop the GUI drives: ranked candidates, label / skip / undo, classes, predictions.
+"""The labeling loop the GUI drives: label / skip / undo / redo, classes, reopening; the ranked candidates
+(:mod:`.ranking`) and the predictions (:mod:`.predicting`) are its two other parts, mixed into :class:`Session`.
 
 Every state change is an :class:`Action`. Before the in-memory state changes, the action is handed to the
 ``journal`` callable (the project file commits it there); if the journal raises, nothing changes. Reopening a
@@ -8,17 +9,18 @@ project restores the state from the project's materialised labels plus its actio
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from aldesk.core.labeling.actions import INTERACTIVE, Action, stacks
 from aldesk.core.labeling.ops import op
+from aldesk.core.labeling.predicting import Predicting, Prediction
+from aldesk.core.labeling.ranking import Candidate, Ranking
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
-from aldesk.core.query import measures, registry, zeroshot
+from aldesk.core.query import measures, registry
 from aldesk.core.query.baselines import PoolContext
-from aldesk.core.query.eer import expected_error_reduction
 from aldesk.core.query.registry import DEFAULT_STRATEGY  # the app's default strategy, named with the others
 
 DEFAULT_K = 10
@@ -28,30 +30,10 @@ DEFAULT_AUDIT_EVERY = 10
 DEFAULT_SIMULATION_STRATEGY = f"{DEFAULT_STRATEGY}@{DEFAULT_AUDIT_EVERY}"
 DEFAULT_CANDIDATES = 24
 
-
-@dataclass(frozen=True)
-class Candidate:
-    """A ranked pool item with the factors of its score (CDFs in [0, 1]; None where the strategy has none)."""
-
-    index: int
-    S: float
-    U: float | None
-    I: float | None  # noqa: E741 - the paper's name of the density factor, as U and D
-    D: float | None
-    predicted: str | None
-    confidence: float
-    audit: bool = False  # drawn uniformly at random to estimate accuracy honestly (not by S)
+__all__ = ["Candidate", "Prediction", "Session"]  # Candidate and Prediction live in .ranking and .predicting
 
 
-@dataclass(frozen=True)
-class Prediction:
-    index: int
-    predicted: str | None
-    probabilities: dict[str, float]
-    neighbours: list[tuple[int, float, str]]  # (item, similarity, its label), most similar first
-
-
-class Session:
+class Session(Ranking, Predicting):
     """Labels, classes and the ranking over one set of embeddings.
 
     Parameters
@@ -151,245 +133,6 @@ class Session:
         if not include_skipped:
             m &= ~self.skipped
         return m
-
-    # --------------------------------------------------------------- ranking
-    def set_density(
-        self, density: np.ndarray, kind: str = "knn", graph: tuple[np.ndarray, np.ndarray] | None = None
-    ) -> None:
-        """Swap in a density computed in the background (e.g. the k-NN graph once it is ready).
-
-        ``graph`` is that graph, (indices (N, g), similarities (N, g)) in item numbering: the "eer" measure needs it
-        and ranks by uncertainty until it has one.
-        """
-        if density.shape != (self.n,):
-            raise ValueError("density must have one value per item")
-        if graph is not None:
-            self._set_graph(graph)
-        self.density = np.asarray(density, dtype=np.float32)
-        self.density_kind = kind
-        self._density_cdf = None
-        self._ranking = None
-
-    def _set_graph(self, graph: tuple[np.ndarray, np.ndarray]) -> None:
-        idx, sims = graph
-        if idx.shape != sims.shape or idx.ndim != 2 or idx.shape[0] != self.n:
-            raise ValueError("the neighbour graph must have one row of neighbours per item")
-        self.graph = (np.asarray(idx), np.asarray(sims, dtype=np.float32))
-        self._eer = None
-        self._ranking = None
-
-    def set_strategy(self, strategy: str | registry.Strategy) -> None:
-        self.strategy = (
-            strategy if isinstance(strategy, registry.Strategy) else registry.parse_strategy(strategy)
-        )
-        self._ranking = None
-
-    def candidates(self, n: int | None = None) -> list[Candidate]:
-        """The top-n pool items by S, best first. Skipped items come back only when nothing else is left."""
-        n = self.n_candidates if n is None else n
-        if self._ranking is None or len(self._ranking) < n:
-            self._ranking = self._rank(max(n, self.n_candidates))
-        return self._ranking[:n]
-
-    def _rank(self, n: int) -> list[Candidate]:
-        pool = np.flatnonzero(self.pool_mask())
-        if pool.size == 0:
-            pool = np.flatnonzero(self.pool_mask(include_skipped=True))
-        if pool.size == 0:
-            return []
-        n_cls = max(1, len(self.classes))
-        probs = self.knn.probabilities(n_cls, pool)
-        strat = self.strategy.active(self.knn.n_labeled)  # a cold start's first strategy, then the strategy
-        zs = self._zero_shot()
-        seeds = None
-        if zs is not None:  # zero-shot: the prior blended in; the first picks seed each class without a label
-            probs = zeroshot.blend(probs, zs[pool], self.knn.n_labeled, self._zs_weight(zs))
-            counts = np.array([self.counts()[c] for c in self.classes])
-            # Seeding stops as soon as the labels show the prior is no better than chance (its weight is 0).
-            seeding = not strat.is_random and self._zs_weight(zs) > 0
-            seeds = zeroshot.seed_order(zs, pool, counts, n) if seeding else None
-        if seeds is not None:
-            order, parts = seeds, {"S": np.zeros(pool.size, np.float32)}
-        elif strat.is_random:
-            # Stable order between actions: random picks are drawn once per re-rank.
-            order, _ = registry.select(strat, n, self.rng, pool_size=pool.size)
-            parts = {"S": np.zeros(pool.size, np.float32)}
-        elif strat.picker is not None:
-            # A pool strategy (TypiClust, ProbCover, …; or a cold start's first picks): the same function and
-            # the same scores as ``simulate`` uses, over the items that may ever be ranked.
-            parts = {
-                "S": registry.picker_scores(strat.picker, self._pool_context(), self.knn, n_cls, pool, probs)
-            }
-            order = registry.top_n(parts["S"], n)
-        else:
-            dens = self.density[pool]  # a factor of S, or (without one) what breaks a tie of every item
-            dcdf = None
-            if strat.density:
-                if self._density_cdf is None:
-                    self._density_cdf = measures.PresortedCDF(self.density)
-                dcdf = self._density_cdf.of(pool)
-            meas = self._measure(pool, probs, n_cls, strat)
-            parts = registry.score(strat, probs, dens, self.knn.max_similarity(pool), dcdf, meas)
-            order = registry.top_n(parts["S"], n)
-        has_labels = (self.knn.n_labeled > 0 or zs is not None) and len(self.classes) > 0
-        out = []
-        for o in order:
-            p = probs[o]
-            best = int(p.argmax())
-            out.append(
-                Candidate(
-                    index=int(pool[o]),
-                    S=float(parts["S"][o]),
-                    U=float(parts["U"][o]) if "U" in parts else None,
-                    I=float(parts["I"][o]) if "I" in parts else None,
-                    D=float(parts["D"][o]) if "D" in parts else None,
-                    predicted=self.classes[best] if has_labels else None,
-                    confidence=float(p[best]) if has_labels else 0.0,
-                )
-            )
-        audit = self._audit_candidate(pool)
-        if audit is not None:
-            out = [audit] + [c for c in out if c.index != audit.index][: max(0, n - 1)]
-        return out
-
-    def _pool_context(self) -> PoolContext:
-        """The pool strategies' view (all eligible items), kept while the items and the density stay the same:
-        its memo holds their label-free work (k-means clusterings, ProbCover's balls)."""
-        key = (id(self.density), id(self.graph), int(self.eligible.sum()))
-        if self._ctx is None or self._ctx_key != key:
-            self._ctx = PoolContext(
-                self.X, np.flatnonzero(self.eligible), self.density, self.seed, graph=self.graph
-            )
-            self._ctx_key = key
-        return self._ctx
-
-    def _measure(
-        self, pool: np.ndarray, probs: np.ndarray, n_cls: int, strat: registry.Strategy | None = None
-    ) -> np.ndarray | None:
-        """The strategy's raw measure over ``pool``. The expected error reduction of an item depends only on the
-        k-NN rows of the item and of its graph neighbours, so after a label it is recomputed only where one of those
-        changed (the first k labels change every row; later a label changes ~N k / |L| of them)."""
-        strat = self.strategy if strat is None else strat
-        if strat.measure != "eer" or self.graph is None:
-            return registry.measure_values(strat, self.knn, n_cls, pool, probs, self.graph)
-        changed = self.knn.take_changed()
-        unlabeled = np.flatnonzero(self.pool_mask(include_skipped=True))
-        key = (n_cls, self.knn.n_labeled >= self.knn.k)
-        if self._eer is None or self._eer_key != key:
-            self._eer = np.zeros(self.n, dtype=np.float64)
-            self._eer_key = key
-            rows = unlabeled
-        elif changed.all():  # the k-NN's filling phase: every row changed
-            rows = unlabeled
-        else:
-            g_idx = self.graph[0]
-            dirty = changed.copy()
-            for j in range(g_idx.shape[1]):  # one column at a time: no (N, k) temporary
-                dirty |= changed[g_idx[:, j]]
-            rows = unlabeled[dirty[unlabeled]]
-        if rows.size:
-            self._eer[rows] = expected_error_reduction(self.knn, n_cls, rows, self.graph[0], self.graph[1])
-        return self._eer[pool]
-
-    # ----------------------------------------------------------------- audit
-    def _single_labels(self) -> int:
-        return sum(1 for a in self.history if a.op == "label" and a.origin in INTERACTIVE)
-
-    def _audit_candidate(self, pool: np.ndarray) -> Candidate | None:
-        """When an audit is due, the item drawn uniformly from the pool (kept until it is labeled)."""
-        if self.audit_every <= 0 or (self._single_labels() + 1) % self.audit_every != 0:
-            return None
-        if self._audit_item is None or not self.pool_mask()[self._audit_item]:
-            self._audit_item = int(pool[self.rng.integers(pool.size)])
-        i = self._audit_item
-        pred, conf = self._predict_row(i)
-        return Candidate(index=i, S=0.0, U=None, I=None, D=None, predicted=pred, confidence=conf, audit=True)
-
-    def _predict_row(self, index: int) -> tuple[str | None, float]:
-        zs = self._zero_shot()
-        if (self.knn.n_labeled == 0 and zs is None) or not self.classes:
-            return None, 0.0
-        p = self.knn.probabilities(len(self.classes), np.array([index]))[0]
-        if zs is not None:
-            p = zeroshot.blend(p[None], zs[[index]], self.knn.n_labeled, self._zs_weight(zs))[0]
-        best = int(p.argmax())
-        return self.classes[best], float(p[best])
-
-    def audit_records(self) -> list[tuple[int, bool]]:
-        """(labels before the audit item was labeled, was the k-NN right) for the audit labels in force."""
-        out = []
-        n = 0
-        for a in self.history:
-            if a.op != "label":
-                continue
-            if a.origin == "audit" and a.predicted is not None:
-                out.append((n, a.predicted == a.cls))
-            n += sum(1 for p in a.prev if p is None)
-        return out
-
-    def loo_accuracy_labeled(self) -> float | None:
-        """The same figure as :meth:`loo_accuracy`, computed on the labeled rows only (O(labels), not O(pool)):
-        the accuracy chart asks after every label."""
-        from aldesk.core.evaluate.curves import loo_accuracy
-
-        return loo_accuracy(self.knn, len(self.classes))
-
-    def loo_accuracy(self) -> float | None:
-        """Leave-one-out accuracy over all labels: optimistic, since active picks are not a random sample."""
-        lab = self.knn.labeled
-        if lab.size < 2:
-            return None
-        pred, _ = self.predictions()
-        return float((pred[lab] == self.knn.label[lab]).mean())
-
-    def predict(self, index: int, n_neighbours: int | None = None) -> Prediction:
-        """Prediction and explanation for any item; a labeled item is predicted without its own label."""
-        n_cls = max(1, len(self.classes))
-        p, nbrs = self.knn.predict_exact(index, n_cls, n_neighbours)
-        has = bool(nbrs) and bool(self.classes)
-        return Prediction(
-            index=index,
-            predicted=self.classes[int(p.argmax())] if has else None,
-            probabilities={c: float(p[i]) for i, c in enumerate(self.classes)},
-            neighbours=[(j, s, self.classes[self.knn.label[j]]) for j, s in nbrs],
-        )
-
-    def predictions(self) -> tuple[np.ndarray, np.ndarray]:
-        """Predicted class index and confidence for every item (from the stored top-k; -1 with no labels).
-
-        For labeled items this is leave-one-out: their own label does not vote.
-        """
-        n_cls = max(1, len(self.classes))
-        p = self.knn.probabilities(n_cls, exclude_self=True)
-        zs = self._zero_shot()
-        if zs is not None:
-            p = zeroshot.blend(p, zs, self.knn.n_labeled, self._zs_weight(zs))
-        pred = p.argmax(axis=1).astype(np.int32)
-        conf = p.max(axis=1)
-        if self.knn.n_labeled == 0 and zs is None:
-            pred[:] = -1
-        return pred, conf
-
-    # ------------------------------------------------------------- zero-shot
-    def set_zero_shot(self, zs_prior: np.ndarray | None) -> None:
-        """Class probabilities before any label (:mod:`aldesk.core.query.zeroshot`), one column per class, or None.
-
-        They order the first candidates (an item most like each class without a label) and are blended into
-        every prediction with a weight that shrinks as labels arrive. A class added later has no column: the
-        prior is then ignored (the k-NN alone predicts), never mis-assigned.
-        """
-        if zs_prior is not None and zs_prior.shape[0] != self.n:
-            raise ValueError(f"the zero-shot prior has {zs_prior.shape[0]} rows for {self.n} items")
-        self.zero_shot = None if zs_prior is None else np.asarray(zs_prior, dtype=np.float32)
-        self._ranking = None
-
-    def _zs_weight(self, zs: np.ndarray) -> float:
-        labeled = self.knn.labeled
-        return zeroshot.prior_weight(zs[labeled], self.knn.label[labeled])
-
-    def _zero_shot(self) -> np.ndarray | None:
-        zs = self.zero_shot
-        return zs if zs is not None and zs.shape[1] == len(self.classes) and len(self.classes) > 1 else None
 
     # --------------------------------------------------------------- actions
     def _commit(self, action: Action) -> Action:
@@ -604,37 +347,3 @@ class Session:
         self.history, self.redo_stack = stacks(actions)
         self._next_seq = max((a.seq for a in actions), default=-1) + 1
         self._ranking = None
-
-    # ------------------------------------------------------- read API (for the UI)
-    # What the window reads of the classifier, by name, so that UI code never reaches into ``self.knn`` (its
-    # arrays are the session's state: one stray write would desynchronise labels, votes and the log). Everything
-    # returned is a fresh array or a read-only view.
-    @property
-    def k(self) -> int:
-        """Neighbours per vote (the project's saved k, or the default)."""
-        return self.knn.k
-
-    def labeled_items(self) -> np.ndarray:
-        """The labeled items in the order they were labeled (a reopen keeps the log's order). A copy."""
-        return self.knn.labeled
-
-    def label_index(self, items: np.ndarray | None = None) -> np.ndarray:
-        """Class index (into :attr:`classes`) of each of ``items`` (indices or a bool mask; all items when None),
-        -1 where unlabeled. A copy."""
-        return self.knn.label.copy() if items is None else self.knn.label[np.asarray(items)]
-
-    def probabilities(self, items: np.ndarray | None = None) -> np.ndarray:
-        """(len(items), len(classes)) class probabilities from the stored top-k votes: no mat-vec, so cheap
-        enough for a hover or a restyle of the map. Uniform while nothing is labeled. A labeled item's own vote
-        counts; :meth:`predictions` is the leave-one-out reading, :meth:`predict` the exact one."""
-        rows = None if items is None else np.asarray(items)
-        return self.knn.probabilities(max(1, len(self.classes)), rows)
-
-    def neighbour_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(labeled items, neighbour slots (N, k), their similarities (N, k)): what a project stores on close so
-        that the next open skips the N x L x d rebuild (``aldesk.core.neighbours.store.save_knn_state``). Read-only views:
-        no copy of two N x k arrays at 1M items."""
-        nbr, sim = self.knn.nbr.view(), self.knn.sim.view()
-        nbr.flags.writeable = False
-        sim.flags.writeable = False
-        return self.knn.labeled, nbr, sim

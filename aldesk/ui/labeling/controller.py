@@ -28,7 +28,8 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from aldesk.app.settings import STRATEGY_SETTING, VIEW_SETTING  # one name per stored setting
 from aldesk.core.dataset import Dataset, Problem
 from aldesk.core.labeling.actions import Action
-from aldesk.core.labeling.session import Candidate, Session
+from aldesk.core.labeling.ranking import Candidate
+from aldesk.core.labeling.session import Session
 from aldesk.core.names import clean_class_name
 from aldesk.core.progress import UserError
 

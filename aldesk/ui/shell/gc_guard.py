@@ -1,4 +1,4 @@
-"""Python's cyclic garbage collector runs on the GUI thread only, and never scans freshly imported modules.
+"""Python's cyclic garbage collector runs on the GUI thread only, in small steps.
 
 Left automatic, the collector runs in whichever thread happens to allocate when a generation's threshold is
 crossed, often a task's worker. If a reference cycle it frees holds a Qt object (a closed window's widgets, a
@@ -6,29 +6,29 @@ QAction captured by a lambda), that object's C++ destructor runs in the worker: 
 connection mutex, then shiboken asks for the GIL to look up a Python override, while the GUI thread, holding the
 GIL, waits for that same mutex in its own destructor. Both wait for ever (seen as a hung UI test here, with gdb:
 the GUI thread in ``QBasicMutex::lockInternal`` under ``~QObject``, a pooled thread in ``PyGILState_Ensure`` under
-``~QObject``). So the automatic collector is switched off and a timer on the GUI thread does its work: it collects
-each generation once its count passes the threshold the automatic collector would have used, never in a worker.
+``~QObject``). So the automatic collector is switched off and a timer on the GUI thread does its work.
 
-Imports: while a worker imports the plot modules, numba or onnxruntime (the open of a project), it allocates
-hundreds of thousands of objects that live as long as the process. Collected on the GUI thread as they came, they
-were scanned again and again: single collections of 70-400 ms, the longest stalls of the open
-(benchmarks/gui_stall.py). So when ``sys.modules`` starts to grow the timer makes one full collection (cheap: what
-earlier bursts left is frozen, see below), then collects nothing until it stops growing; after a large burst
-(BURST_MODULES or more new modules: pyqtgraph, numba, onnxruntime, PIL's plugins) the objects are frozen
-(``gc.freeze``: the permanent generation, never scanned again). Only what became garbage during the burst itself
-is frozen with them (never freed): bounded, because a package is imported once per process. After a small burst
-collection simply resumes.
+What a collection costs is the objects it scans, and while a worker imports the plot modules or PIL's plugins
+(the open of a project) it makes ~90k objects a second that live as long as the process. So, measured with
+benchmarks/gui_stall.py (collections of 70-400 ms on the GUI thread before, at load 13):
+
+- the timer ticks every INTERVAL_MS (50 ms), so a young-generation collection scans at most that long's objects;
+- a full collection runs only when the objects promoted to the oldest generation since the last one exceed a
+  quarter of those it held then: the automatic collector's own rule (CPython's ``long_lived_pending >
+  long_lived_total / 4``), which the first version of this guard left out, so it scanned the whole heap every
+  hundred young collections;
+- what start-up imported (Qt, numpy, aldesk) is frozen at install (``gc.freeze``: never scanned). Only there: a
+  freeze later would also make immortal every window alive at that moment, whose timers then fire after it is
+  closed (seen in the UI tests).
 """
 
 from __future__ import annotations
 
 import gc
-import sys
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
-INTERVAL_MS = 200
-BURST_MODULES = 20  # new modules in one import burst from which its objects are frozen rather than scanned
+INTERVAL_MS = 50
 
 
 class GuiThreadCollector(QObject):
@@ -36,9 +36,9 @@ class GuiThreadCollector(QObject):
         super().__init__(parent)
         self.thresholds = gc.get_threshold()
         gc.disable()
-        gc.freeze()  # what the start-up imported (Qt, numpy, aldesk) lives as long as the process: never scanned
-        self._modules = len(sys.modules)  # at the last tick
-        self._settled = self._modules  # after the last import burst
+        gc.collect()
+        gc.freeze()  # start-up's objects live as long as the process: never scanned again
+        self._old_after_full = 0  # objects in the oldest generation after the last full collection
         self._timer = QTimer(self)
         self._timer.setInterval(INTERVAL_MS)
         self._timer.timeout.connect(self.check)
@@ -46,23 +46,15 @@ class GuiThreadCollector(QObject):
 
     @Slot()
     def check(self) -> None:
-        """Collect the oldest generation whose count is over its threshold (as the automatic collector does),
-        unless modules are being imported (then one full collection as the burst begins, and nothing more until it
-        ends) or have just been (then a large burst's objects are frozen)."""
-        n = len(sys.modules)
-        if n != self._modules:  # an import in progress, here or in a worker: wait until it is done
-            if self._modules == self._settled:  # it has just begun: clear the garbage it would freeze
-                gc.collect()
-            self._modules = n
-            return
-        if n != self._settled:  # an import burst just ended
-            large = n - self._settled >= BURST_MODULES
-            self._settled = n
-            if large:  # its objects are never scanned again
-                gc.freeze()
-                return
+        """Collect the oldest generation whose count is over its threshold, as the automatic collector does."""
         counts = gc.get_count()
-        for gen in (2, 1, 0):
+        if counts[2] > self.thresholds[2]:
+            old = len(gc.get_objects(generation=2))
+            if old - self._old_after_full > self._old_after_full / 4:
+                gc.collect(2)
+                self._old_after_full = len(gc.get_objects(generation=2))
+                return
+        for gen in (1, 0):
             if counts[gen] > self.thresholds[gen]:
                 gc.collect(gen)
                 return
