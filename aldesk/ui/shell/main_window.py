@@ -289,6 +289,10 @@ class MainWindow(QMainWindow):
         self.delete_action.triggered.connect(lambda: self.ask_class_op("delete"))
         classes.addSeparator()
         classes.addAction(self.key_actions["pick_class"])
+        from aldesk.ui.labeling.zero_shot import ZeroShotAction
+
+        self.zero_shot = ZeroShotAction(self)
+        classes.addAction("Describe the classes (zero-shot)…").triggered.connect(self.zero_shot.ask)
         edit = bar.addMenu("&Edit")
         edit.addAction(self.key_actions["undo"])
         edit.addAction(self.key_actions["redo"])
@@ -563,6 +567,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.work)
         self.setWindowTitle(f"aldesk — {ws.title}")
         ctl.start()
+        self.zero_shot.attach(ctl, self.label_view)  # the saved class descriptions, if any, in a worker
         self._update_status()
         self._update_action_state()
         if ws.project is not None:
