@@ -43,10 +43,10 @@ def _describe(qtbot, win, texts: dict[str, str] | None) -> None:
     win.label_view.describe_button.click()
     qtbot.waitUntil(lambda: win.zero_shot.dialog is not None and win.zero_shot.dialog.isVisible())
     dlg = win.zero_shot.dialog
-    assert [dlg.edits[c].text() for c in ("fresh", "rotten")] == ["fresh", "rotten"] or texts is None
     if texts is None:
         dlg.off_button.click()
         return
+    assert {c: e.text() for c, e in dlg.edits.items()} == {c: c for c in texts}  # pre-filled with the names
     for c, t in texts.items():
         dlg.edits[c].setText(t)
     dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
@@ -94,6 +94,16 @@ def test_descriptions_guide_the_first_candidates_and_survive_a_reopen(
     qtbot.waitUntil(lambda: win.ctl.session.zero_shot is not None, timeout=120_000)
     assert _predicted(win) == after
     assert [truth[c.index] for c in win.ctl.cands[:2]] == ["fresh", "rotten"]
+
+    # A renamed class keeps its description; the prior is built again for the new name.
+    assert win.ctl.rename_class("fresh", "good")
+    assert read_settings(win.ws.project).zero_shot == {
+        "good": DESCRIPTIONS["fresh"],
+        "rotten": "a negative movie review",
+    }
+    qtbot.waitUntil(lambda: win.ctl.candidate(win.ctl.cands[0].index).predicted == "good", timeout=60_000)
+    renamed = {i: ("good" if p == "fresh" else p) for i, p in after.items()}
+    qtbot.waitUntil(lambda: _predicted(win) == renamed, timeout=60_000)
 
     # Turn off: the prior is gone, saved as off.
     _describe(qtbot, win, None)

@@ -115,6 +115,7 @@ class ZeroShotAction(QObject):
         self.ctl: Any = None
         self.dialog: ZeroShotDialog | None = None
         self._keep_current = True
+        self._classes: list[str] = []  # the classes of the prior on the session
 
     def attach(self, ctl: Any, label_view: Any) -> None:
         """A project was opened (or its session rebuilt): its class row's button, and its saved descriptions."""
@@ -149,8 +150,17 @@ class ZeroShotAction(QObject):
 
     @Slot()
     def _on_classes_changed(self) -> None:
-        if self.ctl is not None and self.ctl.session.zero_shot is not None:
-            self.apply(keep_current=True)  # the prior has one column per class: build it for the new classes
+        ctl = self.ctl
+        if ctl is None or ctl.session.zero_shot is None:
+            return
+        descriptions = saved_descriptions(ctl)
+        old, new = self._classes, list(ctl.session.classes)
+        moved = [(a, b) for a, b in zip(old, new, strict=False) if a != b]
+        if len(old) == len(new) and len(moved) == 1 and moved[0][0] in descriptions:
+            a, b = moved[0]  # a rename: the description follows the class
+            descriptions[b] = descriptions.pop(a)
+            ctl.set_setting(ZERO_SHOT_SETTING, descriptions)
+        self.apply(keep_current=True)  # the prior has one column per class: build it for the new classes
 
     def apply(self, keep_current: bool = True) -> None:
         """Compute the prior of the saved descriptions in the task runner and set it on the session (or clear it
@@ -189,12 +199,13 @@ class ZeroShotAction(QObject):
         return card_for(ws.project, "text") if ws.project is not None else default_card("text")
 
     def _on_prior(self, ctl: Any, classes: list[str], prior: Any) -> None:
-        if ctl is not self.ctl or ctl.session.X.shape[0] != prior.shape[0]:
+        if ctl is not self.ctl or self.win.ctl is not ctl or ctl.session.X.shape[0] != prior.shape[0]:
             return  # another project (or session) since: its own apply() runs
         if list(ctl.session.classes) != classes:
             self.apply(keep_current=True)  # the classes changed while it ran
             return
         ctl.session.set_zero_shot(prior)
+        self._classes = classes
         self._refresh(self._keep_current)
         self.win.statusBar().showMessage(
             "Zero-shot: the class descriptions now guide the first candidates.", 5000
