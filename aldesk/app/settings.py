@@ -27,10 +27,12 @@ AUDIT_SETTING = (
 )
 HINTS_SETTING = "ui/hints_seen"  # the project showed (and the user dismissed) the first-use hints
 VIEW_SETTING = "view/current"  # the item on screen when the project last closed
+ZERO_SHOT_SETTING = "session/zero_shot"  # class -> description typed for the zero-shot prior; {} or none: off
 VERSION_KEY = "settings/version"
 
 VERSION = 1  # of the layout below; 0 = the projects written before the version was kept
 MAX_K = 1000  # the k-NN keeps k neighbour slots per item: a larger k is a typo, not a choice
+MAX_DESCRIPTION = 500  # characters of one class description (a sentence, not a document)
 
 # field name -> settings key; the order is the order they are written
 KEYS = {
@@ -39,6 +41,7 @@ KEYS = {
     "audit_every": AUDIT_SETTING,
     "hints_seen": HINTS_SETTING,
     "view_current": VIEW_SETTING,
+    "zero_shot": ZERO_SHOT_SETTING,
 }
 
 
@@ -49,13 +52,16 @@ def _is_int(v: object) -> bool:
 @dataclass(frozen=True)
 class ProjectSettings:
     """The settings of one project. ``audit_every`` None: the project has no m of its own (the caller's default
-    applies: the user's in the window, none in the CLI); ``view_current`` None: no item remembered."""
+    applies: the user's in the window, none in the CLI); ``view_current`` None: no item remembered;
+    ``zero_shot``: the class descriptions of the zero-shot prior (empty: off). A key added in version 1 without a
+    migration step: an older project has no row and reads as off."""
 
     strategy: str = DEFAULT_STRATEGY
     k: int = DEFAULT_K
     audit_every: int | None = None
     hints_seen: bool = False
     view_current: int | None = None
+    zero_shot: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.strategy, str):
@@ -75,6 +81,14 @@ class ProjectSettings:
             raise UserError(f"hints seen {self.hints_seen!r}: true or false.")
         if self.view_current is not None and (not _is_int(self.view_current) or self.view_current < 0):
             raise UserError(f"view position {self.view_current!r}: an item number from 0 up.")
+        zs = self.zero_shot
+        if not isinstance(zs, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() and len(v) <= MAX_DESCRIPTION
+            for k, v in zs.items()
+        ):
+            raise UserError(
+                f"zero-shot descriptions {zs!r}: class -> a short text (1 to {MAX_DESCRIPTION} characters)."
+            )
 
     def replace(self, **changes: Any) -> ProjectSettings:
         """A copy with ``changes``, validated like any ProjectSettings."""

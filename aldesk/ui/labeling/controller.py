@@ -447,6 +447,12 @@ class Controller(QObject):
             return  # let the running timer fire: the burst has waited long enough
         self._rerank_timer.start()
 
+    def rerank_now(self, keep_current: bool = True) -> None:
+        """A fresh ranking at once (the session's predictions changed: a zero-shot prior arrived);
+        ``keep_current`` False also shows the new first candidate."""
+        self._rerank_timer.stop()
+        self._rerank(keep_current=keep_current)
+
     def rerank_pending(self) -> bool:
         return self._rerank_timer.isActive()
 

@@ -115,6 +115,7 @@ class LabelingView(QWidget):
 
     class_clicked = Signal(int)  # 1-based class number
     new_class_clicked = Signal()
+    describe_clicked = Signal()  # the class row's "Describe…" (ui/labeling/zero_shot)
 
     def __init__(self, ctl: Controller, thumbs: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -240,6 +241,13 @@ class LabelingView(QWidget):
         self.new_class_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.new_class_button.clicked.connect(self.new_class_clicked)
         self.class_bar.addWidget(self.new_class_button)
+        self.describe_button = QPushButton("Describe…")
+        self.describe_button.setToolTip(
+            "A short description per class guides the first candidates (zero-shot)"
+        )
+        self.describe_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.describe_button.clicked.connect(self.describe_clicked)
+        self.class_bar.addWidget(self.describe_button)
         self._update_class_bar()
 
     def class_key_text(self, n: int) -> str:

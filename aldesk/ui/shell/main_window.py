@@ -164,6 +164,7 @@ class MainWindow(
         self.stack.setCurrentWidget(self.work)
         self.setWindowTitle(f"aldesk — {ws.title}")
         ctl.start()
+        self.zero_shot.attach(ctl, self.label_view)  # the saved class descriptions, if any, in a worker
         self._update_status()
         self._update_action_state()
         if ws.project is not None:

@@ -93,6 +93,10 @@ class WindowMenus:
         self.delete_action.triggered.connect(lambda: self.ask_class_op("delete"))
         classes.addSeparator()
         classes.addAction(self.key_actions["pick_class"])
+        from aldesk.ui.labeling.zero_shot import ZeroShotAction
+
+        self.zero_shot = ZeroShotAction(self)
+        classes.addAction("Describe the classes (zero-shot)…").triggered.connect(self.zero_shot.ask)
         edit = bar.addMenu("&Edit")
         edit.addAction(self.key_actions["undo"])
         edit.addAction(self.key_actions["redo"])
