@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget, QWidget
 
 from aldesk.ui.labeling.controller import Controller
 from aldesk.ui.plots.accuracy_panel import AccuracyPanel
 from aldesk.ui.plots.map_panel import MapPanel
 from aldesk.ui.plots.simulate_panel import SimulatePanel
+from aldesk.ui.shell.staging import next_step
 from aldesk.ui.shell.tasks import TaskRunner
 from aldesk.ui.shell.thumbs import ThumbnailLoader
 
@@ -78,7 +79,7 @@ class PlotsDock(QDockWidget):
         if self._to_build:
             self._to_build.pop(0)()
         if self._to_build:
-            QTimer.singleShot(0, self._build_next)
+            next_step(self._build_next)
 
     def _build_simulate(self) -> None:
         self.simulate = SimulatePanel(self.runner)
@@ -109,7 +110,7 @@ class PlotsDock(QDockWidget):
                 win.resizeDocks([self], [width], Qt.Orientation.Horizontal)
         if self._staged and self._to_build:
             self._staged = False  # scheduled once; _build_next keeps going until every tab is built
-            QTimer.singleShot(0, self._build_next)
+            next_step(self._build_next)
 
     def flush(self) -> None:
         """Redraw the charts now if a redraw is pending (they redraw once the user pauses labeling)."""

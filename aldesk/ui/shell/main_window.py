@@ -27,6 +27,7 @@ from aldesk.ui.shell.menus import WindowMenus
 from aldesk.ui.shell.open_flow import OpenFlow
 from aldesk.ui.shell.plots_host import PRELOAD_DELAY_MS, STATE_SETTING, PlotsHost
 from aldesk.ui.shell.save_failed import SaveFailedBanner, SaveFailedHandling
+from aldesk.ui.shell.staging import next_step
 from aldesk.ui.shell.status_line import StatusLine
 from aldesk.ui.shell.tasks import TaskRunner
 from aldesk.ui.shell.thumbs import ThumbnailLoader
@@ -184,7 +185,7 @@ class MainWindow(
         # The dock in a later turn of the event loop (its plots take 50-200 ms to build), once its modules are in.
         self._plots_wanted = True
         if self._plots_imported:
-            QTimer.singleShot(0, self._attach_plots)
+            next_step(self._attach_plots)
 
     def show_hints(self) -> None:
         """The first-run overlay over the labeling view (keys, what S(x) means); also Help > Show hints."""

@@ -3,7 +3,9 @@ built in later turns of the event loop, the user's saved dock state restored."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import Slot
+
+from aldesk.ui.shell.staging import next_step
 
 STATE_SETTING = "window/state"  # QMainWindow.saveState: the plots dock's size, side and visibility
 PRELOAD_KIND = "preload-plots"
@@ -43,7 +45,7 @@ class PlotsHost:
                 self._plots_imported = True
                 self.plots = attach(self, self._open_from_browse, staged=True)
                 self._plots_state_pending = True
-                QTimer.singleShot(0, self._attach_plots)
+                next_step(self._attach_plots)
                 return
             self.ensure_plots(staged=True)
 
