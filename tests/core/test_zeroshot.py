@@ -63,6 +63,8 @@ def test_session_first_candidates_seed_each_class_and_predict_before_any_label(v
     assert all(c.predicted == CLASSES[TRUTH[c.index]] for c in first)
     pred, conf = s.predictions()
     assert (pred == TRUTH).all() and (conf > 0.5).all()
+    # the explanation of one item (the why panel) says the same as the suggestions before any label
+    assert [s.predict(i).predicted for i in range(len(TRUTH))] == [CLASSES[t] for t in TRUTH]
     s.label(first[0].index, CLASSES[TRUTH[first[0].index]])
     nxt = s.candidates(1)[0]
     assert TRUTH[nxt.index] != TRUTH[first[0].index]  # the class still without a label comes next

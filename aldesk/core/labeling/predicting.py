@@ -79,10 +79,15 @@ class Predicting:
         return float((pred[lab] == self.knn.label[lab]).mean())
 
     def predict(self, index: int, n_neighbours: int | None = None) -> Prediction:
-        """Prediction and explanation for any item; a labeled item is predicted without its own label."""
+        """Prediction and explanation for any item; a labeled item is predicted without its own label. With a
+        zero-shot prior it is blended in as everywhere else (before the first label the prior alone predicts, as
+        the candidates' suggestions show)."""
         n_cls = max(1, len(self.classes))
         p, nbrs = self.knn.predict_exact(index, n_cls, n_neighbours)
-        has = bool(nbrs) and bool(self.classes)
+        zs = self._zero_shot()
+        if zs is not None:
+            p = zeroshot.blend(p[None], zs[[index]], self.knn.n_labeled, self._zs_weight(zs))[0]
+        has = (bool(nbrs) or zs is not None) and bool(self.classes)
         return Prediction(
             index=index,
             predicted=self.classes[int(p.argmax())] if has else None,
