@@ -165,7 +165,7 @@ class WhyPanel(QWidget):
     def schedule_refresh(self) -> None:
         if not self._refresh_queued:
             self._refresh_queued = True
-            QTimer.singleShot(0, self.refresh)
+            QTimer.singleShot(0, self, self.refresh)
 
     @Slot()
     def refresh(self) -> None:

@@ -79,7 +79,7 @@ class PlotsDock(QDockWidget):
         if self._to_build:
             self._to_build.pop(0)()
         if self._to_build:
-            next_step(self._build_next)
+            next_step(self, self._build_next)
 
     def _build_simulate(self) -> None:
         self.simulate = SimulatePanel(self.runner)
@@ -110,7 +110,7 @@ class PlotsDock(QDockWidget):
                 win.resizeDocks([self], [width], Qt.Orientation.Horizontal)
         if self._staged and self._to_build:
             self._staged = False  # scheduled once; _build_next keeps going until every tab is built
-            next_step(self._build_next)
+            next_step(self, self._build_next)
 
     def flush(self) -> None:
         """Redraw the charts now if a redraw is pending (they redraw once the user pauses labeling)."""

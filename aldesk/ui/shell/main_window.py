@@ -115,7 +115,9 @@ class MainWindow(
         self.opener.embed_cancelled.connect(self._on_embed_cancelled)
         self.opener.progress.connect(self._on_open_progress)
         # After the first paint: the start page must not share its first second with the import.
-        QTimer.singleShot(PRELOAD_DELAY_MS, self._preload_plots)
+        QTimer.singleShot(
+            PRELOAD_DELAY_MS, self, self._preload_plots
+        )  # dropped if the window is deleted first
 
         self.key_bindings = keys.bindings(self.settings)
         self.key_actions: dict[str, QAction] = {}
@@ -185,7 +187,7 @@ class MainWindow(
         # The dock in a later turn of the event loop (its plots take 50-200 ms to build), once its modules are in.
         self._plots_wanted = True
         if self._plots_imported:
-            next_step(self._attach_plots)
+            next_step(self, self._attach_plots)
 
     def show_hints(self) -> None:
         """The first-run overlay over the labeling view (keys, what S(x) means); also Help > Show hints."""

@@ -45,7 +45,7 @@ class PlotsHost:
                 self._plots_imported = True
                 self.plots = attach(self, self._open_from_browse, staged=True)
                 self._plots_state_pending = True
-                next_step(self._attach_plots)
+                next_step(self, self._attach_plots)
                 return
             self.ensure_plots(staged=True)
 

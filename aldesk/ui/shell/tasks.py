@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from aldesk.core.progress import Cancelled
@@ -185,6 +186,8 @@ class TaskRunner(QObject):
         task = _Task(kind, self._next_id)
         task.handle = TaskHandle(self, task)
         self._next_id += 1
+        if not shiboken6.isValid(self.pool):  # the window that owned the pool is gone: nothing more runs
+            return task.handle
         self._current[kind] = task
         self._by_id[task.task_id] = task
         self.pool.start(_Runnable(fn, task, self._emitter))

@@ -28,7 +28,7 @@ class WindowGeometry:
 
     def fit_later(self, *_: object) -> None:
         """After something that may widen the window (a dock shown, its state restored): clamp, next turn."""
-        QTimer.singleShot(0, lambda: fit_to_screen(self))
+        QTimer.singleShot(0, self, lambda: fit_to_screen(self))
 
     def showEvent(self, ev: QShowEvent) -> None:
         super().showEvent(ev)
