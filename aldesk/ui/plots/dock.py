@@ -62,14 +62,15 @@ class PlotsDock(QDockWidget):
         self.toggleViewAction().setText("Plots (accuracy, simulate, map)")
         self.toggleViewAction().setShortcut("Ctrl+M")
         self._staged = staged
+        self._settled = not staged
         if not staged:
             while self._to_build:
                 self._to_build.pop(0)()
 
     @property
     def complete(self) -> bool:
-        """Every tab is built."""
-        return not self._to_build
+        """Every tab is built (and, when built in steps, the window has been laid out with them)."""
+        return not self._to_build and self._settled
 
     def panels(self) -> list[QWidget]:
         return [p for p in (self.accuracy, self.simulate, self.map) if p is not None]
@@ -80,6 +81,12 @@ class PlotsDock(QDockWidget):
             self._to_build.pop(0)()
         if self._to_build:
             next_step(self, self._build_next)
+        else:  # the last tab is in: "complete" one frame later, once the window's layout has taken it in
+            next_step(self, self._laid_out)
+
+    @Slot()
+    def _laid_out(self) -> None:
+        self._settled = True
 
     def _build_simulate(self) -> None:
         self.simulate = SimulatePanel(self.runner)
