@@ -185,33 +185,33 @@ class Controller(QObject):
     def label_items(self, indices: list[int], cls: str, origin: str | None = None) -> bool:
         """Relabel several items at once (browse view, the map's lasso, the grid): one action, one undo.
         ``origin``: None logs "user" for one item and "batch" for more; the grid passes "grid"."""
-        if self._refused():
-            return False
-        try:
+
+        def do() -> None:
             if origin is not None:
                 self.session.label_many(indices, cls, origin=origin)
             elif len(indices) == 1:
                 self.session.label(indices[0], cls, origin="user")
             else:
                 self.session.label_many(indices, cls, origin="batch")
-        except _SAVE_ERRORS as exc:
-            return self._failed(exc, lambda: self.label_items(indices, cls, origin))
-        except (ValueError, KeyError) as exc:
-            self.message.emit(str(exc))
-            return False
-        self.labels_changed.emit()
-        self.cands = [c for c in self.cands if self._in_pool(c.index)]
-        self._schedule_rerank()
-        return True
+
+        return self._label_several(do, lambda: self.label_items(indices, cls, origin))
 
     def label_by_class(self, by_class: dict[str, list[int]], origin: str = "grid") -> bool:
         """Several classes at once (the grid's Enter: each item its shown prediction): one undo for them all."""
+        return self._label_several(
+            lambda: self.session.label_by_class(by_class, origin=origin),
+            lambda: self.label_by_class(by_class, origin),
+        )
+
+    def _label_several(self, do: Callable[[], object], retry: Callable[[], bool]) -> bool:
+        """One batch action on the session: a save error pauses with ``retry`` offered, a refused one is a
+        message; then the candidates drop the labeled items and re-rank after the pause."""
         if self._refused():
             return False
         try:
-            self.session.label_by_class(by_class, origin=origin)
+            do()
         except _SAVE_ERRORS as exc:
-            return self._failed(exc, lambda: self.label_by_class(by_class, origin))
+            return self._failed(exc, retry)
         except (ValueError, KeyError) as exc:
             self.message.emit(str(exc))
             return False
