@@ -33,6 +33,17 @@ def _gui_thread_gc(qapp) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _app_eer_kernel_threshold() -> Iterator[None]:
+    """As make_app does (aldesk/core/query/eer_kernel.py): small pools ranked by numpy, so a window here ranks as
+    the real app does (a test replays the keys of a real aldesk process and compares the items labeled)."""
+    from aldesk.core.query import eer_kernel
+
+    eer_kernel.set_min_items(eer_kernel.APP_MIN_ITEMS)
+    yield
+    eer_kernel.set_min_items(0)
+
+
+@pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
