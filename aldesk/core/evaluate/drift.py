@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aldesk.core.evaluate.simulate import DEFAULT_FOLDS, kfold, pick_one
+from aldesk.core.evaluate.simulate import DEFAULT_FOLDS, kfold, known_items, pick_one
 from aldesk.core.labeling import novelty
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
@@ -139,10 +139,7 @@ def simulate_drift(
     cancel: CancelFn | None = None,
 ) -> dict:
     """Run the drift protocol; returns the JSON-ready summary (see the module's docstring)."""
-    labels = np.asarray(labels, dtype=object)
-    known = np.array([lab is not None and lab != "" for lab in labels])
-    X = X[known]
-    names, y = np.unique(labels[known].astype(str), return_inverse=True)
+    X, names, y = known_items(X, labels)
     unknown = [c for c in drift_classes if c not in set(names)]
     if unknown:
         raise ValueError(

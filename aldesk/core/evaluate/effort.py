@@ -18,7 +18,7 @@ import zlib
 import numpy as np
 
 from aldesk.core.evaluate import effort_pages
-from aldesk.core.evaluate.simulate import DEFAULT_FOLDS, kfold, knn_accuracy, labels_to, pick_one
+from aldesk.core.evaluate.simulate import DEFAULT_FOLDS, kfold, knn_accuracy, known_items, labels_to, pick_one
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
 from aldesk.core.progress import CancelFn, ProgressFn, check
@@ -143,10 +143,7 @@ def simulate_effort(
     cancel: CancelFn | None = None,
 ) -> dict:
     """Each strategy without and with the grid, ``budget`` expert actions per fold; JSON-ready summary."""
-    labels = np.asarray(labels, dtype=object)
-    known = np.array([lab is not None and lab != "" for lab in labels])
-    X = X[known]
-    names, y = np.unique(labels[known].astype(str), return_inverse=True)
+    X, names, y = known_items(X, labels)
     if names.size < 2:
         raise ValueError("simulation needs items of at least two known classes")
     from aldesk.core.labeling.session import DEFAULT_SIMULATION_STRATEGY

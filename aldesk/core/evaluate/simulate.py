@@ -164,6 +164,15 @@ def pick_one(
     return int(cand[idx[0]])
 
 
+def known_items(X: np.ndarray, labels: list[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of ``X`` with a known label (None/"" rows dropped), the sorted class names, and each kept row's
+    class index: what every simulation protocol (here, drift, effort, stopping, zero-shot) starts from."""
+    labels = np.asarray(labels, dtype=object)
+    known = np.array([lab is not None and lab != "" for lab in labels], dtype=bool)
+    names, y = np.unique(labels[known].astype(str), return_inverse=True)
+    return X[known], names, y
+
+
 def simulate(
     X: np.ndarray,
     labels: list[str] | np.ndarray,
@@ -178,10 +187,7 @@ def simulate(
     cancel: CancelFn | None = None,
 ) -> SimulationResult:
     """Run the protocol. ``labels`` are the known labels of the rows of X (None/"" rows are dropped)."""
-    labels = np.asarray(labels, dtype=object)
-    known = np.array([lab is not None and lab != "" for lab in labels])
-    X = X[known]
-    class_names, y = np.unique(labels[known].astype(str), return_inverse=True)
+    X, class_names, y = known_items(X, labels)
     n, n_classes = X.shape[0], class_names.size
     if n_classes < 2:
         raise ValueError("simulation needs items of at least two known classes")

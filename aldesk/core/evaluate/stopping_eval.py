@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aldesk.core.evaluate.simulate import kfold, labels_to
+from aldesk.core.evaluate.simulate import kfold, known_items, labels_to
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
 from aldesk.core.progress import CancelFn, ProgressFn, check
@@ -97,10 +97,7 @@ def evaluate_stopping(
     cancel: CancelFn | None = None,
 ) -> StoppingEvaluation:
     """Run ``strategy`` on every fold (the same folds and seed as :func:`simulate`) with the stopping signal."""
-    labels = np.asarray(labels, dtype=object)
-    known = np.array([lab is not None and lab != "" for lab in labels])
-    X = X[known]
-    _, y = np.unique(labels[known].astype(str), return_inverse=True)
+    X, _, y = known_items(X, labels)
     n_classes = int(y.max()) + 1
     if n_classes < 2:
         raise ValueError("the stopping evaluation needs items of at least two known classes")

@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 
-from aldesk.core.evaluate.simulate import kfold, run_fold
+from aldesk.core.evaluate.simulate import kfold, known_items, run_fold
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
 from aldesk.core.progress import CancelFn, ProgressFn, check
@@ -89,10 +89,7 @@ def simulate_zero_shot(
 ) -> dict:
     """Mean accuracy at :data:`CHECKPOINTS` labels, with and without the prior; ``descriptions`` maps each class
     to its embedded description (the prototype)."""
-    labels = np.asarray(labels, dtype=object)
-    known = np.array([lab is not None and lab != "" for lab in labels])
-    X = X[known]
-    class_names, y = np.unique(labels[known].astype(str), return_inverse=True)
+    X, class_names, y = known_items(X, labels)
     protos = np.stack([descriptions[c] for c in class_names])
     zs = zeroshot.prior(X, protos)
     n_classes = class_names.size
