@@ -15,35 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-_PROFILE = tempfile.mkdtemp(prefix="aldesk-fit-")
-os.environ["XDG_CONFIG_HOME"] = str(Path(_PROFILE) / "config")
-os.environ["XDG_DATA_HOME"] = str(Path(_PROFILE) / "data")
-ROOT = Path(__file__).resolve().parents[2]
+from shot_env import ROOT, isolate, pause, wait  # noqa: E402 - beside this script
+
+_PROFILE = isolate("aldesk-fit-")
 EXTRA = ["bags and accessories of every kind", "other"]
-
-
-def pause(app, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def wait(app, cond, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise SystemExit(f"fit.py: timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main() -> int:

@@ -15,33 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-_PROFILE = tempfile.mkdtemp(prefix="aldesk-overview-")
-os.environ["XDG_CONFIG_HOME"] = str(Path(_PROFILE) / "config")  # no user settings in, none out
-os.environ["XDG_DATA_HOME"] = str(Path(_PROFILE) / "data")  # a fresh demo project
+from shot_env import ROOT, isolate, pause, wait  # noqa: E402 - beside this script
 
-ROOT = Path(__file__).resolve().parents[2]
+_PROFILE = isolate("aldesk-overview-")
+
 W, H = 1400, 860
-
-
-def wait(app, cond, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise SystemExit(f"overview.py: timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def pause(app, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main() -> int:

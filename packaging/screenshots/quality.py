@@ -12,35 +12,15 @@ compared with File › Compare with… -> compare.png.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-_PROFILE = tempfile.mkdtemp(prefix="aldesk-quality-")
-os.environ["XDG_CONFIG_HOME"] = str(Path(_PROFILE) / "config")
-os.environ["XDG_DATA_HOME"] = str(Path(_PROFILE) / "data")
+from shot_env import ROOT, isolate, pause, wait  # noqa: E402 - beside this script
 
-ROOT = Path(__file__).resolve().parents[2]
+_PROFILE = isolate("aldesk-quality-")
+
 W, H = 1400, 860
 SLIPS = {"bag": "trouser", "trouser": "sandal", "sandal": "bag", "sneaker": "shirt"}
-
-
-def wait(app, cond, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise SystemExit(f"quality.py: timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def pause(app, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main() -> int:
