@@ -2,7 +2,7 @@
 
 Per fold (the folds of :mod:`.simulate`): the items of the drift classes are held out of the pool for the first
 ``drift_at`` labels, then they join it the way a rescan adds them (the pool's neighbour graph grows,
-:func:`aldesk.core.neighbours.grow.grow_knn_graph`; the k-NN already holds their rows). Accuracy is measured on the
+:func:`aldesk.core.neighbours.grow.grow_joined`; the k-NN already holds their rows). Accuracy is measured on the
 test items of the classes present: before the arrival those of the old classes, after it all of them. Reported per
 strategy, after the arrival: labels until the first item of each new class is labeled, and labels until the
 accuracy is back within ``RECOVER_POINTS`` of its value just before (None where a fold does not get there within
@@ -23,7 +23,7 @@ from aldesk.core.evaluate.simulate import DEFAULT_FOLDS, kfold, known_items, pic
 from aldesk.core.labeling import novelty
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder
-from aldesk.core.neighbours.grow import grow_knn_graph
+from aldesk.core.neighbours.grow import grow_joined
 from aldesk.core.progress import CancelFn, ProgressFn, check
 from aldesk.core.query import registry
 from aldesk.core.query.baselines import PoolContext
@@ -80,7 +80,7 @@ def run_drift_fold(
         if step == drift_at:  # the new classes arrive: the graph takes them in, they are candidates at once
             available[n_present:] = True
             if graph is not None:
-                graph = grow_knn_graph(Xs[:n_present], graph[0], graph[1], Xs[n_present:n_pool])
+                graph = grow_joined(Xs[:n_pool], graph[0], graph[1])  # a view: no copy of the pool
                 density = graph[1].mean(axis=1).astype(np.float32)
             ctx = PoolContext(Xs, np.arange(n_pool), density, seed, {}, graph)
         cand = np.flatnonzero(available)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -33,40 +34,19 @@ SKETCH_DIM = 64
 
 
 def grow_knn_graph(
-    X_old: np.ndarray,
-    idx_old: np.ndarray,
-    sims_old: np.ndarray,
-    X_new: np.ndarray,
-    *,
-    method: str = "auto",
-    progress: ProgressFn | None = None,
-    cancel: CancelFn | None = None,
-    chunk: int = CHUNK,
-    n_probe: int = N_PROBE,
-    seed: int = 0,
+    X_old: np.ndarray, idx_old: np.ndarray, sims_old: np.ndarray, X_new: np.ndarray, **options: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k-NN graph of ``[X_old; X_new]`` from the graph (idx_old, sims_old) of ``X_old``: (indices int64,
-    similarities float32), each (N + M, k), k the old graph's. ``method``: "exact", "probe" or "auto" (exact up to
-    EXACT_DENSITY_MAX_N items in all, as the builder decides).
-    """
-    n_old, k = idx_old.shape
-    m = X_new.shape[0]
-    if m == 0:
+    similarities float32), each (N + M, k), k the old graph's. ``options`` are :func:`grow_joined`'s (``method``:
+    "exact", "probe" or "auto", exact up to EXACT_DENSITY_MAX_N items in all, as the builder decides). Vectors that
+    are already one matrix (old rows first) go to :func:`grow_joined` without this copy."""
+    n_old = idx_old.shape[0]
+    if X_new.shape[0] == 0:
         return idx_old.astype(np.int64, copy=False), sims_old.astype(np.float32, copy=False)
     if n_old != X_old.shape[0]:
         raise ValueError("the old graph must have one row per old vector")
     X_all = np.concatenate([X_old, X_new]) if n_old else np.asarray(X_new)
-    return grow_joined(
-        X_all,
-        idx_old,
-        sims_old,
-        method=method,
-        progress=progress,
-        cancel=cancel,
-        chunk=chunk,
-        n_probe=n_probe,
-        seed=seed,
-    )
+    return grow_joined(X_all, idx_old, sims_old, **options)
 
 
 def grow_joined(
@@ -81,7 +61,8 @@ def grow_joined(
     n_probe: int = N_PROBE,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`grow_knn_graph` with the vectors already joined (old rows first): no copy of the pool."""
+    """The grown graph from the pool's vectors as one matrix ``X_all`` (old rows first, then the new ones; no copy of
+    the pool), see :func:`grow_knn_graph`."""
     n_old, k = idx_old.shape
     n = X_all.shape[0]
     if n == n_old:
