@@ -9,9 +9,9 @@ is not empty and has no manifest is somebody else's and is refused.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,7 +144,8 @@ def parts(folder: Path) -> list[Path]:
 
 
 def write_part(folder: Path, items: list[str], sha1: list[str], vectors: np.ndarray) -> Path | None:
-    """One part, written whole (temporary name, fsync, rename). None when there is nothing to write."""
+    """One part, written whole (temporary name, fsync, rename), named by its items. None when there is nothing to
+    write."""
     if not items:
         return None
     pa = pyarrow()
@@ -158,7 +159,10 @@ def write_part(folder: Path, items: list[str], sha1: list[str], vectors: np.ndar
             "vector": pa.FixedSizeListArray.from_arrays(flat, dim),
         }
     )
-    target = Path(folder) / f"{PART_PREFIX}{secrets.token_hex(8)}{PART_SUFFIX}"
+    # Named by its items: a batch written again (Ray retries the task of an actor killed after it wrote its part
+    # but before it reported it) replaces its own part instead of adding a second copy of every item.
+    name = hashlib.sha256("\0".join(items).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    target = Path(folder) / f"{PART_PREFIX}{name}{PART_SUFFIX}"
     with atomic_file(target, "wb") as f:  # aldesk's one write-whole mechanism: temporary name, fsync, rename
         pa.parquet.write_table(table, f)
     return target
