@@ -1,7 +1,8 @@
 """The long-work convention shared by the core and the UI's task runner.
 
 A long function takes ``progress(fraction, message)`` and ``cancel()`` callables (both optional) and raises
-:class:`Cancelled` when ``cancel()`` turns true. The core creates no threads; the UI runs such functions in its
+:class:`Cancelled` when ``cancel()`` turns true. The core starts no background work (a kernel's own short-lived
+threads, :mod:`aldesk.core.neighbours.threads`, end before it returns); the UI runs such functions in its
 single task runner (see DESIGN.md, convention 2).
 """
 
