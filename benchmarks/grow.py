@@ -11,8 +11,10 @@ the same run:
 - ``rebuild_s``: the whole state from scratch for N + M items: graph ("auto"), k-NN state with the labels
   (``add_many``), PCA layout; timed with the default threads and with one BLAS thread, the faster counts.
 - ``take_in_s``: ``take_in`` of the M new items over the joined pool (as a reopened project holds it): graph grown
-  ("auto": probe above 60k), k-NN's new rows, layout placed; ``ratio`` = take_in_s / rebuild_s (target <= 0.2), and ``ratio_cpu`` the same in process CPU time
-  (all threads), which other jobs on a shared machine disturb less than wall time.
+  ("auto": probe above 60k), k-NN's new rows, layout placed; timed twice on fresh states, the faster counts (both in
+  ``take_in_runs_s``); ``ratio`` = take_in_s / rebuild_s (target <= 0.2), and ``ratio_cpu`` the same in process CPU time
+  (all threads), which other jobs on a shared machine disturb less than wall time; ``ratio_vs_first_build`` is
+  take_in_s over ``old_graph_s`` (the process's first graph build, of the N old items only, numba's JIT included).
 - recall of the new rows against exact new rows (computed by the exact growth, timed as ``grow_exact_s``), for the
   grown graph and for the rebuilt one.
 Prints one JSON object.
@@ -81,15 +83,23 @@ def main() -> None:
     out["rebuild_s"] = round(min(wall, wall1), 2)
     out["rebuild_cpu_s"] = round(min(cpu, cpu1), 2)
 
-    knn = IncrementalKNN(X[:n], 10)
-    knn.add_many(lab, y[lab])
-    state = PoolState(old_elig, old_graph, knn, pca_2d(X[:n]))
-    t, c = time.perf_counter(), time.process_time()
-    new = take_in(state, X, n)
-    out["take_in_s"] = round(time.perf_counter() - t, 2)
-    out["take_in_cpu_s"] = round(time.process_time() - c, 2)
+    # take_in twice too, each on a fresh state (it grows the k-NN in place): the faster counts, as for the rebuild
+    runs = []
+    for _ in range(2):
+        knn = IncrementalKNN(X[:n], 10)
+        knn.add_many(lab, y[lab])
+        state = PoolState(old_elig, old_graph, knn, pca_2d(X[:n]))
+        t, c = time.perf_counter(), time.process_time()
+        new = take_in(state, X, n)
+        runs.append((time.perf_counter() - t, time.process_time() - c))
+    out["take_in_runs_s"] = [round(w, 2) for w, _ in runs]
+    out["take_in_s"] = round(min(w for w, _ in runs), 2)
+    out["take_in_cpu_s"] = round(min(c for _, c in runs), 2)
     out["ratio"] = round(out["take_in_s"] / out["rebuild_s"], 3)
     out["ratio_cpu"] = round(out["take_in_cpu_s"] / out["rebuild_cpu_s"], 3)
+    # against the first pynndescent build in a process (numba's JIT, or loading its cache): what a rebuild costs in
+    # an app that has not built a graph this session (a reopened project loads its graph from the store)
+    out["ratio_vs_first_build"] = round(out["take_in_s"] / out["old_graph_s"], 4)
     p_new, p_re = knn.probabilities(50), knn_re.probabilities(50)
     out["knn_state_max_abs_diff"] = float(np.abs(p_new - p_re).max())
 
