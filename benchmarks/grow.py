@@ -17,7 +17,8 @@ the same run:
   take_in_s over ``old_graph_s`` (the process's first graph build, of the N old items only, numba's JIT included).
 - recall of the new rows against exact new rows (computed by the exact growth, timed as ``grow_exact_s``), for the
   grown graph and for the rebuilt one.
-Prints one JSON object.
+Both sides run as the app runs them: numpy's huge-page advice off (aldesk/core/memory.py; ``--numpy-huge-pages``
+keeps numpy's default). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from aldesk.core import synthetic
 from aldesk.core.maps.projection import pca_2d
+from aldesk.core.memory import no_huge_page_advice
 from aldesk.core.model.knn import IncrementalKNN
 from aldesk.core.neighbours import builder, store
 from aldesk.core.neighbours.grow import grow_knn_graph, recall
@@ -47,7 +49,15 @@ def main() -> None:
     ap.add_argument(
         "--skip-exact", action="store_true", help="no exact reference for the recall (saves minutes)"
     )
+    ap.add_argument(
+        "--numpy-huge-pages",
+        action="store_true",
+        help="keep numpy's huge-page advice (the app and the CLI turn it off: aldesk/core/memory.py)",
+    )
     args = ap.parse_args()
+    huge_pages = "numpy's default" if args.numpy_huge_pages else "off, as in the app"
+    if not args.numpy_huge_pages and not no_huge_page_advice():
+        huge_pages = f"as the environment says ({os.environ.get('NUMPY_MADVISE_HUGEPAGE')})"
     n, m = args.n, args.new
     X, y = synthetic.clustered(n + m, args.dim, 50, seed=0)
     out: dict = {
@@ -56,6 +66,7 @@ def main() -> None:
         "dim": args.dim,
         "labels": args.labels,
         "load_avg_start": os.getloadavg()[0],
+        "numpy_huge_page_advice": huge_pages,
     }
     lab = np.random.default_rng(1).choice(n, args.labels, replace=False)
 

@@ -110,6 +110,9 @@ def _main(argv: list[str] | None) -> int:
     from aldesk.logsetup import setup_logging
 
     setup_logging()  # a rotating file in the user log dir; the UI shows its path in error dialogs
+    from aldesk.core.memory import no_huge_page_advice
+
+    no_huge_page_advice()  # before numpy allocates anything large (aldesk/core/memory.py)
     parser = build_parser()
     args = parser.parse_args(_with_open_for_a_path(parser, sys.argv[1:] if argv is None else list(argv)))
     if args.install_desktop_entry:

@@ -32,6 +32,9 @@ class _QuitOnFirstPaint(QObject):
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
+        from aldesk.core.memory import no_huge_page_advice
+
+        no_huge_page_advice()  # fresh large arrays without the kernel's compaction stalls (aldesk/core/memory.py)
         QCoreApplication.setOrganizationName("aldesk")
         QCoreApplication.setApplicationName("aldesk")
         QCoreApplication.setApplicationVersion(__version__)
