@@ -22,6 +22,25 @@ from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool
 QCoreApplication.setOrganizationName("aldesk-tests")
 QCoreApplication.setApplicationName("aldesk-tests")
 
+# pytest-qt waits 5 s by default for a condition or a signal: a worker's PCA or embedding on the shared CI machine
+# (load 8-15 on 2 cores) has missed that. These waits end as soon as the condition holds, so a generous default
+# costs nothing when things are fast; no test here expects a wait to time out without saying so.
+PATIENT_MS = 60_000
+
+
+def _patient(wait, name):
+    def call(self, *args, timeout=PATIENT_MS, **kwargs):
+        return wait(self, *args, timeout=timeout, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+from pytestqt.qtbot import QtBot  # noqa: E402
+
+for _name in ("waitUntil", "waitSignal", "waitSignals"):
+    setattr(QtBot, _name, _patient(getattr(QtBot, _name), _name))
+
 
 @pytest.fixture(autouse=True)
 def _gui_thread_gc(qapp) -> None:

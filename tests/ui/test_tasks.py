@@ -86,7 +86,7 @@ def test_result_and_progress_arrive_in_gui_thread(qtbot, runner: TaskRunner) -> 
 
     handle = sink.start("job", work)
     assert handle.kind == "job" and handle.is_running
-    qtbot.waitUntil(lambda: bool(sink.kinds("finished")), timeout=5000)
+    qtbot.waitUntil(lambda: bool(sink.kinds("finished")))
     assert sink.kinds("finished") == [("finished", "job", 42)]
     assert sink.kinds("progress")
     assert worker_threads[0] is not threading.main_thread()
@@ -110,7 +110,7 @@ def test_a_plain_function_on_a_handle_runs_in_the_gui_thread(qtbot, runner: Task
     handle = runner.start("job", work)
     handle.progress.connect(lambda f, m, e: threads.append(QThread.currentThread()))
     handle.finished.connect(lambda result: threads.append(QThread.currentThread()))
-    qtbot.waitUntil(lambda: not runner.is_running("job"), timeout=5000)
+    qtbot.waitUntil(lambda: not runner.is_running("job"))
     assert len(threads) >= 2 and set(threads) == {QThread.currentThread()}
 
 
@@ -123,7 +123,7 @@ def test_each_handle_hears_only_its_own_task(qtbot, runner: TaskRunner) -> None:
 
     sink_a.start("a", lambda progress, cancel: (progress(1.0, "a"), "A")[1])
     sink_b.start("b", bug)
-    qtbot.waitUntil(lambda: bool(sink_a.kinds("finished")) and bool(sink_b.kinds("failed")), timeout=5000)
+    qtbot.waitUntil(lambda: bool(sink_a.kinds("finished")) and bool(sink_b.kinds("failed")))
     runner.pool.waitForDone(5000)
     qtbot.wait(50)
     assert {e[1] for e in sink_a.events} == {"a"} and {e[1] for e in sink_b.events} == {"b"}
@@ -148,7 +148,7 @@ def test_starting_a_kind_cancels_the_previous(qtbot, runner: TaskRunner) -> None
     time.sleep(0.05)
     new = sink.start("embed", lambda progress, cancel: "fast")
     assert not old.is_running and new.is_running
-    qtbot.waitUntil(lambda: bool(sink.kinds("finished")), timeout=5000)
+    qtbot.waitUntil(lambda: bool(sink.kinds("finished")))
     assert first_cancelled.wait(5)
     runner.pool.waitForDone(5000)
     qtbot.wait(50)
@@ -170,7 +170,7 @@ def test_cancel_and_errors(qtbot, runner: TaskRunner) -> None:
     a = sink.start("a", wait_for_cancel)
     a.cancel()
     assert not a.is_running and not runner.is_running("a")
-    qtbot.waitUntil(lambda: bool(sink.kinds("cancelled")), timeout=5000)
+    qtbot.waitUntil(lambda: bool(sink.kinds("cancelled")))
 
     def user_error(progress, cancel):
         raise UserError("That folder has no images.")
@@ -180,7 +180,7 @@ def test_cancel_and_errors(qtbot, runner: TaskRunner) -> None:
 
     sink.start("b", user_error)
     sink.start("c", bug)
-    qtbot.waitUntil(lambda: len(sink.kinds("failed")) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(sink.kinds("failed")) == 2)
     errs = {e[1]: e[2] for e in sink.kinds("failed")}
     assert isinstance(errs["b"], TaskError) and errs["b"].user_error
     assert errs["b"].message == "That folder has no images."
@@ -206,7 +206,7 @@ def test_a_cancel_after_the_work_ended_still_ends_in_cancelled(qtbot, runner: Ta
     a.cancel()  # through the handle
     runner.cancel("b")  # through the runner, by kind
     sink.start("c", lambda progress, cancel: "new")
-    qtbot.waitUntil(lambda: len(sink.kinds("cancelled")) == 2 and bool(sink.kinds("finished")), timeout=5000)
+    qtbot.waitUntil(lambda: len(sink.kinds("cancelled")) == 2 and bool(sink.kinds("finished")))
     runner.pool.waitForDone(5000)
     qtbot.wait(50)
     assert sorted(sink.kinds("cancelled")) == [("cancelled", "a"), ("cancelled", "b")]
@@ -230,5 +230,5 @@ def test_a_handle_nobody_keeps_still_delivers(qtbot, runner: TaskRunner) -> None
 
     runner.start("job", work).finished.connect(listener.on_finished)
     gc.collect()
-    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    qtbot.waitUntil(lambda: bool(got))
     assert got == ["kept"]
