@@ -5,9 +5,9 @@ cells it is compared with.
   random projection (dot products kept approximately, Johnson-Lindenstrauss; the neighbours themselves are compared
   in full). Each new item probes its N_PROBE most similar cells. Measured and not taken (benchmarks/README.md,
   "New items into a project"): spherical k-means centres (even cells, so a probe's cost no longer depends on the
-  data, but fewer of the exact neighbours inside the probed cells on Rotten Tomatoes' e5 vectors at 12 cells:
-  0.56 against 0.94), and a probe count calibrated on the old graph's edges (it tracked the true share of
-  neighbours within 0.01, but on e5 vectors it asked for cells that compare most of the pool).
+  data, but a recall of the exact new rows of 0.66 against 0.94 on Rotten Tomatoes' e5 vectors at 12 cells), and a
+  probe count calibrated on the old graph's edges (it tracked the true share of neighbours within 0.01, but on e5
+  vectors it asked for cells that compare most of the pool).
 - **Balls**: a cell's members lie within an angle (its radius) of their mean direction, so no member is more
   similar to a unit vector q than cos(angle(q, mean) - radius): :func:`ball_allows` skips the (new item, cell)
   pairs that cannot change a row. Exact; it skips most far cells of well separated clusters and none on diffuse
