@@ -52,15 +52,15 @@ class Cells:
 
 def make_cells(
     X_all: np.ndarray,
-    idx_old: np.ndarray,
+    n_old: int,
     n_probe: int,
     rng: np.random.Generator,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> Cells:
-    """The cells of the pool ``X_all`` (old rows first; ``idx_old`` the old rows' graph, compact numbering) and the
-    new items' probed cells: the ``n_probe`` most similar to each."""
-    n, n_old = X_all.shape[0], idx_old.shape[0]
+    """The cells of the pool ``X_all`` (its first ``n_old`` rows the old items) and the new items' probed cells:
+    the ``n_probe`` most similar to each."""
+    n = X_all.shape[0]
     m = n - n_old
     n_cells = max(1, int(np.sqrt(n)))
     R = sketch_matrix(X_all.shape[1], rng)
@@ -70,9 +70,8 @@ def make_cells(
     probe = np.empty((m, n_probe), dtype=np.int64)
     cut = n_cells - n_probe
 
-    def assign(
-        rows: range,
-    ) -> None:  # every item to its most similar centre; a new item's n_probe most similar
+    # every item to its most similar centre; a new item also to its n_probe most similar
+    def assign(rows: range) -> None:
         S = _sketched(X_all[rows.start : rows.stop], R) @ centres.T
         cell[rows.start : rows.stop] = np.argmax(S, axis=1)
         if rows.stop > n_old:
